@@ -1,0 +1,189 @@
+"""The ``mediawatch`` command: ad-hoc runs and a look at what the lake holds.
+
+Prefect is imported only by the commands that need it, so ``mediawatch --help`` answers at once. With no
+``PREFECT_API_URL`` set, a run uses Prefect's local SQLite-backed mode; telemetry is off unless the user
+turns it on (the process sets ``DO_NOT_TRACK`` and server analytics off when they are unset).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+COUNT_COLUMNS = ("items_in", "articles", "duplicates", "quarantined", "entities", "figures")
+
+
+def _quiet_prefect_defaults() -> None:
+    """Turn Prefect's outbound analytics off unless the user chose otherwise."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+
+
+def _data_dir(args: argparse.Namespace) -> str:
+    if args.data_dir:
+        return str(args.data_dir)
+    from flows.settings import Settings
+
+    return Settings().data_dir
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the ingest flow on the given sources and print its counts."""
+    _quiet_prefect_defaults()
+    if args.wait_lock is not None:
+        os.environ["MEDIAWATCH_LOCK_WAIT_SECONDS"] = str(args.wait_lock)
+    from flows import progress
+    from flows.ingest import ingest_news
+
+    try:
+        with progress.reporting(interactive=None if not args.no_progress else False):
+            summary = ingest_news(
+                sources=list(args.sources),
+                data_dir=args.data_dir,
+                batch_size=args.batch_size,
+                refetch=True if args.refetch else None,
+            )
+    except Exception as exc:  # noqa: BLE001 - the CLI's job is to turn any failure into a message + exit code
+        print(f"mediawatch: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(_format_counts(summary))
+    data_dir = _data_dir(args)
+    print(
+        f"\nLook at it: mediawatch query \"select source, title from articles limit 10\" --data-dir {data_dir}\n"
+        f"       or: python -c \"import pandas as pd; print(pd.read_parquet('{data_dir}/articles'))\""
+    )
+    return 0
+
+
+def _format_counts(summary: dict[str, Any]) -> str:
+    counts = json.loads(summary.get("counts") or "{}")
+    lines = [f"run {summary['run_id']}: {summary['state']}"]
+    lines += [f"  {name:<12} {summary[name]:>8}" for name in COUNT_COLUMNS]
+    for reason, n in (counts.get("quarantine_reasons") or {}).items():
+        lines.append(f"    quarantined {reason}: {n}")
+    for method, n in (counts.get("duplicate_methods") or {}).items():
+        lines.append(f"    duplicate by {method}: {n}")
+    return "\n".join(lines)
+
+
+def _connect(data_dir: str) -> Any:
+    from storage.query import connect
+
+    return connect(data_dir)
+
+
+def _print_relation(rel: Any, fmt: str) -> None:
+    frame = rel.df()
+    if fmt == "csv":
+        frame.to_csv(sys.stdout, index=False)
+    elif fmt == "json":
+        print(frame.to_json(orient="records", date_format="iso", force_ascii=False))
+    else:
+        import pandas as pd
+
+        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200,
+                               "display.max_colwidth", 60):
+            print(frame.to_string(index=False))
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run SQL over the datasets (views: articles, entities, figures, duplicates, quarantine, runs)."""
+    con = _connect(_data_dir(args))
+    _print_relation(con.sql(args.sql), args.format)
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    """List recent runs with their counts."""
+    con = _connect(_data_dir(args))
+    cols = ", ".join(COUNT_COLUMNS)
+    sql = (
+        f"select run_id, state, started_at, ended_at, {cols} from runs "
+        f"order by started_at desc limit {int(args.limit)}"
+    )
+    _print_relation(con.sql(sql), args.format)
+    return 0
+
+
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    """List quarantined items grouped by stage and reason (or every item with --items)."""
+    con = _connect(_data_dir(args))
+    if args.items:
+        sql = (
+            "select quarantined_at, stage, reason, source_uri, external_id, detail, payload_bytes from quarantine "
+            "order by quarantined_at desc"
+        )
+    else:
+        sql = (
+            "select stage, reason, count(*) as items, max(quarantined_at) as last_seen from quarantine "
+            "group by all order by items desc"
+        )
+    _print_relation(con.sql(sql), args.format)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``mediawatch`` command."""
+    parser = argparse.ArgumentParser(
+        prog="mediawatch",
+        description="Media-monitoring ETL: ingest news into partitioned Parquet (articles, entities, figures, "
+        "duplicates, quarantine, runs) with Prefect.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add_data_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--data-dir", help="data directory or URI (default: $MEDIAWATCH_DATA_DIR or ./data)")
+
+    def add_format(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+
+    run = sub.add_parser(
+        "run",
+        help="ingest sources now (an ad-hoc flow run) and print the counts",
+        description="Ingest files, directories (HTML, .txt, JSONL; .gz too) into the data directory. "
+        "Exits non-zero when the run fails; quarantined items are data, not failure.",
+    )
+    run.add_argument("sources", nargs="+", metavar="SOURCE", help="file, directory, URL, .warc or sources .toml")
+    add_data_dir(run)
+    run.add_argument("--batch-size", type=int, help="items per batch (default 200)")
+    run.add_argument("--refetch", action="store_true", help="fetch URLs again even if fetched before")
+    run.add_argument("--wait-lock", type=float, help="seconds to wait if another run holds the data directory")
+    run.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
+    run.set_defaults(func=cmd_run)
+
+    query = sub.add_parser("query", help="run SQL (DuckDB) over the datasets", description=cmd_query.__doc__)
+    query.add_argument("sql", help='for example: "select label, count(*) from entities group by label"')
+    add_data_dir(query)
+    add_format(query)
+    query.set_defaults(func=cmd_query)
+
+    runs = sub.add_parser("runs", help="list recent runs with their counts", description=cmd_runs.__doc__)
+    add_data_dir(runs)
+    add_format(runs)
+    runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
+    runs.set_defaults(func=cmd_runs)
+
+    quarantine = sub.add_parser(
+        "quarantine", help="list quarantined items by stage and reason", description=cmd_quarantine.__doc__
+    )
+    add_data_dir(quarantine)
+    add_format(quarantine)
+    quarantine.add_argument("--items", action="store_true", help="one line per item instead of counts")
+    quarantine.set_defaults(func=cmd_quarantine)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``mediawatch`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

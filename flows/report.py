@@ -1,0 +1,123 @@
+"""Step 6: what a run did, as Prefect artifacts a team reads in the UI.
+
+Artifacts: a markdown summary, a table of counts by stage and quarantine reason, the top entities and notable
+figures of the run. Everything that came from the web is escaped before it is put into markdown, so a hostile
+headline cannot inject links or HTML into the UI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pyarrow.compute as pc
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from storage.lake import Lake
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
+
+
+def escape_md(value: object, limit: int = 120) -> str:
+    """Return ``value`` as inert markdown text: special characters escaped, newlines flattened, cut at ``limit``."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def summary_markdown(summary: Mapping[str, Any]) -> str:
+    """Return the run summary as markdown."""
+    counts = json.loads(summary.get("counts") or "{}")
+    lines = [
+        f"# Ingest run {escape_md(summary['run_id'])}",
+        "",
+        f"**State:** {escape_md(summary['state'])}  ",
+        f"**Model:** {escape_md(summary.get('model_name'))} {escape_md(summary.get('model_version'))}  ",
+        "",
+        "| items in | articles | duplicates | quarantined | entities | figures |",
+        "|---:|---:|---:|---:|---:|---:|",
+        f"| {summary['items_in']} | {summary['articles']} | {summary['duplicates']} | {summary['quarantined']} "
+        f"| {summary['entities']} | {summary['figures']} |",
+        "",
+        "items in = articles + duplicates + quarantined: "
+        + ("**holds**" if summary["items_in"] == summary["articles"] + summary["duplicates"] + summary["quarantined"]
+           else "**does not hold**"),
+    ]
+    reasons = counts.get("quarantine_reasons") or {}
+    if reasons:
+        lines += ["", "## Quarantined by reason", "", "| stage:reason | items |", "|---|---:|"]
+        lines += [f"| {escape_md(k)} | {v} |" for k, v in reasons.items()]
+    return "\n".join(lines)
+
+
+def counts_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the counts by stage and by quarantine reason as table rows."""
+    counts = json.loads(summary.get("counts") or "{}")
+    rows: list[dict[str, Any]] = [
+        {"group": "total", "name": name, "count": summary[name]}
+        for name in ("items_in", "articles", "duplicates", "quarantined", "entities", "figures")
+    ]
+    rows += [{"group": "stage", "name": k, "count": v} for k, v in (counts.get("stages") or {}).items()]
+    rows += [{"group": "quarantine", "name": k, "count": v} for k, v in (counts.get("quarantine_reasons") or {}).items()]
+    rows += [{"group": "duplicate", "name": k, "count": v} for k, v in (counts.get("duplicate_methods") or {}).items()]
+    return rows
+
+
+def top_entities(lake: Lake, run_id: str, limit: int = 15) -> list[dict[str, Any]]:
+    """Return the run's most mentioned entities (canonical, label, mentions, articles)."""
+    if not lake.exists("entities"):
+        return []
+    table = lake.read("entities", ["article_id", "canonical", "label"], pc.field("run_id") == run_id)
+    if table.num_rows == 0:
+        return []
+    grouped = table.group_by(["canonical", "label"]).aggregate(
+        [("article_id", "count"), ("article_id", "count_distinct")]
+    )
+    rows = grouped.sort_by([("article_id_count", "descending")]).slice(0, limit).to_pylist()
+    return [
+        {
+            "entity": escape_md(r["canonical"], 60),
+            "label": r["label"],
+            "mentions": r["article_id_count"],
+            "articles": r["article_id_count_distinct"],
+        }
+        for r in rows
+    ]
+
+
+def notable_figures(lake: Lake, run_id: str, limit: int = 15) -> list[dict[str, Any]]:
+    """Return the run's largest money figures and its percentages, with what they measure."""
+    if not lake.exists("figures"):
+        return []
+    table = lake.read(
+        "figures",
+        ["text", "kind", "value", "unit", "approximate", "object"],
+        (pc.field("run_id") == run_id) & pc.field("kind").isin(["money", "percent"]),
+    )
+    rows = table.sort_by([("kind", "ascending"), ("value", "descending")]).to_pylist()[:limit]
+    return [
+        {
+            "figure": escape_md(r["text"], 40),
+            "kind": r["kind"],
+            "value": r["value"],
+            "unit": r["unit"],
+            "approximate": r["approximate"],
+            "object": escape_md(r["object"] or "", 60),
+        }
+        for r in rows
+    ]
+
+
+def publish_run_artifacts(summary: Mapping[str, Any], lake: Lake, run_id: str) -> None:
+    """Create the run's artifacts in Prefect (needs a flow run context)."""
+    create_markdown_artifact(key="ingest-summary", markdown=summary_markdown(summary), description="Run summary")
+    create_table_artifact(key="ingest-counts", table=counts_rows(summary), description="Counts by stage and reason")
+    entities = top_entities(lake, run_id)
+    if entities:
+        create_table_artifact(key="top-entities", table=entities, description="Most mentioned entities")
+    figures = notable_figures(lake, run_id)
+    if figures:
+        create_table_artifact(key="notable-figures", table=figures, description="Money and percentages")

@@ -1,0 +1,48 @@
+"""Settings: read once at the entry point (CLI or flow), then handed down as small frozen option objects.
+
+Every field can be set in the environment with the ``MEDIAWATCH_`` prefix (``MEDIAWATCH_MODEL=en_core_web_md``)
+or in a ``.env`` file; the CLI's flags override them. Tasks never read the environment themselves.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """All of mediawatch's knobs, with the defaults a single machine should use."""
+
+    model_config = SettingsConfigDict(env_prefix="MEDIAWATCH_", env_file=".env", extra="ignore")
+
+    data_dir: str = Field("data", description="Data directory (path or filesystem URI such as s3://bucket/news).")
+    model: str = Field("en_core_web_sm", description="spaCy model package for English (sm, md or lg).")
+    batch_size: int = Field(
+        200, ge=1, description="Items per batch; bounds memory and sets how many task runs the UI shows."
+    )
+    nlp_batch_size: int = Field(64, ge=1, description="Texts per spaCy nlp.pipe batch.")
+    n_process: int = Field(1, ge=1, description="spaCy worker processes for the NLP stage.")
+    clean_workers: int = Field(1, ge=1, description="Processes for HTML cleaning (1 = in the flow's process).")
+    with_figures: bool = Field(True, description="Extract figures (money, percentages, quantities, dates...).")
+    max_payload_bytes: int = Field(
+        65_536, ge=0, description="Bytes of raw payload kept per quarantined item (the rest is cut, flagged)."
+    )
+    max_file_bytes: int = Field(20_000_000, ge=1, description="Largest local file read (after gunzip).")
+    dedup_window_days: int = Field(30, ge=1, description="How far back the dedup index looks for originals.")
+    lock_wait_seconds: float = Field(
+        0.0, ge=0, description="How long a run waits for another run on the same data directory."
+    )
+    # Fetching (used by web sources).
+    allow_networks: str = Field(
+        "", description="Comma-separated CIDRs that fetching may reach despite being private (e.g. 127.0.0.0/8)."
+    )
+    host_delay_seconds: float = Field(1.0, ge=0, description="Minimum delay between requests to one host.")
+    user_agent: str = Field("", description="User-Agent header; defaults to mediawatch/<version> (+contact).")
+    contact: str = Field("", description="Contact URL or e-mail put in the User-Agent.")
+    max_bytes: int = Field(10_000_000, ge=1, description="Largest HTTP response body accepted.")
+    connect_timeout: float = Field(5.0, gt=0, description="Seconds to establish a connection.")
+    read_timeout: float = Field(15.0, gt=0, description="Seconds to wait between bytes of a response.")
+    total_timeout: float = Field(30.0, gt=0, description="Deadline for one whole request.")
+    retries: int = Field(3, ge=0, description="Retries of a transient fetch failure.")
+    refetch: bool = Field(False, description="Fetch article URLs again even if fetched in an earlier run.")
+    fetch_workers: int = Field(8, ge=1, description="Threads fetching from different hosts at once.")

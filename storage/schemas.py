@@ -1,0 +1,196 @@
+"""The datasets' schemas: the one place where a column is declared.
+
+Every Parquet file mediawatch writes uses one of these explicit schemas (never an inferred one, so an all-null
+batch still writes typed columns and readers agree across files). The schema version travels in each file's
+metadata (``mediawatch.schema_version``) and in a ``schema_version`` column, so a reader can tell which
+contract a row was written under. Versions only ever add nullable columns; old files stay readable.
+
+Partitioning: every dataset is Hive-partitioned by ``date=YYYY-MM-DD``. For ``articles`` and the rows derived
+from an article (``entities``, ``figures``) that is the article's publication day in UTC, falling back to
+the fetch day when the page gives no date, so "what was published on day X" prunes to one folder. For
+``duplicates``, ``quarantine`` and ``runs`` it is the day the run saw the item.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = 1
+SCHEMA_VERSION_KEY = b"mediawatch.schema_version"
+DATASET_KEY = b"mediawatch.dataset"
+PARTITION_COLUMN = "date"
+
+_TS = pa.timestamp("us", tz="UTC")
+_STR_LIST = pa.list_(pa.string())
+
+ARTICLES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("external_id", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("canonical_url", pa.string()),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("title", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("authors", _STR_LIST),
+        pa.field("published_at", _TS),
+        pa.field("published_tz_known", pa.bool_()),
+        pa.field("modified_at", _TS),
+        pa.field("language", pa.string()),
+        pa.field("site_name", pa.string()),
+        pa.field("top_image", pa.string()),
+        pa.field("section", pa.string()),
+        pa.field("keywords", _STR_LIST),
+        pa.field("description", pa.string()),
+        pa.field("word_count", pa.int32()),
+        pa.field("is_teaser", pa.bool_()),
+        pa.field("teaser_reason", pa.string()),
+        pa.field("title_source", pa.string()),
+        pa.field("published_at_source", pa.string()),
+        pa.field("authors_source", pa.string()),
+        pa.field("language_source", pa.string()),
+        pa.field("canonical_url_source", pa.string()),
+        pa.field("site_name_source", pa.string()),
+        pa.field("extractor", pa.string()),
+        pa.field("extractor_version", pa.string()),
+        pa.field("fetched_at", _TS, nullable=False),
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("cluster_id", pa.string()),
+        pa.field("item_key", pa.string()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+# Metadata fields whose provenance gets a ``<field>_source`` column in ``articles``.
+PROVENANCE_FIELDS = ("title", "published_at", "authors", "language", "canonical_url", "site_name")
+
+ENTITIES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("external_id", pa.string()),
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False),
+        pa.field("start_char", pa.int32(), nullable=False),
+        pa.field("end_char", pa.int32(), nullable=False),
+        pa.field("sentence_id", pa.int32()),
+        pa.field("mention_count", pa.int32()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+FIGURES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("external_id", pa.string()),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("value", pa.float64()),
+        pa.field("date_value", pa.string()),
+        pa.field("low", pa.float64()),
+        pa.field("high", pa.float64()),
+        pa.field("unit", pa.string()),
+        pa.field("scale", pa.float64()),
+        pa.field("currency_ambiguous", pa.bool_()),
+        pa.field("approximate", pa.bool_(), nullable=False),
+        pa.field("modifier", pa.string()),
+        pa.field("bound", pa.string()),
+        pa.field("role", pa.string()),
+        pa.field("relative", pa.bool_()),
+        pa.field("object", pa.string()),
+        pa.field("object_entity", pa.string()),
+        pa.field("start_char", pa.int32(), nullable=False),
+        pa.field("end_char", pa.int32(), nullable=False),
+        pa.field("sentence_id", pa.int32()),
+        pa.field("sentence", pa.string()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+DUPLICATES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("duplicate_of", pa.string(), nullable=False),
+        pa.field("cluster_id", pa.string(), nullable=False),
+        pa.field("method", pa.string(), nullable=False),
+        pa.field("similarity", pa.float64()),
+        pa.field("external_id", pa.string()),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("published_at", _TS),
+        pa.field("item_key", pa.string()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+QUARANTINE = pa.schema(
+    [
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("external_id", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("stage", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("detail", pa.string()),
+        pa.field("payload", pa.binary()),
+        pa.field("payload_bytes", pa.int64()),
+        pa.field("payload_truncated", pa.bool_()),
+        pa.field("item_key", pa.string()),
+        pa.field("quarantined_at", _TS, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+RUNS = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("flow", pa.string(), nullable=False),
+        pa.field("started_at", _TS, nullable=False),
+        pa.field("ended_at", _TS),
+        pa.field("state", pa.string(), nullable=False),
+        pa.field("parameters", pa.string()),
+        pa.field("items_in", pa.int64(), nullable=False),
+        pa.field("articles", pa.int64(), nullable=False),
+        pa.field("duplicates", pa.int64(), nullable=False),
+        pa.field("quarantined", pa.int64(), nullable=False),
+        pa.field("entities", pa.int64(), nullable=False),
+        pa.field("figures", pa.int64(), nullable=False),
+        pa.field("counts", pa.string()),
+        pa.field("error", pa.string()),
+        pa.field("code_version", pa.string()),
+        pa.field("model_name", pa.string()),
+        pa.field("model_version", pa.string()),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "articles": ARTICLES,
+    "entities": ENTITIES,
+    "figures": FIGURES,
+    "duplicates": DUPLICATES,
+    "quarantine": QUARANTINE,
+    "runs": RUNS,
+}
+
+DATASETS: tuple[str, ...] = tuple(SCHEMAS)
+
+
+def columns(dataset: str) -> list[str]:
+    """Return the column names of ``dataset`` in schema order (derived, never retyped)."""
+    return list(SCHEMAS[dataset].names)
+
+
+def schema_with_metadata(dataset: str) -> pa.Schema:
+    """Return the schema of ``dataset`` carrying the dataset name and schema version in its metadata."""
+    return SCHEMAS[dataset].with_metadata(
+        {SCHEMA_VERSION_KEY: str(SCHEMA_VERSION).encode(), DATASET_KEY: dataset.encode()}
+    )

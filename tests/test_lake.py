@@ -1,0 +1,102 @@
+"""The lake: typed Hive partitions, atomic commits, sweeping of uncommitted batches, the write lock."""
+
+from __future__ import annotations
+
+import multiprocessing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from storage.lake import Lake, LakeLockedError, partition_date, safe_token
+from storage.schemas import SCHEMA_VERSION, SCHEMA_VERSION_KEY, SCHEMAS, columns
+from tasks.records import Rejection
+from tasks.rows import quarantine_table
+
+NOW = datetime(2025, 11, 23, 8, 0, tzinfo=UTC)
+
+
+def _rejections(n: int) -> list[Rejection]:
+    return [
+        Rejection(f"k{i}", f"/in/{i}.html", "load", "empty_payload", "file is empty", b"x" * (i + 1))
+        for i in range(n)
+    ]
+
+
+def test_safe_token_and_partition_date() -> None:
+    assert safe_token("../../etc/passwd") == "etc-passwd"
+    assert safe_token("") == "x"
+    assert safe_token("a/b\\c d") == "a-b-c-d"
+    assert partition_date(None, NOW) == "2025-11-23"
+    assert partition_date(datetime(2025, 11, 23, 23, 30, tzinfo=UTC), NOW) == "2025-11-23"
+
+
+def test_columns_are_derived_from_schemas() -> None:
+    assert columns("articles")[0] == "article_id"
+    assert set(SCHEMAS) == {"articles", "entities", "figures", "duplicates", "quarantine", "runs"}
+    assert all("schema_version" in s.names for s in SCHEMAS.values())
+
+
+def test_commit_writes_partitions_readable_everywhere(data_dir: Path) -> None:
+    lake = Lake(str(data_dir))
+    table = quarantine_table(_rejections(3), "run-1", max_payload_bytes=2, seen_at=NOW)
+    record = lake.commit_batch("run-1", "b00000", {"quarantine": table})
+    assert len(record.files) == 1
+    path = data_dir / "quarantine" / "date=2025-11-23" / "part-run-1-b00000.parquet"
+    assert Path(record.files[0]) == path
+    meta = pq.read_schema(path).metadata
+    assert meta[SCHEMA_VERSION_KEY] == str(SCHEMA_VERSION).encode()
+    frame = pd.read_parquet(data_dir / "quarantine")
+    assert len(frame) == 3
+    assert sorted(frame["payload_bytes"]) == [1, 2, 3]
+    assert frame["payload_truncated"].tolist().count(True) == 1
+    rows = duckdb.sql(
+        f"select count(*), min(date) from read_parquet('{data_dir}/quarantine/**/*.parquet', hive_partitioning=true)"
+    ).fetchall()
+    assert [(n, str(day)) for n, day in rows] == [(3, "2025-11-23")]
+    assert lake.committed_stems() == {"run-1-b00000"}
+    assert lake.read("quarantine").num_rows == 3
+
+
+def test_sweep_removes_uncommitted_batch_files(data_dir: Path) -> None:
+    lake = Lake(str(data_dir))
+    lake.commit_batch("run-1", "b00000", {"quarantine": quarantine_table(_rejections(2), "run-1", 100, NOW)})
+    # A crashed writer: files published but no commit marker, plus a staging leftover.
+    lake.write_partitioned("quarantine", quarantine_table(_rejections(5), "run-2", 100, NOW), "run-2-b00000")
+    (data_dir / "_staging").mkdir(exist_ok=True)
+    (data_dir / "_staging" / "half.parquet").write_bytes(b"PAR1 partial")
+    assert lake.read("quarantine").num_rows == 7
+    removed = lake.sweep()
+    assert len(removed) == 2
+    assert lake.read("quarantine").num_rows == 2
+    assert not any((data_dir / "_staging").iterdir())
+
+
+def _hold_lock(root: str, ready: multiprocessing.synchronize.Event, release: multiprocessing.synchronize.Event) -> None:
+    with Lake(root).write_lock():
+        ready.set()
+        release.wait(10)
+
+
+def test_write_lock_excludes_a_second_writer(data_dir: Path) -> None:
+    ctx = multiprocessing.get_context("spawn")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(str(data_dir), ready, release))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        with pytest.raises(LakeLockedError, match="being written by pid"), Lake(str(data_dir)).write_lock(0.3):
+            pass
+    finally:
+        release.set()
+        holder.join(10)
+    with Lake(str(data_dir)).write_lock():
+        pass
+
+
+def test_unknown_dataset_is_a_clear_error(data_dir: Path) -> None:
+    with pytest.raises(KeyError, match="unknown dataset"):
+        Lake(str(data_dir)).dataset_path("../etc")
