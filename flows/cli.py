@@ -127,6 +127,21 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compact(args: argparse.Namespace) -> int:
+    """Rewrite each partition's small files into one (safe while others read)."""
+    _quiet_prefect_defaults()
+    from flows.maintenance import compact_lake
+
+    try:
+        replaced = compact_lake(data_dir=args.data_dir, min_files=args.min_files)
+    except Exception as exc:  # noqa: BLE001 - reported as a message and an exit code
+        print(f"mediawatch: compaction failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    for dataset, n in replaced.items():
+        print(f"  {dataset:<12} {n:>6} files replaced")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``mediawatch`` command."""
     parser = argparse.ArgumentParser(
@@ -175,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_format(quarantine)
     quarantine.add_argument("--items", action="store_true", help="one line per item instead of counts")
     quarantine.set_defaults(func=cmd_quarantine)
+
+    compact = sub.add_parser("compact", help="compact small Parquet files", description=cmd_compact.__doc__)
+    add_data_dir(compact)
+    compact.add_argument("--min-files", type=int, default=2, help="compact partitions with at least this many files")
+    compact.set_defaults(func=cmd_compact)
     return parser
 
 

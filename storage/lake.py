@@ -43,6 +43,7 @@ COMMITS_DIR = "_commits"
 STAGING_DIR = "_staging"
 STATE_DIR = "_state"
 LOCK_FILE = "_lock"
+COMPACT_PREFIX = "compact-"
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -236,10 +237,10 @@ class Lake:
         marker = json.dumps(
             {"run_id": run_id, "batch": batch, "files": [self._relative(f) for f in files], "rows": rows}
         ).encode()
-        self._write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), marker)
+        self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), marker)
         return record
 
-    def _write_bytes(self, final_path: str, data: bytes) -> None:
+    def write_bytes(self, final_path: str, data: bytes) -> None:
         """Write a small file atomically (staging + rename on local disks)."""
         parent = final_path.rsplit("/", 1)[0]
         self.fs.create_dir(parent, recursive=True)
@@ -255,6 +256,15 @@ class Lake:
             handle.flush()
             os.fsync(handle.fileno())
         self.fs.move(tmp, final_path)
+
+    def read_bytes(self, path: str) -> bytes | None:
+        """Return the content of a small file, or None when it does not exist."""
+        try:
+            with self.fs.open_input_stream(path) as handle:
+                data: bytes = handle.read()
+                return data
+        except FileNotFoundError:
+            return None
 
     def _relative(self, path: str) -> str:
         return path[len(self.root) + 1 :] if path.startswith(self.root + "/") else path
@@ -276,9 +286,24 @@ class Lake:
     # -- recovery ----------------------------------------------------------------------------------------------
 
     def committed_stems(self) -> set[str]:
-        """Return the ``<run>-<batch>`` stems of every committed batch."""
+        """Return the stems (``<run>-<batch>`` or ``compact-<id>``) of every committed write."""
         selector = pafs.FileSelector(self.path(COMMITS_DIR), allow_not_found=True)
         return {info.base_name[: -len(".json")] for info in self.fs.get_file_info(selector) if info.is_file}
+
+    def batch_stems(self) -> set[str]:
+        """Return the stems of committed ingest batches (compactions excluded)."""
+        return {s for s in self.committed_stems() if not s.startswith(COMPACT_PREFIX)}
+
+    def replaced_files(self) -> set[str]:
+        """Return the files that committed compactions replaced (absolute paths), deleted or not yet."""
+        replaced: set[str] = set()
+        for stem in self.committed_stems():
+            if not stem.startswith(COMPACT_PREFIX):
+                continue
+            data = self.read_bytes(self.path(COMMITS_DIR, f"{stem}.json"))
+            if data:
+                replaced.update(self.path(rel) for rel in json.loads(data.decode()).get("replaces", []))
+        return replaced
 
     def sweep(self) -> list[str]:
         """Delete staging leftovers and the files of batches that never committed; return what was removed.
@@ -293,20 +318,53 @@ class Lake:
                     self.fs.delete_file(info.path)
                     removed.append(info.path)
         committed = self.committed_stems()
+        replaced = self.replaced_files()
         for dataset in DATASETS:
             if dataset == "runs":
                 continue
-            for info in self._parquet_files(dataset):
+            for info in self._parquet_files(dataset, include_replaced=True):
                 stem = info.base_name[len("part-") : -len(".parquet")]
-                # Files written by compaction carry their own marker stem; anything else must be committed.
-                if stem not in committed:
+                # Uncommitted: a crashed batch or compaction. Replaced: a compaction that died before cleaning up.
+                if stem not in committed or info.path in replaced:
                     self.fs.delete_file(info.path)
                     removed.append(info.path)
         return removed
 
-    def _parquet_files(self, dataset: str) -> list[pafs.FileInfo]:
+    def _parquet_files(self, dataset: str, include_replaced: bool = False) -> list[pafs.FileInfo]:
+        """Return the dataset's Parquet files; those replaced by a committed compaction are left out."""
         selector = pafs.FileSelector(self.dataset_path(dataset), recursive=True, allow_not_found=True)
-        return [i for i in self.fs.get_file_info(selector) if i.is_file and i.base_name.endswith(".parquet")]
+        files = [i for i in self.fs.get_file_info(selector) if i.is_file and i.base_name.endswith(".parquet")]
+        if include_replaced or dataset == "runs":
+            return files
+        replaced = self.replaced_files()
+        return [i for i in files if i.path not in replaced] if replaced else files
+
+    def partitions(self, dataset: str) -> dict[str, list[str]]:
+        """Return the dataset's visible files grouped by partition directory."""
+        groups: dict[str, list[str]] = {}
+        for info in self._parquet_files(dataset):
+            groups.setdefault(info.path.rsplit("/", 1)[0], []).append(info.path)
+        return groups
+
+    def compact_partition(self, dataset: str, directory: str, files: list[str]) -> str:
+        """Rewrite ``files`` of one partition as one file, atomically for readers that use this class.
+
+        Order: publish the new file, commit a marker naming it and the files it replaces, then delete those.
+        A crash before the marker leaves an uncommitted file that :meth:`sweep` removes; a crash after it leaves
+        replaced files that readers here already ignore and :meth:`sweep` deletes. Plain directory readers
+        (pandas, DuckDB globbing) can see both for the milliseconds between publish and delete.
+        """
+        schema = schema_with_metadata(dataset)
+        table = ds.dataset(files, schema=SCHEMAS[dataset], format="parquet", filesystem=self.fs).to_table()
+        stem = f"{COMPACT_PREFIX}{uuid.uuid4().hex[:16]}"
+        final = f"{directory}/part-{stem}.parquet"
+        self._publish(table.cast(schema), final)
+        marker = {"files": [self._relative(final)], "replaces": [self._relative(f) for f in files],
+                  "rows": {dataset: table.num_rows}}
+        self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), json.dumps(marker).encode())
+        for path in files:
+            self.fs.delete_file(path)
+        return final
 
     # -- reading -----------------------------------------------------------------------------------------------
 
