@@ -53,8 +53,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     print(_format_counts(summary))
     data_dir = _data_dir(args)
+    hint = 'mediawatch query "select source, title from articles limit 10"'
     print(
-        f"\nLook at it: mediawatch query \"select source, title from articles limit 10\" --data-dir {data_dir}\n"
+        f"\nLook at it: {hint} --data-dir {data_dir}\n"
         f"       or: python -c \"import pandas as pd; print(pd.read_parquet('{data_dir}/articles'))\""
     )
     return 0
@@ -86,8 +87,16 @@ def _print_relation(rel: Any, fmt: str) -> None:
     else:
         import pandas as pd
 
-        with pd.option_context("display.max_rows", 200, "display.max_columns", 50, "display.width", 200,
-                               "display.max_colwidth", 60):
+        with pd.option_context(
+            "display.max_rows",
+            200,
+            "display.max_columns",
+            50,
+            "display.width",
+            200,
+            "display.max_colwidth",
+            60,
+        ):
             print(frame.to_string(index=False))
 
 
@@ -103,7 +112,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     con = _connect(_data_dir(args))
     cols = ", ".join(COUNT_COLUMNS)
     sql = (
-        f"select run_id, state, started_at, ended_at, {cols} from runs "
+        f"select run_id, state, started_at, ended_at, {cols} from runs "  # noqa: S608 - fixed names, an int
         f"order by started_at desc limit {int(args.limit)}"
     )
     _print_relation(con.sql(sql), args.format)
@@ -139,6 +148,31 @@ def cmd_compact(args: argparse.Namespace) -> int:
         return 1
     for dataset, n in replaced.items():
         print(f"  {dataset:<12} {n:>6} files replaced")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write a self-contained HTML report (charts, no network needed to open it)."""
+    from tasks.report import build_report
+
+    document = build_report(_data_dir(args), args.since)
+    with open(args.output, "w", encoding="utf-8") as handle:
+        handle.write(document)
+    print(f"report written to {args.output}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve all deployments with their schedules from this process until interrupted (Ctrl-C)."""
+    _quiet_prefect_defaults()
+    from flows.serve import serve_all
+
+    serve_all(
+        sources=args.sources,
+        data_dir=_data_dir(args),
+        ingest_cron=args.ingest_cron,
+        ingest_interval_seconds=args.ingest_interval,
+    )
     return 0
 
 
@@ -195,6 +229,27 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(compact)
     compact.add_argument("--min-files", type=int, default=2, help="compact partitions with at least this many files")
     compact.set_defaults(func=cmd_compact)
+
+    report = sub.add_parser("report", help="write an HTML report with charts", description=cmd_report.__doc__)
+    add_data_dir(report)
+    report.add_argument("--since", required=True, help="first partition day, YYYY-MM-DD")
+    report.add_argument("--output", default="mediawatch-report.html", help="file to write (default %(default)s)")
+    report.set_defaults(func=cmd_report)
+
+    serve = sub.add_parser(
+        "serve", help="serve the scheduled deployments from one process", description=cmd_serve.__doc__
+    )
+    serve.add_argument(
+        "sources",
+        nargs="*",
+        default=["deployments/sources.toml"],
+        metavar="SOURCE",
+        help="what the ingest deployment reads (default: deployments/sources.toml)",
+    )
+    add_data_dir(serve)
+    serve.add_argument("--ingest-cron", default="*/30 * * * *", help="ingest schedule (default: every 30 minutes)")
+    serve.add_argument("--ingest-interval", type=int, help="ingest every N seconds instead of the cron schedule")
+    serve.set_defaults(func=cmd_serve)
     return parser
 
 

@@ -1,12 +1,17 @@
-"""Maintenance flows: compaction of the lake's small files (scheduled daily in deployments/prefect.yaml)."""
+"""Maintenance flows, scheduled daily in deployments/prefect.yaml: compaction and the HTML report."""
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
+from datetime import UTC, datetime, timedelta
 
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_markdown_artifact
+
+from flows.report import escape_md
 from flows.settings import Settings
-from storage.lake import Lake
+from storage.lake import REPORTS_DIR, Lake
 from tasks.maintenance import compact_lake_task
+from tasks.report import build_report_task
 
 
 @flow(name="compact-lake", retries=1, retry_delay_seconds=60)
@@ -22,3 +27,21 @@ def compact_lake(data_dir: str | None = None, min_files: int = 2) -> dict[str, i
         replaced = compact_lake_task(lake, (), min_files)  # 2. compact
     log.info("compacted: %s", replaced)
     return replaced
+
+
+@flow(name="daily-report", retries=1, retry_delay_seconds=60)
+def daily_report(data_dir: str | None = None, days: int = 1) -> str:
+    """Write the HTML report of the last ``days`` days under ``<data_dir>/_reports/``; return its path."""
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    lake = Lake(settings.data_dir)
+    now = datetime.now(UTC)
+    since = (now - timedelta(days=days)).strftime("%Y-%m-%d")
+    document = build_report_task(settings.data_dir, since, now)  # 1. build
+    path = lake.path(REPORTS_DIR, f"report-{now:%Y-%m-%d}.html")
+    lake.write_bytes(path, document.encode("utf-8"))  # 2. store
+    create_markdown_artifact(  # 3. announce
+        key="daily-report",
+        markdown=f"# Daily report\n\nPartitions since {since}: `{escape_md(path, 300)}`",
+        description="Where today's HTML report is",
+    )
+    return path

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import metadata
 
+from tasks.nlp import NlpOptions
+
 from flows.settings import Settings
 from tasks.clean import CleanOptions
 from tasks.dedup import DedupOptions
 from tasks.inputs import SourceOptions
 from tasks.load import LoadOptions
-from tasks.nlp import NlpOptions
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,8 +43,11 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         f"| {summary['entities']} | {summary['figures']} |",
         "",
         "items in = articles + duplicates + quarantined: "
-        + ("**holds**" if summary["items_in"] == summary["articles"] + summary["duplicates"] + summary["quarantined"]
-           else "**does not hold**"),
+        + (
+            "**holds**"
+            if summary["items_in"] == summary["articles"] + summary["duplicates"] + summary["quarantined"]
+            else "**does not hold**"
+        ),
     ]
     reasons = counts.get("quarantine_reasons") or {}
     if reasons:
@@ -61,7 +64,9 @@ def counts_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
         for name in ("items_in", "articles", "duplicates", "quarantined", "entities", "figures")
     ]
     rows += [{"group": "stage", "name": k, "count": v} for k, v in (counts.get("stages") or {}).items()]
-    rows += [{"group": "quarantine", "name": k, "count": v} for k, v in (counts.get("quarantine_reasons") or {}).items()]
+    rows += [
+        {"group": "quarantine", "name": k, "count": v} for k, v in (counts.get("quarantine_reasons") or {}).items()
+    ]
     rows += [{"group": "duplicate", "name": k, "count": v} for k, v in (counts.get("duplicate_methods") or {}).items()]
     return rows
 

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     )
     # Fetching (used by web sources).
     allow_networks: str = Field(
-        "", description="Comma-separated CIDRs that fetching may reach despite being private (e.g. 127.0.0.0/8)."
+        "",
+        description="Comma-separated CIDRs that fetching may reach despite being private (e.g. 127.0.0.0/8).",
     )
     host_delay_seconds: float = Field(1.0, ge=0, description="Minimum delay between requests to one host.")
     user_agent: str = Field("", description="User-Agent header; defaults to mediawatch/<version> (+contact).")

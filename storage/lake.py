@@ -7,6 +7,7 @@ Layout under the data directory (a local path or any filesystem URI pyarrow unde
     runs/date=2025-11-23/run-<run>.parquet                          one file per run, replaced as it progresses
     _commits/<run>-<batch>.json                                     a batch is visible to mediawatch once this exists
     _staging/                                                       files being written (never read)
+    _reports/                                                       HTML reports of the daily report flow
     _state/                                                         caches (dedup index, fetch state), rebuildable
 
 Publication is atomic per file: a file is written under ``_staging/`` and then renamed into its partition (a
@@ -44,6 +45,7 @@ STAGING_DIR = "_staging"
 STATE_DIR = "_state"
 LOCK_FILE = "_lock"
 COMPACT_PREFIX = "compact-"
+REPORTS_DIR = "_reports"
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -196,7 +198,7 @@ class Lake:
         self.fs.create_dir(staging, recursive=True)
         tmp = f"{staging}/{uuid.uuid4().hex}.parquet"
         pq.write_table(table, tmp, filesystem=self.fs, compression=_COMPRESSION, row_group_size=_ROW_GROUP_ROWS)
-        with open(tmp, "rb+") as handle:  # noqa: PTH123 - local branch only
+        with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         self.fs.move(tmp, final_path)
 
@@ -251,7 +253,7 @@ class Lake:
         staging = self.path(STAGING_DIR)
         self.fs.create_dir(staging, recursive=True)
         tmp = f"{staging}/{uuid.uuid4().hex}.tmp"
-        with open(tmp, "wb") as handle:  # noqa: PTH123 - local branch only
+        with open(tmp, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -331,13 +333,25 @@ class Lake:
         return removed
 
     def _parquet_files(self, dataset: str, include_replaced: bool = False) -> list[pafs.FileInfo]:
-        """Return the dataset's Parquet files; those replaced by a committed compaction are left out."""
+        """Return the dataset's Parquet files as readers should see them.
+
+        Only files of committed writes count, minus those a committed compaction replaced, so readers going
+        through this class see a consistent snapshot even while a batch or a compaction is being published.
+        ``include_replaced`` returns every file on disk (for :meth:`sweep`).
+        """
         selector = pafs.FileSelector(self.dataset_path(dataset), recursive=True, allow_not_found=True)
         files = [i for i in self.fs.get_file_info(selector) if i.is_file and i.base_name.endswith(".parquet")]
         if include_replaced or dataset == "runs":
             return files
+        committed = self.committed_stems()
         replaced = self.replaced_files()
-        return [i for i in files if i.path not in replaced] if replaced else files
+        return [
+            i for i in files if i.base_name[len("part-") : -len(".parquet")] in committed and i.path not in replaced
+        ]
+
+    def files(self, dataset: str) -> list[str]:
+        """Return the paths of the dataset's visible files (see :meth:`_parquet_files`)."""
+        return sorted(i.path for i in self._parquet_files(dataset))
 
     def partitions(self, dataset: str) -> dict[str, list[str]]:
         """Return the dataset's visible files grouped by partition directory."""
@@ -359,8 +373,11 @@ class Lake:
         stem = f"{COMPACT_PREFIX}{uuid.uuid4().hex[:16]}"
         final = f"{directory}/part-{stem}.parquet"
         self._publish(table.cast(schema), final)
-        marker = {"files": [self._relative(final)], "replaces": [self._relative(f) for f in files],
-                  "rows": {dataset: table.num_rows}}
+        marker = {
+            "files": [self._relative(final)],
+            "replaces": [self._relative(f) for f in files],
+            "rows": {dataset: table.num_rows},
+        }
         self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), json.dumps(marker).encode())
         for path in files:
             self.fs.delete_file(path)

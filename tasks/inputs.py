@@ -20,7 +20,7 @@ from tasks.records import RawItem, Rejection
 class SourceOptions:
     """How sources are read."""
 
-    load: LoadOptions = LoadOptions()
+    load: LoadOptions = field(default_factory=LoadOptions)
 
 
 @dataclass(frozen=True, slots=True)

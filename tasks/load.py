@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -48,7 +48,7 @@ class LoadOptions:
     # 20 MB: larger than any real article page (the biggest of 1,022 sampled pages is 2.2 MB) yet small
     # enough that a mislabelled dump or a gzip bomb is refused before it eats memory.
     max_bytes: int = 20_000_000
-    hints: SourceHints = SourceHints()
+    hints: SourceHints = field(default_factory=SourceHints)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +149,7 @@ def discover_local(paths: Sequence[str], options: LoadOptions) -> tuple[list[Ite
     return refs, rejections, skipped
 
 
-def _reject(
-    key: str, uri: str, reason: str, detail: str, payload: bytes, external_id: str | None = None
-) -> Rejection:
+def _reject(key: str, uri: str, reason: str, detail: str, payload: bytes, external_id: str | None = None) -> Rejection:
     return Rejection(
         item_key=key,
         source_uri=uri,
@@ -260,9 +258,7 @@ def load_items(refs: Sequence[ItemRef], options: LoadOptions) -> tuple[list[RawI
             rejections.append(_reject(ref.key, ref.path, REASON_EMPTY, "file is empty", data))
             continue
         if ref.kind == "html":
-            items.append(
-                RawItem(ref.key, ref.path, data, "html", fetched_at, source=None, hints=options.hints)
-            )
+            items.append(RawItem(ref.key, ref.path, data, "html", fetched_at, source=None, hints=options.hints))
             continue
         try:
             title, body = split_title(_decode_text(data))

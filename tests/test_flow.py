@@ -27,7 +27,12 @@ def demo_run(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
 def test_counts_add_up(demo_run: tuple[Path, dict[str, Any]]) -> None:
     data_dir, summary = demo_run
     assert summary["state"] == "completed"
-    assert (summary["items_in"], summary["articles"], summary["duplicates"], summary["quarantined"]) == (8, 4, 2, 2)
+    assert (summary["items_in"], summary["articles"], summary["duplicates"], summary["quarantined"]) == (
+        8,
+        4,
+        2,
+        2,
+    )
     runs = pd.read_parquet(data_dir / "runs")
     assert len(runs) == 1
     run = runs.iloc[0]
@@ -89,7 +94,12 @@ def test_seed_entities_and_figures(demo_run: tuple[Path, dict[str, Any]]) -> Non
     entities = pd.read_parquet(data_dir / "entities")
     seed_entities = entities[entities["article_id"] == seed_id]
     labels = {(r.canonical, r.label) for r in seed_entities.itertuples()}
-    for expected in [("Li Qiang", "PERSON"), ("Friedrich Merz", "PERSON"), ("Germany", "GPE"), ("Beijing", "GPE")]:
+    for expected in [
+        ("Li Qiang", "PERSON"),
+        ("Friedrich Merz", "PERSON"),
+        ("Germany", "GPE"),
+        ("Beijing", "GPE"),
+    ]:
         assert expected in labels
     for row in seed_entities.itertuples():
         assert text[row.start_char : row.end_char] == row.text
@@ -99,7 +109,12 @@ def test_seed_entities_and_figures(demo_run: tuple[Path, dict[str, Any]]) -> Non
     money = by_text["US$95 billion"]
     assert (money.kind, money.value, money.unit, money.object) == ("money", 9.5e10, "USD", "German goods")
     share = by_text["12 per cent"]
-    assert (share.kind, share.value, share.unit, bool(share.approximate)) == ("percent", 12.0, "percent", True)
+    assert (share.kind, share.value, share.unit, bool(share.approximate)) == (
+        "percent",
+        12.0,
+        "percent",
+        True,
+    )
     assert by_text["US$6.6 billion"].value == 6.6e9
     assert (by_text["45 per cent"].kind, by_text["45 per cent"].value) == ("percent", 45.0)
     for row in seed_figures.itertuples():
@@ -118,7 +133,12 @@ def test_rerun_is_idempotent(demo_run: tuple[Path, dict[str, Any]]) -> None:
 
     data_dir, _ = demo_run
     second = ingest_news(sources=[str(SAMPLES)], data_dir=str(data_dir))
-    assert (second["items_in"], second["articles"], second["duplicates"], second["quarantined"]) == (8, 0, 6, 2)
+    assert (second["items_in"], second["articles"], second["duplicates"], second["quarantined"]) == (
+        8,
+        0,
+        6,
+        2,
+    )
     articles = pd.read_parquet(data_dir / "articles")
     assert len(articles) == 4
     dups = pd.read_parquet(data_dir / "duplicates")

@@ -45,8 +45,18 @@ def test_directory_is_read_recursively_with_each_format(tmp_path: Path) -> None:
 def test_jsonl_fields_and_rejections(tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
     lines = [
-        json.dumps({"id": 7, "url": "https://x.example/a", "title": "T", "text": "Body", "outlet": "X",
-                    "published_at": "2025-01-02", "language": "en", "authors": ["A B"]}),
+        json.dumps(
+            {
+                "id": 7,
+                "url": "https://x.example/a",
+                "title": "T",
+                "text": "Body",
+                "outlet": "X",
+                "published_at": "2025-01-02",
+                "language": "en",
+                "authors": ["A B"],
+            }
+        ),
         "",
         json.dumps({"id": "h1", "html": "<p>Page</p>"}),
         '{"id": "broken", "text": "cut off',
@@ -58,7 +68,11 @@ def test_jsonl_fields_and_rejections(tmp_path: Path) -> None:
     assert [i.item_key for i in items] == [f"{path}#L1", f"{path}#L3"]
     first = items[0]
     assert (first.external_id, first.url, first.source, first.published_at, first.language) == (
-        "7", "https://x.example/a", "X", "2025-01-02", "en"
+        "7",
+        "https://x.example/a",
+        "X",
+        "2025-01-02",
+        "en",
     )
     assert first.authors == ("A B",)
     assert first.published_at_source == "input"

@@ -1,0 +1,40 @@
+"""``mediawatch serve``: every deployment with its schedule, served from one process (no work pool needed).
+
+The same four deployments as ``deployments/prefect.yaml`` (ingest, backfill, compact, report), for a single
+machine: the serving process polls the Prefect server and runs each scheduled flow run in a subprocess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from prefect import serve
+
+from flows.ingest import ingest_news
+from flows.maintenance import compact_lake, daily_report
+
+
+def serve_all(
+    sources: Sequence[str],
+    data_dir: str,
+    ingest_cron: str = "*/30 * * * *",
+    ingest_interval_seconds: int | None = None,
+    limit: int = 2,
+) -> None:
+    """Serve ingest (cron or interval), backfill (on demand), compact and report (daily) until interrupted."""
+    schedule = {"interval": ingest_interval_seconds} if ingest_interval_seconds else {"cron": ingest_cron}
+    serve(
+        ingest_news.to_deployment(
+            name="ingest",
+            parameters={"sources": list(sources), "data_dir": data_dir},
+            tags=["mediawatch", "ingest"],
+            concurrency_limit=1,
+            **schedule,  # type: ignore[arg-type]
+        ),
+        ingest_news.to_deployment(
+            name="backfill", parameters={"sources": list(sources), "data_dir": data_dir}, tags=["mediawatch"]
+        ),
+        compact_lake.to_deployment(name="compact", cron="15 3 * * *", parameters={"data_dir": data_dir}),
+        daily_report.to_deployment(name="report", cron="0 6 * * *", parameters={"data_dir": data_dir, "days": 1}),
+        limit=limit,
+    )
