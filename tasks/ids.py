@@ -25,9 +25,7 @@ def normalize_text(text: str) -> str:
 
 def short_hash(value: str, digits: int = 16) -> str:
     """Return the first ``digits`` hex digits of BLAKE2b over ``value`` (UTF-8)."""
-    return hashlib.blake2b(value.encode("utf-8"), digest_size=max(8, digits // 2 + digits % 2)).hexdigest()[
-        :digits
-    ]
+    return hashlib.blake2b(value.encode("utf-8"), digest_size=max(8, digits // 2 + digits % 2)).hexdigest()[:digits]
 
 
 def content_hash(text: str) -> str:
