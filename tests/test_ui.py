@@ -35,7 +35,7 @@ def _wait_http(url: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - loopback only
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
         except OSError:
@@ -108,13 +108,13 @@ def _browser() -> object:
 def _api(env: dict[str, str], path: str, body: dict[str, object]) -> object:
     import json
 
-    request = urllib.request.Request(  # noqa: S310 - loopback only
+    request = urllib.request.Request(
         env["PREFECT_API_URL"] + path,
         data=json.dumps(body).encode(),
         headers={"Content-Type": "application/json"},
         method="POST",
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
