@@ -50,26 +50,31 @@ def _process_batch(
 ) -> None:
     """Run steps 1-5 on one batch and add its counts to the ledger."""
     bar = progress.current()
-    items, rejected = read_batch_task(batch, opts.sources)  # 1. load
+    with ledger.timer("load"):
+        items, rejected = read_batch_task(batch, opts.sources)  # 1. load
     ledger.items_in += len(items) + len(rejected)
     bar.advance("load", len(items) + len(rejected))
-    articles, rejected_clean = clean_items_task(items, opts.clean)  # 2. clean
+    with ledger.timer("clean"):
+        articles, rejected_clean = clean_items_task(items, opts.clean)  # 2. clean
     bar.advance("clean", len(items))
-    decisions = check_articles_task(articles, index)  # 3. dedup
+    with ledger.timer("dedup"):
+        decisions = check_articles_task(articles, index)  # 3. dedup
     bar.advance("dedup", len(articles))
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
-    analyses = analyze_articles_task(originals, opts.nlp)  # 4. extract
+    with ledger.timer("extract"):
+        analyses = analyze_articles_task(originals, opts.nlp)  # 4. extract
     bar.advance("extract", len(articles))
-    counts = write_batch_task(  # 5. write
-        lake,
-        ledger.run_id,
-        f"b{number:05d}",
-        articles,
-        decisions,
-        analyses,
-        [*rejected, *rejected_clean],
-        opts.max_payload_bytes,
-    )
+    with ledger.timer("write"):
+        counts = write_batch_task(  # 5. write
+            lake,
+            ledger.run_id,
+            f"b{number:05d}",
+            articles,
+            decisions,
+            analyses,
+            [*rejected, *rejected_clean],
+            opts.max_payload_bytes,
+        )
     bar.advance("write", len(items) + len(rejected))
     ledger.articles += counts.articles
     ledger.duplicates += counts.duplicates
@@ -110,7 +115,7 @@ def ingest_news(
         )
         for crashed in mark_crashed_runs(lake, ledger.run_id):
             log.warning("run %s had crashed; marked as crashed", crashed)
-        removed = lake.sweep()
+        removed = lake.sweep() + lake.rollback_run(ledger.run_id)  # a flow retry starts over
         if removed:
             log.warning("removed %d files of uncommitted batches from an earlier crash", len(removed))
         ledger.save()

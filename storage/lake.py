@@ -292,6 +292,24 @@ class Lake:
         selector = pafs.FileSelector(self.path(COMMITS_DIR), allow_not_found=True)
         return {info.base_name[: -len(".json")] for info in self.fs.get_file_info(selector) if info.is_file}
 
+    def rollback_run(self, run_id: str) -> list[str]:
+        """Delete every batch ``run_id`` committed (files, then markers); return the files removed.
+
+        A flow retry reuses its run id and starts over: without this, its first attempt's batches would be
+        seen as already ingested by its second.
+        """
+        prefix = f"{safe_token(run_id)}-"
+        stems = {s for s in self.batch_stems() if s.startswith(prefix)}
+        removed: list[str] = []
+        for dataset in DATASETS:
+            for info in self._parquet_files(dataset, include_replaced=True):
+                if info.base_name[len("part-") : -len(".parquet")] in stems:
+                    self.fs.delete_file(info.path)
+                    removed.append(info.path)
+        for stem in stems:
+            self.fs.delete_file(self.path(COMMITS_DIR, f"{stem}.json"))
+        return removed
+
     def batch_stems(self) -> set[str]:
         """Return the stems of committed ingest batches (compactions excluded)."""
         return {s for s in self.committed_stems() if not s.startswith(COMPACT_PREFIX)}

@@ -8,9 +8,11 @@ run is gone and rewrites its state as ``crashed``. Counts are kept per stage and
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -51,7 +53,17 @@ class RunLedger:
     stages: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     duplicate_methods: Counter[str] = field(default_factory=Counter)
+    stage_seconds: Counter[str] = field(default_factory=Counter)
     notes: dict[str, Any] = field(default_factory=dict)
+
+    @contextlib.contextmanager
+    def timer(self, stage: str) -> Iterator[None]:
+        """Add the wall time of the block to ``stage``'s seconds (reported in ``counts``)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stage_seconds[stage] += time.perf_counter() - start
 
     def add_quarantined(self, stage: str, reason: str, n: int = 1) -> None:
         """Count ``n`` items quarantined at ``stage`` for ``reason`` (they also count as items in)."""
@@ -69,6 +81,8 @@ class RunLedger:
                 "stages": dict(self.stages),
                 "quarantine_reasons": dict(sorted(self.reasons.items())),
                 "duplicate_methods": dict(sorted(self.duplicate_methods.items())),
+                "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
+                "wall_seconds": round((datetime.now(UTC) - self.started_at).total_seconds(), 3),
                 **self.notes,
             },
             sort_keys=True,

@@ -143,3 +143,12 @@ def test_interrupted_compaction_is_finished_by_sweep(data_dir: Path, tmp_path: P
     assert lake.read("quarantine").num_rows == 4  # readers through the lake see each row once
     assert sorted(Path(p).name for p in lake.sweep()) == sorted(Path(f).name for f in files)
     assert pd.read_parquet(data_dir / "quarantine").shape[0] == 4
+
+
+def test_rollback_run_removes_only_that_runs_batches(data_dir: Path) -> None:
+    lake = Lake(str(data_dir))
+    lake.commit_batch("run-a", "b00000", {"quarantine": quarantine_table(_rejections(2), "run-a", 9, NOW)})
+    lake.commit_batch("run-b", "b00000", {"quarantine": quarantine_table(_rejections(3), "run-b", 9, NOW)})
+    assert len(lake.rollback_run("run-b")) == 1
+    assert lake.committed_stems() == {"run-a-b00000"}
+    assert set(lake.read("quarantine")["run_id"].to_pylist()) == {"run-a"}
