@@ -22,6 +22,9 @@ def _quiet_prefect_defaults() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
+    # The first run on a fresh machine migrates the local database; on a busy 2-core machine that can take
+    # longer than Prefect's default 20 s wait for the temporary server.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 def _data_dir(args: argparse.Namespace) -> str:

@@ -58,7 +58,7 @@ def _process_batch(
         articles, rejected_clean = clean_items_task(items, opts.clean)  # 2. clean
     bar.advance("clean", len(items))
     with ledger.timer("dedup"):
-        decisions = check_articles_task(articles, index)  # 3. dedup
+        decisions = check_articles_task(index, articles)  # 3. dedup
     bar.advance("dedup", len(articles))
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     with ledger.timer("extract"):

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from tasks.load import ItemRef, LoadOptions, discover_local, load_items
 from tasks.records import RawItem, Rejection
@@ -67,5 +68,5 @@ def read_batch(batch: SourceBatch, options: SourceOptions) -> tuple[list[RawItem
     return load_items(batch.local, options.load)
 
 
-plan_sources_task = task(name="discover")(plan_sources)
-read_batch_task = task(name="load")(read_batch)
+plan_sources_task = task(name="discover", cache_policy=NO_CACHE)(plan_sources)
+read_batch_task = task(name="load", cache_policy=NO_CACHE)(read_batch)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from storage.lake import Lake
 from storage.schemas import DATASETS
@@ -31,4 +32,4 @@ def compact_lake(lake: Lake, datasets: Sequence[str] = (), min_files: int = 2) -
     return replaced
 
 
-compact_lake_task = task(name="compact")(compact_lake)
+compact_lake_task = task(name="compact", cache_policy=NO_CACHE)(compact_lake)

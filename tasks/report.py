@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from storage.query import connect
 
@@ -137,4 +138,4 @@ def build_report(data_dir: str, since: str, now: datetime | None = None) -> str:
     return render_report(gather_report_data(data_dir, since), since, now or datetime.now(UTC))
 
 
-build_report_task = task(name="report")(build_report)
+build_report_task = task(name="report", cache_policy=NO_CACHE)(build_report)

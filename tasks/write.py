@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from prefect import task
+from prefect.cache_policies import NO_CACHE
 
 from storage.lake import Lake
 from tasks.records import Article, DedupDecision, Entity, Figure, Rejection
@@ -70,4 +71,4 @@ def write_batch(
     )
 
 
-write_batch_task = task(name="write")(write_batch)
+write_batch_task = task(name="write", cache_policy=NO_CACHE)(write_batch)

@@ -1,0 +1,238 @@
+"""End-to-end throughput of the real ingest flow, against a naive baseline, on real news pages.
+
+    python bench/throughput.py --items 2000 [--items 20000] [--naive-items 300] [--pages ../shared/data]
+
+The corpus is built from the bench pages (``<pages>/bench/manifest.jsonl``), repeated with distinct URLs and
+text varied word by word (so repeats are new articles to the dedup stage, not copies that would skip NLP).
+For each size it runs ``mediawatch run`` in a fresh process on an empty data directory and prints
+articles/s, wall time per stage (from the run's own ``counts``), the share of wall time outside stage work,
+and peak RSS; then a second, unchanged run over the same input. The naive baseline (one Prefect task per
+article, trafilatura defaults, the full spaCy pipeline, pandas appends) runs on the first ``--naive-items``
+items of the same corpus. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import random
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data"
+_TEXT = re.compile(r">([^<]{20,})<")
+_WORD = re.compile(r"\b[a-zäöüßéèà]{4,}\b")
+
+
+def machine() -> str:
+    """Return a one-line description of this machine."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(
+            next(x for x in Path("/proc/meminfo").read_text().splitlines() if x.startswith("MemTotal")).split()[1]
+        )
+    except (OSError, StopIteration, ValueError):
+        mem_kb = 0
+    return f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1048576:.1f} GiB RAM, Python {platform.python_version()}"
+
+
+def vary(html: str, rng: random.Random, rate: float = 0.3) -> str:
+    """Return ``html`` with about ``rate`` of the lower-case words in text nodes swapped for other words."""
+
+    def swap_words(match: re.Match[str]) -> str:
+        segment = match.group(1)
+        words = _WORD.findall(segment)
+        if not words:
+            return match.group(0)
+        pool = words[:]
+        rng.shuffle(pool)
+        it = iter(pool)
+        return ">" + _WORD.sub(lambda w: next(it) if rng.random() < rate else w.group(0), segment) + "<"
+
+    return _TEXT.sub(swap_words, html)
+
+
+def build_corpus(pages_root: Path, n_items: int, out: Path, seed: int = 7) -> int:
+    """Write ``n_items`` HTML files to ``out``; return the number written."""
+    manifest = [json.loads(line) for line in (pages_root / "bench" / "manifest.jsonl").read_text().splitlines()]
+    pages = [(m, gzip.decompress((pages_root / m["path"]).read_bytes()).decode("utf-8", "replace")) for m in manifest]
+    rng = random.Random(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    for i in range(n_items):
+        rep, k = divmod(i, len(pages))
+        meta, html = pages[k]
+        url = f"https://bench-{rep}.example/{meta['id']}"
+        if rep:
+            html = vary(html, rng)
+        html = re.sub(r'<link[^>]+rel="?canonical"?[^>]*>', "", html, flags=re.I)
+        html = html.replace("<head>", f'<head><link rel="canonical" href="{url}">', 1)
+        (out / f"r{rep:03d}-{meta['id']}.html").write_text(html, encoding="utf-8")
+    return n_items
+
+
+RUNNER = r"""
+import json, resource, sys, time
+from flows.ingest import ingest_news
+start = time.perf_counter()
+summary = ingest_news(sources=[sys.argv[1]], data_dir=sys.argv[2])
+wall = time.perf_counter() - start
+print("RESULT " + json.dumps({"summary": summary, "wall": wall,
+      "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+      "rss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}, default=str))
+"""
+
+
+def run_flow(corpus: Path, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
+    """Run the ingest flow in a fresh process; return its summary, wall time and peak RSS."""
+    proc = subprocess.run(
+        [sys.executable, "-c", RUNNER, str(corpus), str(data_dir)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            return result
+    raise RuntimeError(f"flow failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
+
+NAIVE = r"""
+import json, resource, sys, time
+from pathlib import Path
+import pandas as pd, spacy, trafilatura
+from prefect import flow, task
+
+nlp = spacy.load(sys.argv[3])
+
+@task
+def process(path: str) -> dict:
+    html = Path(path).read_text(encoding="utf-8", errors="replace")
+    text = trafilatura.extract(html) or ""
+    doc = nlp(text)
+    return {"path": path, "text": text, "entities": [(e.text, e.label_) for e in doc.ents]}
+
+@flow
+def naive(paths: list[str], out: str) -> int:
+    frame = pd.DataFrame()
+    for p in paths:
+        row = process(p)
+        frame = pd.concat([frame, pd.DataFrame([{"path": row["path"], "text": row["text"],
+                                                 "entities": json.dumps(row["entities"])}])])
+    frame.to_parquet(out)
+    return len(frame)
+
+paths = sorted(str(p) for p in Path(sys.argv[1]).iterdir())[: int(sys.argv[4])]
+start = time.perf_counter()
+n = naive(paths, sys.argv[2])
+wall = time.perf_counter() - start
+print("RESULT " + json.dumps({"items": n, "wall": wall,
+      "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run_naive(corpus: Path, out: Path, model: str, n_items: int, env: dict[str, str]) -> dict[str, Any]:
+    """Run the naive baseline on the first ``n_items`` files of ``corpus``."""
+    proc = subprocess.run(
+        [sys.executable, "-c", NAIVE, str(corpus), str(out), model, str(n_items)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("RESULT "):
+            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            return result
+    raise RuntimeError(f"naive baseline failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
+
+def report_run(label: str, result: dict[str, Any]) -> float:
+    """Print one run's figures; return its articles (items) per second."""
+    summary = result["summary"]
+    counts = json.loads(summary["counts"])
+    wall = result["wall"]
+    stages = counts.get("stage_seconds", {})
+    inside = sum(stages.values())
+    rate = summary["items_in"] / wall
+    print(
+        f"{label}: {summary['items_in']} items in {wall:.1f} s = {rate:.1f} items/s "
+        f"({summary['articles']} articles, {summary['duplicates']} duplicates, {summary['quarantined']} quarantined)"
+    )
+    print("   stage wall s: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
+    print(
+        f"   outside stage work: {wall - inside:.1f} s = {100 * (wall - inside) / wall:.1f} % of wall "
+        "(process start, Prefect server start, index load/save, artifacts)"
+    )
+    print(f"   peak RSS: flow process {result['rss_self_mb']:.0f} MB, largest child {result['rss_children_mb']:.0f} MB")
+    return rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, action="append", help="corpus sizes (default 2000)")
+    parser.add_argument("--naive-items", type=int, default=300)
+    parser.add_argument("--pages", type=Path, default=DEFAULT_DATA, help="folder holding bench/manifest.jsonl")
+    parser.add_argument("--model", default="en_core_web_sm")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary corpus and data")
+    args = parser.parse_args()
+    sizes = args.items or [2000]
+    work = Path(tempfile.mkdtemp(prefix="mediawatch-bench-"))
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(work / "prefect"),
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("PREFECT_API_URL", None)
+    print(f"machine: {machine()}")
+    try:
+        corpus = work / "corpus"
+        built = 0
+        ours_rate = 0.0
+        for size in sorted(sizes):
+            t0 = time.perf_counter()
+            built = build_corpus(args.pages, size, corpus) if size > built else built
+            print(f"\ncorpus: {size} HTML items (built in {time.perf_counter() - t0:.0f} s)")
+            sub = work / f"corpus-{size}"
+            if sub.exists():
+                shutil.rmtree(sub)
+            sub.mkdir()
+            for path in sorted(corpus.iterdir())[:size]:
+                os.link(path, sub / path.name)
+            data = work / f"data-{size}"
+            first = run_flow(sub, data, env)
+            ours_rate = report_run(f"mediawatch, first run ({size})", first)
+            second = run_flow(sub, data, env)
+            report_run(f"mediawatch, unchanged rerun ({size})", second)
+            print(f"   rerun speed-up: {first['wall'] / second['wall']:.1f}x")
+        naive = run_naive(corpus, work / "naive.parquet", args.model, args.naive_items, env)
+        naive_rate = naive["items"] / naive["wall"]
+        print(
+            f"\nnaive baseline: {naive['items']} items in {naive['wall']:.1f} s = {naive_rate:.2f} items/s, "
+            f"peak RSS {naive['rss_self_mb']:.0f} MB"
+        )
+        print(f"mediawatch / naive (largest corpus): {ours_rate / naive_rate:.1f}x")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
