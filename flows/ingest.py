@@ -18,7 +18,6 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
-from tasks.nlp import analyze_articles_task
 
 from flows import progress
 from flows.options import RunOptions, build_run_options, model_version
@@ -30,6 +29,7 @@ from tasks.clean import clean_items_task
 from tasks.dedup import DedupIndex, check_articles_task
 from tasks.index import open_index, persist_index
 from tasks.inputs import SourceBatch, plan_sources_task, read_batch_task
+from tasks.nlp import analyze_articles_task
 from tasks.records import Rejection
 from tasks.write import write_batch_task
 
