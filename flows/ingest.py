@@ -12,7 +12,9 @@ The recipe, batch by batch (bounded memory, a handful of task runs per batch rat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,10 +25,12 @@ from flows import progress
 from flows.options import RunOptions, build_run_options, model_version
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
+from storage.fetch_state import FetchState
 from storage.lake import Lake
 from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
 from tasks.clean import clean_items_task
 from tasks.dedup import DedupIndex, check_articles_task
+from tasks.fetch import FetchClient
 from tasks.index import open_index, persist_index
 from tasks.inputs import SourceBatch, plan_sources_task, read_batch_task
 from tasks.nlp import analyze_articles_task
@@ -45,28 +49,38 @@ def _run_name() -> str:
     return f"ingest {label} {datetime.now(UTC):%Y-%m-%d %H:%M}"
 
 
-def _process_batch(
-    number: int, batch: SourceBatch, opts: RunOptions, lake: Lake, index: DedupIndex, ledger: RunLedger
-) -> None:
+@dataclass(slots=True)
+class Run:
+    """What one run holds open: the lake (locked), its ledger, the dedup index and the fetch client and state."""
+
+    opts: RunOptions
+    lake: Lake
+    ledger: RunLedger
+    index: DedupIndex
+    client: FetchClient
+    state: FetchState
+
+
+def _process_batch(number: int, batch: SourceBatch, run: Run) -> None:
     """Run steps 1-5 on one batch and add its counts to the ledger."""
-    bar = progress.current()
+    bar, ledger, opts = progress.current(), run.ledger, run.opts
     with ledger.timer("load"):
-        items, rejected = read_batch_task(batch, opts.sources)  # 1. load
+        items, rejected = read_batch_task(batch, opts.sources, run.client, run.state)  # 1. load
     ledger.items_in += len(items) + len(rejected)
-    bar.advance("load", len(items) + len(rejected))
+    bar.advance("load", len(batch))
     with ledger.timer("clean"):
         articles, rejected_clean = clean_items_task(items, opts.clean)  # 2. clean
-    bar.advance("clean", len(items))
+    bar.advance("clean", len(batch))
     with ledger.timer("dedup"):
-        decisions = check_articles_task(index, articles)  # 3. dedup
-    bar.advance("dedup", len(articles))
+        decisions = check_articles_task(run.index, articles)  # 3. dedup
+    bar.advance("dedup", len(batch))
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     with ledger.timer("extract"):
         analyses = analyze_articles_task(originals, opts.nlp)  # 4. extract
-    bar.advance("extract", len(articles))
+    bar.advance("extract", len(batch))
     with ledger.timer("write"):
         counts = write_batch_task(  # 5. write
-            lake,
+            run.lake,
             ledger.run_id,
             f"b{number:05d}",
             articles,
@@ -75,11 +89,9 @@ def _process_batch(
             [*rejected, *rejected_clean],
             opts.max_payload_bytes,
         )
-    bar.advance("write", len(items) + len(rejected))
-    ledger.articles += counts.articles
-    ledger.duplicates += counts.duplicates
-    ledger.entities += counts.entities
-    ledger.figures += counts.figures
+        run.state.commit()  # fetched URLs count as fetched only once their rows are in the lake
+    bar.advance("write", len(batch))
+    ledger.add_batch(counts.articles, counts.duplicates, counts.entities, counts.figures)
     for (stage, reason), n in counts.quarantined.items():
         ledger.add_quarantined(stage, reason, n)
     ledger.duplicate_methods.update(counts.duplicate_methods)
@@ -87,21 +99,11 @@ def _process_batch(
     ledger.save()
 
 
-@flow(name=FLOW_NAME, flow_run_name=_run_name, retries=1, retry_delay_seconds=30, log_prints=True)
-def ingest_news(
-    sources: list[str],
-    data_dir: str | None = None,
-    batch_size: int | None = None,
-    refetch: bool | None = None,
-) -> dict[str, Any]:
-    """Ingest news items from ``sources`` (files, directories, URLs, WARC files, a sources TOML) into the lake.
-
-    Returns the run's counts. Settings come from ``MEDIAWATCH_*``; the arguments override them.
-    """
-    overrides = {"data_dir": data_dir, "batch_size": batch_size, "refetch": refetch}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    opts = build_run_options(settings)
+@contextlib.contextmanager
+def _open_run(settings: Settings, sources: list[str]) -> Iterator[Run]:
+    """Lock the lake, recover from any earlier crash, open the index and the fetcher; record a failure."""
     log = get_run_logger()
+    opts = build_run_options(settings)
     lake = Lake(settings.data_dir)
     with lake.write_lock(settings.lock_wait_seconds):
         ledger = RunLedger(
@@ -117,32 +119,52 @@ def ingest_news(
             log.warning("run %s had crashed; marked as crashed", crashed)
         removed = lake.sweep() + lake.rollback_run(ledger.run_id)  # a flow retry starts over
         if removed:
-            log.warning("removed %d files of uncommitted batches from an earlier crash", len(removed))
+            log.warning("removed %d files of uncommitted batches from an earlier attempt", len(removed))
         ledger.save()
         try:
-            index = open_index(lake, opts.dedup)  # the dedup index, reconciled with the lake
-            plan = plan_sources_task(sources, opts.sources)  # 1. discover
-            _quarantine_discovery(plan.rejections, lake, ledger, opts)
-            bar = progress.current()
-            bar.start(plan.total_items)
-            for number, batch in enumerate(plan.batches(settings.batch_size)):
-                _process_batch(number, batch, opts, lake, index, ledger)
-            persist_index(index, lake)
-            ledger.notes["skipped_files"] = plan.skipped
-            ledger.finish()
+            state_dir = settings.state_dir or str(lake.local_state_dir("fetch"))
+            with FetchState(state_dir) as state, FetchClient(opts.sources.fetch) as client:
+                yield Run(opts, lake, ledger, open_index(lake, opts.dedup), client, state)
+                ledger.notes["fetch"] = client.stats.snapshot()
         except BaseException as exc:
             ledger.save(STATE_FAILED, f"{type(exc).__name__}: {exc}")
             raise
-    summary = ledger.row("completed")
-    publish_run_artifacts(summary, lake, ledger.run_id)  # 6. report
-    return summary
 
 
-def _quarantine_discovery(rejections: Sequence[Rejection], lake: Lake, ledger: RunLedger, opts: RunOptions) -> None:
-    """Write what could not even be listed (missing paths, dead feeds) to quarantine, as batch ``discover``."""
+@flow(name=FLOW_NAME, flow_run_name=_run_name, retries=1, retry_delay_seconds=30, log_prints=True)
+def ingest_news(
+    sources: list[str],
+    data_dir: str | None = None,
+    batch_size: int | None = None,
+    refetch: bool | None = None,
+) -> dict[str, Any]:
+    """Ingest news items from ``sources`` (files, directories, URLs, WARC files, a sources TOML) into the lake.
+
+    Returns the run's counts. Settings come from ``MEDIAWATCH_*``; the arguments override them.
+    """
+    overrides = {"data_dir": data_dir, "batch_size": batch_size, "refetch": refetch}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    with _open_run(settings, sources) as run:
+        plan = plan_sources_task(sources, run.opts.sources, run.client, run.state)  # 1. discover
+        _quarantine(plan.rejections, "discover", run)
+        progress.current().start(plan.total_items)
+        for number, batch in enumerate(plan.batches(settings.batch_size, run.opts.sources)):
+            _process_batch(number, batch, run)  # 1-5. load, clean, dedup, extract, write
+        persist_index(run.index, run.lake)
+        run.ledger.notes["skipped_files"] = plan.skipped
+        run.ledger.finish()
+    publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id)  # 6. report
+    return run.ledger.row("completed")
+
+
+def _quarantine(rejections: Sequence[Rejection], batch: str, run: Run) -> None:
+    """Write rejections found outside a batch (missing paths, dead feeds) to quarantine, as their own commit."""
     if not rejections:
         return
-    counts = write_batch_task(lake, ledger.run_id, "discover", [], [], [], list(rejections), opts.max_payload_bytes)
-    ledger.items_in += len(rejections)
+    counts = write_batch_task(
+        run.lake, run.ledger.run_id, batch, [], [], [], list(rejections), run.opts.max_payload_bytes
+    )
+    run.ledger.items_in += len(rejections)
     for (stage, reason), n in counts.quarantined.items():
-        ledger.add_quarantined(stage, reason, n)
+        run.ledger.add_quarantined(stage, reason, n)
+    run.state.commit()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import metadata
 
-from tasks.nlp import NlpOptions
-
 from flows.settings import Settings
 from tasks.clean import CleanOptions
 from tasks.dedup import DedupOptions
+from tasks.fetch import FetchOptions
 from tasks.inputs import SourceOptions
 from tasks.load import LoadOptions
+from tasks.nlp import NlpOptions
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,28 @@ def model_version(model: str) -> str:
         return ""
 
 
+def fetch_options(settings: Settings) -> FetchOptions:
+    """Return the fetch options from ``settings`` (empty strings keep the defaults)."""
+    defaults = FetchOptions()
+    return FetchOptions(
+        contact=settings.contact or defaults.contact,
+        user_agent=settings.user_agent or defaults.user_agent,
+        host_delay_seconds=settings.host_delay_seconds,
+        max_bytes=settings.max_bytes,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        total_timeout=settings.total_timeout,
+        retries=settings.retries,
+        refetch=settings.refetch,
+        max_workers=settings.fetch_workers,
+        allow_networks=tuple(c.strip() for c in settings.allow_networks.split(",") if c.strip()),
+    )
+
+
 def build_run_options(settings: Settings) -> RunOptions:
     """Return the frozen options of a run built from ``settings``."""
     return RunOptions(
-        sources=SourceOptions(load=LoadOptions(max_bytes=settings.max_file_bytes)),
+        sources=SourceOptions(load=LoadOptions(max_bytes=settings.max_file_bytes), fetch=fetch_options(settings)),
         clean=CleanOptions(),
         dedup=DedupOptions(window_days=settings.dedup_window_days),
         nlp=NlpOptions(

@@ -1,8 +1,8 @@
 """Step 6: what a run did, as Prefect artifacts a team reads in the UI.
 
-Artifacts: a markdown summary, a table of counts by stage and quarantine reason, the top entities and notable
-figures of the run. Everything that came from the web is escaped before it is put into markdown, so a hostile
-headline cannot inject links or HTML into the UI.
+Artifacts: a markdown summary, a table of counts by stage and quarantine reason, charts (articles per source,
+figures by kind), the top entities and notable figures of the run. Everything that came from the web is
+escaped before it is put into markdown, so a hostile headline cannot inject links or HTML into the UI.
 """
 
 from __future__ import annotations
@@ -116,10 +116,39 @@ def notable_figures(lake: Lake, run_id: str, limit: int = 15) -> list[dict[str, 
     ]
 
 
+def bar_chart_markdown(rows: list[tuple[str, int]], width: int = 30) -> str:
+    """Return a bar chart as a markdown table of block characters (renders in any markdown viewer)."""
+    if not rows:
+        return "_nothing to chart_"
+    top = max(n for _, n in rows) or 1
+    lines = ["| | | |", "|---|---|---:|"]
+    lines += [f"| {escape_md(label, 40)} | {'█' * max(1, round(width * n / top))} | {n} |" for label, n in rows]
+    return "\n".join(lines)
+
+
+def run_charts(lake: Lake, run_id: str) -> str:
+    """Return the run's charts as markdown: articles per source and figures by kind."""
+    parts = ["# What this run brought in", "", "## Articles per source", ""]
+    per_source: list[tuple[str, int]] = []
+    if lake.exists("articles"):
+        table = lake.read("articles", ["source"], pc.field("run_id") == run_id)
+        counts = table.group_by("source").aggregate([("source", "count")]).to_pylist()
+        per_source = sorted(((r["source"], r["source_count"]) for r in counts), key=lambda x: (-x[1], x[0]))[:20]
+    parts += [bar_chart_markdown(per_source), "", "## Figures by kind", ""]
+    by_kind: list[tuple[str, int]] = []
+    if lake.exists("figures"):
+        table = lake.read("figures", ["kind"], pc.field("run_id") == run_id)
+        counts = table.group_by("kind").aggregate([("kind", "count")]).to_pylist()
+        by_kind = sorted(((r["kind"], r["kind_count"]) for r in counts), key=lambda x: (-x[1], x[0]))
+    parts.append(bar_chart_markdown(by_kind))
+    return "\n".join(parts)
+
+
 def publish_run_artifacts(summary: Mapping[str, Any], lake: Lake, run_id: str) -> None:
     """Create the run's artifacts in Prefect (needs a flow run context)."""
     create_markdown_artifact(key="ingest-summary", markdown=summary_markdown(summary), description="Run summary")
     create_table_artifact(key="ingest-counts", table=counts_rows(summary), description="Counts by stage and reason")
+    create_markdown_artifact(key="ingest-charts", markdown=run_charts(lake, run_id), description="Articles and figures")
     entities = top_entities(lake, run_id)
     if entities:
         create_table_artifact(key="top-entities", table=entities, description="Most mentioned entities")

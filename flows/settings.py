@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         65_536, ge=0, description="Bytes of raw payload kept per quarantined item (the rest is cut, flagged)."
     )
     max_file_bytes: int = Field(20_000_000, ge=1, description="Largest local file read (after gunzip).")
+    state_dir: str = Field(
+        "", description="Local directory for fetch state (default: <data_dir>/_state; needed for remote lakes)."
+    )
     dedup_window_days: int = Field(30, ge=1, description="How far back the dedup index looks for originals.")
     lock_wait_seconds: float = Field(
         0.0, ge=0, description="How long a run waits for another run on the same data directory."

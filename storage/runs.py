@@ -65,6 +65,13 @@ class RunLedger:
         finally:
             self.stage_seconds[stage] += time.perf_counter() - start
 
+    def add_batch(self, articles: int, duplicates: int, entities: int, figures: int) -> None:
+        """Add one committed batch's row counts."""
+        self.articles += articles
+        self.duplicates += duplicates
+        self.entities += entities
+        self.figures += figures
+
     def add_quarantined(self, stage: str, reason: str, n: int = 1) -> None:
         """Count ``n`` items quarantined at ``stage`` for ``reason`` (they also count as items in)."""
         self.quarantined += n

@@ -1,20 +1,46 @@
 """Sources to batches: what the run will read, planned up front and read batch by batch.
 
-A source is a local file or directory (HTML, text, JSONL), an http(s) URL (feed, sitemap, page), a ``.warc``
-file or a sources TOML file. Planning lists item references cheaply (file paths, JSONL offsets, URLs to
-fetch) so the run knows its size and memory stays bounded; each batch is read only when its turn comes.
+A source is a local file or directory (HTML, text, JSONL; WARC files inside a directory are read as WARC),
+an http(s) URL (feed, sitemap, sitemap index, article page; the kind is detected when not given), a text
+file of URLs, a ``.warc``/``.warc.gz`` file or a sources TOML file. Planning lists item references cheaply
+(file paths, JSONL offsets, URLs to fetch) so the run knows its size and memory stays bounded; each batch is
+read only when its turn comes, and WARC archives are streamed record by record.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
+from storage.fetch_state import FetchState
+from tasks.fetch import Fetcher, FetchOptions
 from tasks.load import ItemRef, LoadOptions, discover_local, load_items
 from tasks.records import RawItem, Rejection
+from tasks.sources import (
+    WARC_SUFFIXES,
+    FetchTarget,
+    SourceSpec,
+    discover_targets,
+    fetch_targets,
+    iter_warc,
+    parse_source,
+    retry_on_transient,
+)
+
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+# How many lines of a .txt file are looked at to tell a URL list from an article.
+_SNIFF_LINES = 20
+
+
+class SourceError(ValueError):
+    """A source the user named cannot be used at all (a broken sources file): the run stops with this message."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,16 +48,20 @@ class SourceOptions:
     """How sources are read."""
 
     load: LoadOptions = field(default_factory=LoadOptions)
+    fetch: FetchOptions = field(default_factory=FetchOptions)
 
 
 @dataclass(frozen=True, slots=True)
 class SourceBatch:
-    """One batch of item references."""
+    """One batch: local references, pages to fetch, or records already read from a WARC stream."""
 
     local: tuple[ItemRef, ...] = ()
+    targets: tuple[FetchTarget, ...] = ()
+    items: tuple[RawItem, ...] = ()
+    rejections: tuple[Rejection, ...] = ()
 
     def __len__(self) -> int:
-        return len(self.local)
+        return len(self.local) + len(self.targets) + len(self.items) + len(self.rejections)
 
 
 @dataclass(slots=True)
@@ -39,34 +69,129 @@ class SourcePlan:
     """Everything a run will read, as references, plus what failed before reading."""
 
     local: list[ItemRef] = field(default_factory=list)
+    targets: list[FetchTarget] = field(default_factory=list)
+    items: list[RawItem] = field(default_factory=list)
+    warc: list[SourceSpec] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
     @property
     def total_items(self) -> int:
-        """Return the number of items the batches will read."""
-        return len(self.local)
+        """Return the number of items known up front (WARC records are counted as they stream)."""
+        return len(self.local) + len(self.targets) + len(self.items)
 
-    def batches(self, size: int) -> Iterator[SourceBatch]:
-        """Yield the references in batches of at most ``size`` items."""
+    def batches(self, size: int, options: SourceOptions) -> Iterator[SourceBatch]:
+        """Yield batches of at most ``size`` items: local files, then pages to fetch, then WARC records."""
         for start in range(0, len(self.local), size):
             yield SourceBatch(local=tuple(self.local[start : start + size]))
+        for start in range(0, len(self.targets), size):
+            yield SourceBatch(targets=tuple(self.targets[start : start + size]))
+        for start in range(0, len(self.items), size):
+            yield SourceBatch(items=tuple(self.items[start : start + size]))
+        for spec in self.warc:
+            records = iter_warc(spec, options.fetch)
+            while chunk := list(islice(records, size)):
+                yield SourceBatch(
+                    items=tuple(r for r in chunk if isinstance(r, RawItem)),
+                    rejections=tuple(r for r in chunk if isinstance(r, Rejection)),
+                )
 
 
-def plan_sources(sources: Sequence[str], options: SourceOptions) -> SourcePlan:
-    """Return the plan for ``sources``; unreadable sources become rejections, non-news files are skipped."""
+def is_url_list(path: Path) -> bool:
+    """Return True when a text file's first non-comment lines are all http(s) URLs (else it is an article)."""
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            lines = [line.strip() for line in islice(handle, 200)]
+    except OSError:
+        return False
+    lines = [line for line in lines if line and not line.startswith("#")][:_SNIFF_LINES]
+    return bool(lines) and all(_URL.match(line) for line in lines)
+
+
+def route_source(source: str) -> str:
+    """Return how ``source`` is read: ``web`` (URL, URL list, sources TOML), ``warc``, or ``local``."""
+    if _URL.match(source):
+        return "web"
+    path = Path(source).expanduser()
+    name = path.name.lower()
+    if name.endswith(WARC_SUFFIXES):
+        return "warc"
+    if path.is_file() and (name.endswith(".toml") or (name.endswith((".txt", ".urls")) and is_url_list(path))):
+        return "web"
+    return "local"
+
+
+def plan_sources(
+    sources: Sequence[str], options: SourceOptions, client: Fetcher, state: FetchState
+) -> SourcePlan:
+    """Return the plan for ``sources``: local references, pages to fetch (feeds and sitemaps expanded), WARC
+    archives to stream; unreadable sources and dead feeds become rejections, non-news files are skipped.
+
+    Raises :class:`SourceError` for a source that names nothing usable (a broken sources TOML).
+    """
     plan = SourcePlan()
-    refs, rejections, skipped = discover_local(sources, options.load)
+    local: list[str] = []
+    web: list[SourceSpec] = []
+    for source in sources:
+        route = route_source(source)
+        if route == "local":
+            local.append(source)
+            continue
+        try:
+            specs = parse_source(source)
+        except ValueError as exc:
+            raise SourceError(f"cannot use source {source!r}: {exc}") from exc
+        for spec in specs:
+            (plan.warc if spec.kind == "warc" else web).append(spec)
+    refs, rejections, skipped = discover_local(local, options.load)
     plan.local.extend(refs)
     plan.rejections.extend(rejections)
-    plan.skipped.extend(skipped)
+    for path in skipped:
+        if path.lower().endswith(WARC_SUFFIXES):
+            plan.warc.extend(parse_source(path))
+        else:
+            plan.skipped.append(path)
+    if web:
+        targets, rejected, items = discover_targets(web, client, state, options.fetch)
+        plan.targets.extend(targets)
+        plan.rejections.extend(rejected)
+        plan.items.extend(items)
     return plan
 
 
-def read_batch(batch: SourceBatch, options: SourceOptions) -> tuple[list[RawItem], list[Rejection]]:
-    """Read one batch; return ``(items, rejections)`` accounting for every reference in the batch."""
-    return load_items(batch.local, options.load)
+def read_batch(
+    batch: SourceBatch, options: SourceOptions, client: Fetcher, state: FetchState
+) -> tuple[list[RawItem], list[Rejection]]:
+    """Read one batch; return ``(items, rejections)``.
+
+    Every reference yields an item or a rejection, except pages that an earlier run already fetched (or that
+    answered 304): incremental runs skip them before they enter, and the client's counters report them.
+    """
+    items, rejections = load_items(batch.local, options.load)
+    if batch.targets:
+        fetched, failed = fetch_targets(batch.targets, client, state, options.fetch)
+        items.extend(fetched)
+        rejections.extend(failed)
+    items.extend(batch.items)
+    rejections.extend(batch.rejections)
+    return items, rejections
 
 
-plan_sources_task = task(name="discover", cache_policy=NO_CACHE)(plan_sources)
-read_batch_task = task(name="load", cache_policy=NO_CACHE)(read_batch)
+# The client already retries each URL; these task retries catch what fails around it (a locked state file,
+# a network outage longer than one URL's budget) and only when the failure is transient.
+plan_sources_task = task(
+    name="discover",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_on_transient,
+)(plan_sources)
+read_batch_task = task(
+    name="load",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=10),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=retry_on_transient,
+)(read_batch)

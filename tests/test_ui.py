@@ -3,82 +3,19 @@ headless Chromium reading the flow run's artifacts and the HTML report. Screensh
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, SAMPLES
+from tests.conftest import BIN, REPO, SAMPLES, stop_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 OUTPUT = REPO / "tests" / "output"
-BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _wait_http(url: str, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """Start ``prefect server start`` on 127.0.0.1 with analytics off; yield the environment that points at it."""
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
-    }
-    log = (home / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port), "--analytics-off"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/api/health", 120)
-        yield env
-    finally:
-        _stop(process)
-        log.close()
 
 
 def _browser() -> object:
@@ -118,14 +55,15 @@ def _api(env: dict[str, str], path: str, body: dict[str, object]) -> object:
         return json.loads(response.read())
 
 
-def test_scheduled_ingest_fires_and_its_artifacts_render(server: dict[str, str], tmp_path: Path) -> None:
+def test_scheduled_ingest_fires_and_its_artifacts_render(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    server = prefect_server
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     data_dir = tmp_path / "data"
     serve_log = (tmp_path / "serve.log").open("wb")
     serving = subprocess.Popen(
-        [str(BIN / "mediawatch"), "serve", str(SAMPLES), "--data-dir", str(data_dir), "--ingest-interval", "3600"],
+        [str(BIN / "mediawatch"), "serve", str(SAMPLES), "--data-dir", str(data_dir), "--ingest-interval", "20"],
         env=server,
         cwd=REPO,
         stdout=serve_log,
@@ -133,7 +71,7 @@ def test_scheduled_ingest_fires_and_its_artifacts_render(server: dict[str, str],
         start_new_session=True,
     )
     try:
-        # An interval schedule's first run is due at once: wait for it to finish without triggering anything.
+        # The first slot of a 20-second interval schedule: wait for it to fire and finish, triggering nothing.
         deadline = time.monotonic() + 300
         run: dict[str, object] | None = None
         while time.monotonic() < deadline:
@@ -157,7 +95,7 @@ def test_scheduled_ingest_fires_and_its_artifacts_render(server: dict[str, str],
             wait = WebDriverWait(browser, 60)
             wait.until(lambda b: "ingest-summary" in b.find_element(By.TAG_NAME, "body").text)
             page = browser.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
-            for key in ("ingest-summary", "ingest-counts", "top-entities", "notable-figures"):
+            for key in ("ingest-summary", "ingest-counts", "ingest-charts", "top-entities", "notable-figures"):
                 assert key in page, f"artifact {key} not shown"
             assert "Completed" in page
             OUTPUT.mkdir(exist_ok=True)
@@ -197,11 +135,12 @@ def test_scheduled_ingest_fires_and_its_artifacts_render(server: dict[str, str],
         finally:
             browser.quit()  # type: ignore[attr-defined]
     finally:
-        _stop(serving)
+        stop_process(serving)
         serve_log.close()
 
 
-def test_deployments_file_deploys(server: dict[str, str]) -> None:
+def test_deployments_file_deploys(prefect_server: dict[str, str]) -> None:
+    server = prefect_server
     env = {**server, "REPO_ROOT": str(REPO)}
     subprocess.run(
         [str(BIN / "prefect"), "work-pool", "create", "process", "--type", "process"],
