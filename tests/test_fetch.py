@@ -3,6 +3,8 @@ robots.txt, conditional GET and charset decoding. Assertions come from the serve
 
 from __future__ import annotations
 
+import itertools
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import replace
@@ -64,7 +66,7 @@ def fetch_error(options: FetchOptions, url: str) -> FetchError:
 
 def gaps(server: FaultServer, path: str) -> list[float]:
     times = [r.at for r in server.requests(path)]
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 # -- retries -------------------------------------------------------------------------------------------------
@@ -357,16 +359,14 @@ def test_host_limiter_keeps_one_request_in_flight_and_spaces_them() -> None:
         thread.join()
     assert in_flight["max"] == 1
     starts.sort()
-    assert all(b - a >= 0.05 for a, b in zip(starts, starts[1:], strict=False))
+    assert all(b - a >= 0.05 for a, b in itertools.pairwise(starts))
 
 
 def test_conditional_get_sends_validators_and_reports_304(server: FaultServer) -> None:
     server.route("/a", page(HTML, etag='"v1"', last_modified=1_700_000_000))
     with FetchClient(FAST) as client:
         first = client.get(server.url("/a"))
-        second = client.get(
-            server.url("/a"), etag=first.header("etag"), last_modified=first.header("last-modified")
-        )
+        second = client.get(server.url("/a"), etag=first.header("etag"), last_modified=first.header("last-modified"))
         assert client.stats.not_modified == 1
     assert second.not_modified and second.body == b""
     conditional = server.requests("/a")[1]
@@ -418,6 +418,12 @@ def test_header_charset_that_does_not_fit_falls_back_to_meta() -> None:
     assert (codec, source) == ("cp1252", "meta")
 
 
+@pytest.mark.parametrize("headers", [{"Content-Type": "text/html; charset=ISO-8859-1"}, {"Content-Type": "text/html"}])
+def test_utf8_page_misdeclared_as_legacy_still_decodes(headers: dict[str, str]) -> None:
+    body = f'<meta charset="gb2312"><p>{CP1252_TEXT} {GB_TEXT}</p>'.encode()
+    assert f"{CP1252_TEXT} {GB_TEXT}" in decode_html(body, headers)
+
+
 def test_undeclared_utf8_and_bom() -> None:
     assert resolve_charset("<p>naïve</p>".encode(), ()) == ("utf-8", "utf8")
     assert decode_html(b"\xef\xbb\xbf<p>x</p>", ()) == "<p>x</p>"
@@ -426,3 +432,29 @@ def test_undeclared_utf8_and_bom() -> None:
 def test_undeclared_legacy_chinese_is_detected() -> None:
     body = ("<html><body><p>" + GB_TEXT * 6 + "</p></body></html>").encode("gb18030")
     assert GB_TEXT in decode_html(body, ())
+
+
+def test_connected_peer_is_checked_even_if_the_name_check_is_fooled(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DNS rebinding: the name resolved to a public address when checked, then to loopback when connecting.
+    import tasks.fetch
+
+    monkeypatch.setattr(tasks.fetch, "check_url", lambda url, allow_networks=(), resolve=True: "host")
+    server.route("/a", page(HTML))
+    error = fetch_error(replace(FAST, allow_networks=()), server.url("/a"))
+    assert error.reason == "blocked_address"
+    assert "127.0.0.1" in error.detail
+    assert server.requests() == []
+
+
+@pytest.mark.parametrize(("errno", "retried"), [(socket.EAI_NONAME, False), (socket.EAI_AGAIN, True)])
+def test_only_temporary_name_failures_are_retried(monkeypatch: pytest.MonkeyPatch, errno: int, retried: bool) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(errno, "resolver says no")
+
+    monkeypatch.setattr(socket, "getaddrinfo", fail)
+    with FetchClient(FAST) as client, pytest.raises(FetchError) as caught:
+        client.get("http://news.example.org/a")
+    assert caught.value.reason == "connection_error"
+    assert client.stats.retries == (FAST.retries if retried else 0)

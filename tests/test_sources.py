@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -214,7 +215,9 @@ def test_billion_laughs_feed_is_rejected(server: FaultServer, state: FetchState)
 
 
 def test_external_entity_feed_is_rejected() -> None:
-    xxe = b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss><channel>&x;</channel></rss>'
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><rss><channel>&x;</channel></rss>'
+    )
     with pytest.raises(SourceParseError):
         parse_feed(xxe, "http://example.org/feed")
 
@@ -317,9 +320,9 @@ def test_failed_pages_become_rejections_with_reasons(server: FaultServer, state:
     server.route("/gone", status(410))
     server.route("/err", status(500))
     server.route("/ok", page(article("ok")))
-    targets = [
-        FetchTarget(server.url(p), "list.txt", external_id=p) for p in ("/gone", "/err", "/no/x", "/ok")
-    ] + [FetchTarget("ftp://example.org/x", "list.txt")]
+    targets = [FetchTarget(server.url(p), "list.txt", external_id=p) for p in ("/gone", "/err", "/no/x", "/ok")] + [
+        FetchTarget("ftp://example.org/x", "list.txt")
+    ]
     with FetchClient(OPTIONS) as client:
         items, rejected = fetch_targets(targets, client, state, OPTIONS)
         assert client.stats.retries == 1
@@ -345,7 +348,7 @@ def test_hosts_are_fetched_in_parallel_but_each_host_serially(state: FetchState)
         assert len(items) == 6 and rejected == []
         for srv in (one, two):
             times = [r.at for r in srv.requests() if r.path.startswith("/p")]
-            assert all(b - a >= 0.2 for a, b in zip(times, times[1:], strict=False))
+            assert all(b - a >= 0.2 for a, b in itertools.pairwise(times))
         # The second host's first page was asked for before the first host's last one: they overlapped.
         assert two.requests("/p0")[0].at < one.requests("/p2")[0].at
 
@@ -559,3 +562,61 @@ def test_fetch_state_refuses_a_file_as_directory(tmp_path: Path) -> None:
     target.write_text("x")
     with pytest.raises(ValueError, match="is a file"):
         FetchState(target)
+
+
+# -- Prefect wrappers ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.integration
+def test_prefect_tasks_wrap_discovery_and_fetching(prefect_harness: None, server: FaultServer, tmp_path: Path) -> None:
+    from prefect import flow
+
+    from tasks.sources import discover_targets_task, fetch_targets_task
+
+    serve_feed(server)
+
+    @flow(name="fetch-wrapper-check")
+    def fetch_feed(url: str, state_dir: str) -> tuple[int, int, int]:
+        with FetchState(state_dir) as state, FetchClient(OPTIONS) as client:
+            targets, rejected, _items = discover_targets_task(parse_source(url), client, state, OPTIONS)
+            fetched, failed = fetch_targets_task(targets, client, state, OPTIONS)
+            return len(targets), len(fetched), len(rejected) + len(failed)
+
+    assert fetch_feed(server.url("/feed.xml"), str(tmp_path / "s")) == (3, 3, 1)
+
+
+def test_auto_page_delivered_before_is_skipped(server: FaultServer, tmp_path: Path) -> None:
+    server.route("/story", page(article("story"), etag='"s1"'))
+    sources = parse_source(server.url("/story"))
+    with FetchState(tmp_path / "s") as state:
+        assert len(run(sources, state)[2]) == 1
+        state.commit()
+    with FetchState(tmp_path / "s") as state:
+        _, _, items, stats = run(sources, state)
+        assert (items, stats["skipped_known"]) == ([], 1)
+        _, _, items, stats = run(sources, state, replace(OPTIONS, refetch=True))
+        assert (items, stats["not_modified"]) == ([], 1)
+    assert [r.header("If-None-Match") for r in server.requests("/story")] == [None, '"s1"']
+
+
+def test_sitemap_url_serving_a_feed_is_read_as_a_feed(server: FaultServer, state: FetchState) -> None:
+    server.route("/sitemap.xml", page(rss([(server.url("/x"), "X")]), "application/xml"))
+    with FetchClient(OPTIONS) as client:
+        targets, rejected, _ = discover_targets(parse_source(server.url("/sitemap.xml")), client, state, OPTIONS)
+    assert ([t.url for t in targets], rejected) == ([server.url("/x")], [])
+
+
+def test_retry_condition_retries_only_transient_failures() -> None:
+    from tasks.fetch import FetchError
+    from tasks.sources import retry_on_transient
+
+    class Failed:
+        def __init__(self, exc: BaseException) -> None:
+            self.exc = exc
+
+        def result(self) -> None:
+            raise self.exc
+
+    assert retry_on_transient(None, None, Failed(FetchError("timeout", "slow", transient=True)))
+    assert retry_on_transient(None, None, Failed(ConnectionResetError()))
+    assert not retry_on_transient(None, None, Failed(ValueError("bug")))
