@@ -23,7 +23,7 @@ produce. Its tracker list (ClearURLs, Firefox query stripping) was used as a ref
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 # Parameter-name prefixes that only ever carry campaign or analytics data (Google Analytics utm_, Mailchimp mc_,
 # Piwik/Matomo pk_ and mtm_, HubSpot _hs, Adobe s_, Marketo mkt_, Omeda oly_, Vero vero_, itm_ internal tracking).
@@ -124,6 +124,24 @@ def _canonical_path(path: str) -> str:
     return path or "/"
 
 
+def _split_netloc(netloc: str) -> tuple[str, int | None] | None:
+    """Return (host, port) of a URL's netloc without user info, or None when it is malformed."""
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, bracket, rest = hostport[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port_text = rest[1:]
+        host = f"[{host.lower()}]"
+    else:
+        host, _, port_text = hostport.partition(":")
+    if not port_text:
+        return host, None
+    if not port_text.isdigit() or int(port_text) > 65535:
+        return None
+    return host, int(port_text)
+
+
 def canonicalize_url(url: str) -> str | None:
     """Return the canonical form of an http(s) URL, or None when ``url`` is not an absolute http(s) URL.
 
@@ -132,18 +150,22 @@ def canonicalize_url(url: str) -> str | None:
     """
     try:
         parts = urlsplit(url.strip().replace("&amp;", "&"))
-        port = parts.port
     except ValueError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in ("http", "https"):
         return None
-    host = _canonical_host(parts.hostname)
+    split = _split_netloc(parts.netloc)
+    if split is None or not split[0] or split[0] == "[]":
+        return None
+    host, port = split
+    host = _canonical_host(host)
     netloc = f"{host}:{port}" if port not in (None, 80, 443) else host
-    query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v)
-    )
-    fragment = parts.fragment if parts.fragment.startswith("!") else ""
-    return urlunsplit(("https", netloc, _canonical_path(parts.path), urlencode(query), fragment))
+    query = ""
+    if parts.query:
+        kept = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v))
+        query = "?" + urlencode(kept) if kept else ""
+    fragment = "#" + parts.fragment if parts.fragment.startswith("!") else ""
+    return f"https://{netloc}{_canonical_path(parts.path)}{query}{fragment}"
 
 
 def site_of(url: str | None) -> str | None:
