@@ -59,7 +59,7 @@ def test_articles_readable_by_pandas_and_duckdb(demo_run: tuple[Path, dict[str, 
     assert "Related stories" not in port["text"]
     assert port["source"] == "harbour-ledger.example"
     assert str(port["published_at"]) == "2025-11-20 08:30:00+00:00"
-    assert port["canonical_url"] == "https://www.harbour-ledger.example/business/2025/11/20/rotterdam-port-volumes-slip"
+    assert port["canonical_url"] == "https://harbour-ledger.example/business/2025/11/20/rotterdam-port-volumes-slip"
     assert list(port["authors"]) == ["Marieke de Vries"]
     assert port["language"] == "en"
     jsonl = frame[frame["external_id"] == "ext-001"].iloc[0]

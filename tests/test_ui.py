@@ -75,9 +75,9 @@ def test_scheduled_ingest_fires_and_its_artifacts_render(prefect_server: dict[st
         deadline = time.monotonic() + 300
         run: dict[str, object] | None = None
         while time.monotonic() < deadline:
-            runs = _api(server, "/flow_runs/filter", {"sort": "START_TIME_DESC", "limit": 20})
-            assert isinstance(runs, list)
-            finished = [r for r in runs if r["state_type"] in ("COMPLETED", "FAILED", "CRASHED")]
+            query = {"flow_runs": {"state": {"type": {"any_": ["COMPLETED", "FAILED", "CRASHED"]}}}, "limit": 5}
+            finished = _api(server, "/flow_runs/filter", query)
+            assert isinstance(finished, list)
             if finished:
                 run = finished[0]
                 break
