@@ -153,7 +153,7 @@ def ingest_news(
         persist_index(run.index, run.lake)
         run.ledger.notes["skipped_files"] = plan.skipped
         run.ledger.finish()
-    publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id)  # 6. report
+    publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
     return run.ledger.row("completed")
 
 

@@ -11,7 +11,7 @@ from tasks.dedup import DedupOptions
 from tasks.fetch import FetchOptions
 from tasks.inputs import SourceOptions
 from tasks.load import LoadOptions
-from tasks.nlp import NlpOptions
+from tasks.nlp import NlpOptions, resolve_model
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +35,14 @@ def code_version() -> str:
 
 
 def model_version(model: str) -> str:
-    """Return the version of the spaCy model package ``model`` without loading it ("" if unknown)."""
+    """Return ``<package> <version>`` of the spaCy model ``model`` without loading it ("" if not installed)."""
+    import spacy
+
     try:
-        import spacy
-
-        meta = spacy.util.get_package_path(model) / "meta.json"
-        import json
-
-        return str(json.loads(meta.read_text()).get("version", ""))
-    except (ImportError, OSError, ValueError):
+        package = resolve_model(model)
+    except OSError:
         return ""
+    return f"{package} {spacy.util.get_package_version(package) or ''}".strip()
 
 
 def fetch_options(settings: Settings) -> FetchOptions:

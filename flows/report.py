@@ -28,12 +28,13 @@ def escape_md(value: object, limit: int = 120) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def summary_markdown(summary: Mapping[str, Any]) -> str:
+def summary_markdown(summary: Mapping[str, Any], name: str = "") -> str:
     """Return the run summary as markdown."""
     counts = json.loads(summary.get("counts") or "{}")
     lines = [
-        f"# Ingest run {escape_md(summary['run_id'])}",
+        f"# Ingest run {escape_md(name or summary['run_id'])}",
         "",
+        f"**Run id:** {escape_md(summary['run_id'])}  ",
         f"**State:** {escape_md(summary['state'])}  ",
         f"**Model:** {escape_md(summary.get('model_name'))} {escape_md(summary.get('model_version'))}  ",
         "",
@@ -144,9 +145,9 @@ def run_charts(lake: Lake, run_id: str) -> str:
     return "\n".join(parts)
 
 
-def publish_run_artifacts(summary: Mapping[str, Any], lake: Lake, run_id: str) -> None:
+def publish_run_artifacts(summary: Mapping[str, Any], lake: Lake, run_id: str, name: str = "") -> None:
     """Create the run's artifacts in Prefect (needs a flow run context)."""
-    create_markdown_artifact(key="ingest-summary", markdown=summary_markdown(summary), description="Run summary")
+    create_markdown_artifact(key="ingest-summary", markdown=summary_markdown(summary, name), description="Run summary")
     create_table_artifact(key="ingest-counts", table=counts_rows(summary), description="Counts by stage and reason")
     create_markdown_artifact(key="ingest-charts", markdown=run_charts(lake, run_id), description="Articles and figures")
     entities = top_entities(lake, run_id)
