@@ -123,19 +123,40 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
-    """List quarantined items grouped by stage and reason (or every item with --items)."""
+    """List unresolved quarantined items by stage and reason (every item with --items); retry them with
+    ``mediawatch quarantine retry --reason R``."""
+    if args.action == "retry":
+        return _retry_quarantine(args)
+    from storage.query import UNRESOLVED_QUARANTINE
+
     con = _connect(_data_dir(args))
     if args.items:
         sql = (
-            "select quarantined_at, stage, reason, source_uri, external_id, detail, payload_bytes from quarantine "
-            "order by quarantined_at desc"
+            "select quarantined_at, stage, reason, source_uri, external_id, detail, payload_bytes "  # noqa: S608 - a fixed query
+            f"from ({UNRESOLVED_QUARANTINE}) order by quarantined_at desc"
         )
     else:
         sql = (
-            "select stage, reason, count(*) as items, max(quarantined_at) as last_seen from quarantine "
-            "group by all order by items desc"
+            "select stage, reason, count(*) as items, max(quarantined_at) as last_seen "  # noqa: S608 - a fixed query
+            f"from ({UNRESOLVED_QUARANTINE}) group by all order by items desc, reason"
         )
     _print_relation(con.sql(sql), args.format)
+    return 0
+
+
+def _retry_quarantine(args: argparse.Namespace) -> int:
+    if not args.reason:
+        print("mediawatch: quarantine retry needs --reason (see `mediawatch quarantine`)", file=sys.stderr)
+        return 2
+    _quiet_prefect_defaults()
+    from flows.ingest import retry_quarantine
+
+    try:
+        summary = retry_quarantine(reason=args.reason, stage=args.stage, data_dir=args.data_dir)
+    except Exception as exc:  # noqa: BLE001 - reported as a message and an exit code
+        print(f"mediawatch: retry failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(_format_counts(summary))
     return 0
 
 
@@ -223,9 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine = sub.add_parser(
         "quarantine", help="list quarantined items by stage and reason", description=cmd_quarantine.__doc__
     )
+    quarantine.add_argument(
+        "action", nargs="?", choices=("list", "retry"), default="list", help="list (default) or retry"
+    )
     add_data_dir(quarantine)
     add_format(quarantine)
     quarantine.add_argument("--items", action="store_true", help="one line per item instead of counts")
+    quarantine.add_argument("--reason", help="retry: the reason code to retry (e.g. http_5xx, extract_timeout)")
+    quarantine.add_argument("--stage", help="retry: only items quarantined at this stage")
     quarantine.set_defaults(func=cmd_quarantine)
 
     compact = sub.add_parser("compact", help="compact small Parquet files", description=cmd_compact.__doc__)

@@ -27,17 +27,19 @@ from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from storage.fetch_state import FetchState
 from storage.lake import Lake
+from storage.query import unresolved_quarantine
 from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
 from tasks.clean import clean_items_task
 from tasks.dedup import DedupIndex, check_articles_task
 from tasks.fetch import FetchClient
 from tasks.index import open_index, persist_index
-from tasks.inputs import SourceBatch, plan_sources_task, read_batch_task
+from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
 from tasks.nlp import analyze_articles_task
 from tasks.records import Rejection
 from tasks.write import write_batch_task
 
 FLOW_NAME = "ingest-news"
+RETRY_FLOW_NAME = "retry-quarantine"
 
 
 def _run_name() -> str:
@@ -100,7 +102,7 @@ def _process_batch(number: int, batch: SourceBatch, run: Run) -> None:
 
 
 @contextlib.contextmanager
-def _open_run(settings: Settings, sources: list[str]) -> Iterator[Run]:
+def _open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator[Run]:
     """Lock the lake, recover from any earlier crash, open the index and the fetcher; record a failure."""
     log = get_run_logger()
     opts = build_run_options(settings)
@@ -109,7 +111,7 @@ def _open_run(settings: Settings, sources: list[str]) -> Iterator[Run]:
         ledger = RunLedger(
             lake,
             run_id=str(flow_run.id),
-            flow=FLOW_NAME,
+            flow=flow_name,
             parameters={"sources": sources, **settings.model_dump(exclude={"user_agent", "contact"})},
             code_version=opts.code_version,
             model_name=settings.model,
@@ -144,17 +146,38 @@ def ingest_news(
     """
     overrides = {"data_dir": data_dir, "batch_size": batch_size, "refetch": refetch}
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
-    with _open_run(settings, sources) as run:
+    with _open_run(settings, sources, FLOW_NAME) as run:
         plan = plan_sources_task(sources, run.opts.sources, run.client, run.state)  # 1. discover
-        _quarantine(plan.rejections, "discover", run)
-        progress.current().start(plan.total_items)
-        for number, batch in enumerate(plan.batches(settings.batch_size, run.opts.sources)):
-            _process_batch(number, batch, run)  # 1-5. load, clean, dedup, extract, write
-        persist_index(run.index, run.lake)
-        run.ledger.notes["skipped_files"] = plan.skipped
-        run.ledger.finish()
+        _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
     publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
     return run.ledger.row("completed")
+
+
+@flow(name=RETRY_FLOW_NAME, log_prints=True)
+def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
+    """Feed unresolved quarantined items with ``reason`` (and ``stage``) through the pipeline again.
+
+    Items come back from their source when it still exists (so a fixed file or a recovered site is read
+    afresh), else from their kept payload; those that fail again are quarantined again with the new reason.
+    """
+    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    with _open_run(settings, [f"quarantine:{reason}"], RETRY_FLOW_NAME) as run:
+        rows = unresolved_quarantine(settings.data_dir, reason, stage)  # 1. what is still quarantined
+        plan = plan_retry(rows, run.opts.sources)
+        _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+    publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
+    return run.ledger.row("completed")
+
+
+def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
+    """Process every batch of ``plan``, save the dedup index, and close the ledger (checking the counts)."""
+    _quarantine(plan.rejections, "discover", run)
+    progress.current().start(plan.total_items)
+    for number, batch in enumerate(plan.batches(batch_size, run.opts.sources)):
+        _process_batch(number, batch, run)
+    persist_index(run.index, run.lake)
+    run.ledger.notes["skipped"] = plan.skipped
+    run.ledger.finish()
 
 
 def _quarantine(rejections: Sequence[Rejection], batch: str, run: Run) -> None:

@@ -36,3 +36,25 @@ def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
             con.register(f"{name}_empty", empty)
             con.sql(f"create view {name} as select * from {name}_empty")  # noqa: S608 - fixed names
     return con
+
+
+# The latest quarantine row of each item that has not since become an article or a duplicate.
+UNRESOLVED_QUARANTINE = """
+select * exclude (rn) from (
+    select q.*, row_number() over (partition by q.item_key order by q.quarantined_at desc) as rn
+    from quarantine q
+    where q.item_key not in (select item_key from articles where item_key is not null)
+      and q.item_key not in (select item_key from duplicates where item_key is not null)
+) where rn = 1
+"""
+
+
+def unresolved_quarantine(
+    data_dir: str, reason: str | None = None, stage: str | None = None
+) -> list[dict[str, object]]:
+    """Return the unresolved quarantined items (latest row per item), optionally of one reason and stage."""
+    con = connect(data_dir)
+    sql = f"select * from ({UNRESOLVED_QUARANTINE}) where (? is null or reason = ?) and (? is null or stage = ?)"  # noqa: S608
+    rel = con.execute(sql, [reason, reason, stage, stage])
+    names = [c[0] for c in rel.description]
+    return [dict(zip(names, row, strict=True)) for row in rel.fetchall()]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from prefect.tasks import exponential_backoff
 
 from storage.fetch_state import FetchState
 from tasks.fetch import Fetcher, FetchOptions
-from tasks.load import ItemRef, LoadOptions, discover_local, load_items
+from tasks.load import ItemRef, LoadOptions, discover_local, load_items, ref_from_key
 from tasks.records import RawItem, Rejection
 from tasks.sources import (
     WARC_SUFFIXES,
@@ -121,9 +122,7 @@ def route_source(source: str) -> str:
     return "local"
 
 
-def plan_sources(
-    sources: Sequence[str], options: SourceOptions, client: Fetcher, state: FetchState
-) -> SourcePlan:
+def plan_sources(sources: Sequence[str], options: SourceOptions, client: Fetcher, state: FetchState) -> SourcePlan:
     """Return the plan for ``sources``: local references, pages to fetch (feeds and sitemaps expanded), WARC
     archives to stream; unreadable sources and dead feeds become rejections, non-news files are skipped.
 
@@ -156,6 +155,38 @@ def plan_sources(
         plan.targets.extend(targets)
         plan.rejections.extend(rejected)
         plan.items.extend(items)
+    return plan
+
+
+def plan_retry(rows: Sequence[dict[str, object]], options: SourceOptions) -> SourcePlan:
+    """Return a plan that feeds quarantined items (``quarantine`` rows) through the pipeline again.
+
+    Each item is read again from where it came from when that still exists (a local file the user may have
+    fixed, a URL fetched again), else rebuilt from its kept payload when the payload was kept whole. Items that
+    can be had neither way stay in quarantine and are listed in ``plan.skipped``.
+    """
+    plan = SourcePlan()
+    for row in rows:
+        key, url, payload = str(row["item_key"] or ""), row.get("url"), row.get("payload")
+        ref = ref_from_key(key, options.load) if key and not key.startswith(("fetch:", "warc:")) else None
+        if ref is not None:
+            plan.local.append(ref)
+        elif isinstance(url, str) and _URL.match(url):
+            plan.targets.append(FetchTarget(url=url, source_uri=str(row["source_uri"])))
+        elif isinstance(payload, bytes) and payload.strip() and not row.get("payload_truncated"):
+            kind = "html" if payload.lstrip()[:1] == b"<" else "text"
+            plan.items.append(
+                RawItem(
+                    item_key=key,
+                    source_uri=str(row["source_uri"]),
+                    payload=payload,
+                    kind=kind,
+                    fetched_at=datetime.now(UTC),
+                    external_id=row.get("external_id") if isinstance(row.get("external_id"), str) else None,
+                )
+            )
+        else:
+            plan.skipped.append(key)
     return plan
 
 

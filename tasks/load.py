@@ -80,9 +80,9 @@ def file_kind(path: Path) -> tuple[FileKind, bool] | None:
 
 
 def iter_files(paths: Iterable[str]) -> Iterator[Path]:
-    """Yield the files under ``paths`` (files as given, directories recursively, sorted, hidden ones skipped)."""
+    """Yield the files under ``paths`` as absolute paths (directories recursively, sorted, hidden ones skipped)."""
     for raw in paths:
-        path = Path(raw).expanduser()
+        path = Path(raw).expanduser().absolute()
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if child.is_file() and not any(p.startswith(".") for p in child.relative_to(path).parts):
@@ -269,3 +269,30 @@ def load_items(refs: Sequence[ItemRef], options: LoadOptions) -> tuple[list[RawI
             RawItem(ref.key, ref.path, body.encode("utf-8"), "text", fetched_at, title=title, hints=options.hints)
         )
     return items, rejections
+
+
+def ref_from_key(item_key: str, options: LoadOptions) -> ItemRef | None:
+    """Return a fresh reference for a local item key (``path`` or ``path#L<n>``), or None when the file is gone.
+
+    Used to retry quarantined items from their source, which the user may have fixed since.
+    """
+    path_text, _, line_text = item_key.partition("#L")
+    path = Path(path_text)
+    kind = file_kind(path)
+    if kind is None or not path.is_file():
+        return None
+    file_type, gzipped = kind
+    if file_type != "jsonl":
+        return ItemRef(path=str(path), kind=file_type, gzipped=gzipped)
+    if not line_text.isdigit():
+        return None
+    try:
+        content = _read_bytes(path, gzipped, options.max_bytes * 50)
+    except ValueError:
+        return None
+    offset = 0
+    for number, line in enumerate(content.splitlines(keepends=True), start=1):
+        if number == int(line_text):
+            return ItemRef(str(path), "jsonl", gzipped, line=number, offset=offset, length=len(line))
+        offset += len(line)
+    return None

@@ -40,7 +40,7 @@ def test_counts_add_up(demo_run: tuple[Path, dict[str, Any]]) -> None:
     assert run["state"] == "completed"
     counts = json.loads(run["counts"])
     assert counts["quarantine_reasons"] == {"load:invalid_json": 1, "load:missing_content": 1}
-    assert counts["skipped_files"] == [str(SAMPLES / "README.md")]
+    assert counts["skipped"] == [str(SAMPLES / "README.md")]
 
 
 def test_articles_readable_by_pandas_and_duckdb(demo_run: tuple[Path, dict[str, Any]]) -> None:
@@ -145,3 +145,25 @@ def test_rerun_is_idempotent(demo_run: tuple[Path, dict[str, Any]]) -> None:
     again = dups[dups["run_id"] == second["run_id"]]
     assert set(again["method"]) >= {"already_ingested"}
     assert len(pd.read_parquet(data_dir / "runs")) == 2
+
+
+def test_quarantined_items_can_be_retried_after_a_fix(prefect_harness: None, tmp_path: Path) -> None:
+    from flows.ingest import ingest_news, retry_quarantine
+    from storage.query import unresolved_quarantine
+
+    corpus = tmp_path / "in"
+    corpus.mkdir()
+    good = {"id": "a1", "title": "Grain deal", "text": "Egypt bought 240,000 tonnes of wheat from Russia. " * 8}
+    (corpus / "items.jsonl").write_text(json.dumps(good) + '\n{"id": "a2", "text": "cut off\n')
+    data_dir = tmp_path / "data"
+    first = ingest_news(sources=[str(corpus)], data_dir=str(data_dir))
+    assert (first["articles"], first["quarantined"]) == (1, 1)
+    assert [r["reason"] for r in unresolved_quarantine(str(data_dir))] == ["invalid_json"]
+    # The user fixes the broken line, then retries that reason only.
+    fixed = {"id": "a2", "title": "Fuel prices", "text": "Diesel prices in Kenya rose 4 per cent in May. " * 8}
+    (corpus / "items.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(fixed) + "\n")
+    retried = retry_quarantine(reason="invalid_json", data_dir=str(data_dir))
+    assert (retried["items_in"], retried["articles"], retried["quarantined"]) == (1, 1, 0)
+    assert unresolved_quarantine(str(data_dir)) == []
+    articles = pd.read_parquet(data_dir / "articles")
+    assert sorted(articles["external_id"]) == ["a1", "a2"]
