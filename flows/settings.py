@@ -22,7 +22,10 @@ class Settings(BaseSettings):
     )
     nlp_batch_size: int = Field(64, ge=1, description="Texts per spaCy nlp.pipe batch.")
     n_process: int = Field(1, ge=1, description="spaCy worker processes for the NLP stage.")
-    clean_workers: int = Field(1, ge=1, description="Processes for HTML cleaning (1 = in the flow's process).")
+    clean_workers: int = Field(
+        2, ge=0, description="Worker processes cleaning HTML, each page under a hard time limit (0: in-process)."
+    )
+    clean_timeout_seconds: float = Field(5.0, gt=0, description="Time budget for cleaning one page.")
     with_figures: bool = Field(True, description="Extract figures (money, percentages, quantities, dates...).")
     max_payload_bytes: int = Field(
         65_536, ge=0, description="Bytes of raw payload kept per quarantined item (the rest is cut, flagged)."
