@@ -144,8 +144,7 @@ def ingest_news(
 
     Returns the run's counts. Settings come from ``MEDIAWATCH_*``; the arguments override them.
     """
-    overrides = {"data_dir": data_dir, "batch_size": batch_size, "refetch": refetch}
-    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    settings = Settings.build(data_dir=data_dir, batch_size=batch_size, refetch=refetch)
     with _open_run(settings, sources, FLOW_NAME) as run:
         plan = plan_sources_task(sources, run.opts.sources, run.client, run.state)  # 1. discover
         _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
@@ -160,7 +159,7 @@ def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None
     Items come back from their source when it still exists (so a fixed file or a recovered site is read
     afresh), else from their kept payload; those that fail again are quarantined again with the new reason.
     """
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    settings = Settings.build(data_dir=data_dir)
     with _open_run(settings, [f"quarantine:{reason}"], RETRY_FLOW_NAME) as run:
         rows = unresolved_quarantine(settings.data_dir, reason, stage)  # 1. what is still quarantined
         plan = plan_retry(rows, run.opts.sources)

@@ -17,7 +17,7 @@ from tasks.report import build_report_task
 @flow(name="compact-lake", retries=1, retry_delay_seconds=60)
 def compact_lake(data_dir: str | None = None, min_files: int = 2) -> dict[str, int]:
     """Rewrite each partition's small files into one, atomically; return files replaced per dataset."""
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    settings = Settings.build(data_dir=data_dir)
     lake = Lake(settings.data_dir)
     log = get_run_logger()
     with lake.write_lock(settings.lock_wait_seconds):
@@ -32,7 +32,7 @@ def compact_lake(data_dir: str | None = None, min_files: int = 2) -> dict[str, i
 @flow(name="daily-report", retries=1, retry_delay_seconds=60)
 def daily_report(data_dir: str | None = None, days: int = 1) -> str:
     """Write the HTML report of the last ``days`` days under ``<data_dir>/_reports/``; return its path."""
-    settings = Settings(**({"data_dir": data_dir} if data_dir else {}))
+    settings = Settings.build(data_dir=data_dir)
     lake = Lake(settings.data_dir)
     now = datetime.now(UTC)
     since = (now - timedelta(days=days)).strftime("%Y-%m-%d")

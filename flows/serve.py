@@ -7,8 +7,10 @@ machine: the serving process polls the Prefect server and runs each scheduled fl
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from prefect import serve
+from prefect.deployments.runner import RunnerDeployment
 
 from flows.ingest import ingest_news
 from flows.maintenance import compact_lake, daily_report
@@ -23,18 +25,19 @@ def serve_all(
 ) -> None:
     """Serve ingest (cron or interval), backfill (on demand), compact and report (daily) until interrupted."""
     schedule = {"interval": ingest_interval_seconds} if ingest_interval_seconds else {"cron": ingest_cron}
-    serve(
+    deployments = [
         ingest_news.to_deployment(
             name="ingest",
             parameters={"sources": list(sources), "data_dir": data_dir},
             tags=["mediawatch", "ingest"],
             concurrency_limit=1,
-            **schedule,  # type: ignore[arg-type]
+            **schedule,
         ),
         ingest_news.to_deployment(
             name="backfill", parameters={"sources": list(sources), "data_dir": data_dir}, tags=["mediawatch"]
         ),
         compact_lake.to_deployment(name="compact", cron="15 3 * * *", parameters={"data_dir": data_dir}),
         daily_report.to_deployment(name="report", cron="0 6 * * *", parameters={"data_dir": data_dir, "days": 1}),
-        limit=limit,
-    )
+    ]
+    # to_deployment is sync here (called outside an event loop); the union type covers its async twin.
+    serve(*(cast(RunnerDeployment, d) for d in deployments), limit=limit)

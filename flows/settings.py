@@ -6,6 +6,8 @@ or in a ``.env`` file; the CLI's flags override them. Tasks never read the envir
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -53,3 +55,9 @@ class Settings(BaseSettings):
     retries: int = Field(3, ge=0, description="Retries of a transient fetch failure.")
     refetch: bool = Field(False, description="Fetch article URLs again even if fetched in an earlier run.")
     fetch_workers: int = Field(8, ge=1, description="Threads fetching from different hosts at once.")
+
+    @classmethod
+    def build(cls, **overrides: Any) -> Settings:
+        """Return settings from the environment with the ``overrides`` that are not None applied on top."""
+        values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
+        return cls(**values)

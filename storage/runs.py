@@ -53,7 +53,7 @@ class RunLedger:
     stages: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     duplicate_methods: Counter[str] = field(default_factory=Counter)
-    stage_seconds: Counter[str] = field(default_factory=Counter)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
     @contextlib.contextmanager
@@ -63,7 +63,7 @@ class RunLedger:
         try:
             yield
         finally:
-            self.stage_seconds[stage] += time.perf_counter() - start
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + time.perf_counter() - start
 
     def add_batch(self, articles: int, duplicates: int, entities: int, figures: int) -> None:
         """Add one committed batch's row counts."""

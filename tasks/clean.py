@@ -32,12 +32,10 @@ from functools import lru_cache
 from importlib.metadata import version
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import trafilatura
-from prefect import task
-from prefect.cache_policies import NO_CACHE
 from trafilatura.utils import load_html
 
 from tasks.ids import content_hash, make_article_id
@@ -839,6 +837,23 @@ def clean_items(items: Sequence[RawItem], options: CleanOptions) -> tuple[list[A
 
 
 # ------------------------------------------------------------------------------------- Prefect wrappers
+# Built on first use (PEP 562), so the worker processes, which import this module, start without importing
+# Prefect: that import was most of their 3-6 s start-up.
 
-# No input hashing: a batch of pages is megabytes, and cleaning is never cached across runs.
-clean_items_task = task(name="clean", cache_policy=NO_CACHE)(clean_items)
+
+if TYPE_CHECKING:
+    from prefect import Task
+
+    clean_items_task: Task[[Sequence[RawItem], CleanOptions], tuple[list[Article], list[Rejection]]]
+
+
+def __getattr__(name: str) -> object:
+    if name == "clean_items_task":
+        from prefect import task
+        from prefect.cache_policies import NO_CACHE
+
+        # No input hashing: a batch of pages is megabytes, and cleaning is never cached across runs.
+        wrapper = task(name="clean", cache_policy=NO_CACHE)(clean_items)
+        globals()["clean_items_task"] = wrapper
+        return wrapper
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

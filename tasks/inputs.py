@@ -174,15 +174,15 @@ def plan_retry(rows: Sequence[dict[str, object]], options: SourceOptions) -> Sou
         elif isinstance(url, str) and _URL.match(url):
             plan.targets.append(FetchTarget(url=url, source_uri=str(row["source_uri"])))
         elif isinstance(payload, bytes) and payload.strip() and not row.get("payload_truncated"):
-            kind = "html" if payload.lstrip()[:1] == b"<" else "text"
+            external_id = row.get("external_id")
             plan.items.append(
                 RawItem(
                     item_key=key,
                     source_uri=str(row["source_uri"]),
                     payload=payload,
-                    kind=kind,
+                    kind="html" if payload.lstrip()[:1] == b"<" else "text",
                     fetched_at=datetime.now(UTC),
-                    external_id=row.get("external_id") if isinstance(row.get("external_id"), str) else None,
+                    external_id=external_id if isinstance(external_id, str) else None,
                 )
             )
         else:
