@@ -1,6 +1,7 @@
 """The ingest flow: news items in, partitioned Parquet datasets out.
 
-The recipe, batch by batch (bounded memory, a handful of task runs per batch rather than one per article):
+The recipe, batch by batch (bounded memory, a handful of task runs per batch rather than one per article;
+a batch is cleaned in worker processes while the previous one is extracted, so both cores stay busy):
 
 1. discover and load the items (local files, JSONL lines, feeds, sitemaps, pages, WARC records)
 2. clean: main text and metadata
@@ -19,7 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows import progress
 from flows.options import RunOptions, build_run_options, model_version
@@ -35,7 +38,7 @@ from tasks.fetch import FetchClient
 from tasks.index import open_index, persist_index
 from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
 from tasks.nlp import analyze_articles_task
-from tasks.records import Rejection
+from tasks.records import Article, RawItem, Rejection
 from tasks.write import write_batch_task
 
 FLOW_NAME = "ingest-news"
@@ -63,41 +66,58 @@ class Run:
     state: FetchState
 
 
-def _process_batch(number: int, batch: SourceBatch, run: Run) -> None:
-    """Run steps 1-5 on one batch and add its counts to the ledger."""
-    bar, ledger, opts = progress.current(), run.ledger, run.opts
-    with ledger.timer("load"):
-        items, rejected = read_batch_task(batch, opts.sources, run.client, run.state)  # 1. load
-    ledger.items_in += len(items) + len(rejected)
-    bar.advance("load", len(batch))
+@dataclass(slots=True)
+class Loaded:
+    """A batch that has been read and whose cleaning is under way in the background."""
+
+    number: int
+    size: int
+    items: list[RawItem]
+    rejected: list[Rejection]
+    cleaning: PrefectFuture[tuple[list[Article], list[Rejection]]]
+
+
+def _start_batch(number: int, batch: SourceBatch, run: Run) -> Loaded:
+    """Steps 1-2 of a batch: read it, then start cleaning it (in the clean workers) without waiting."""
+    with run.ledger.timer("load"):
+        items, rejected = read_batch_task(batch, run.opts.sources, run.client, run.state)  # 1. load
+    run.ledger.items_in += len(items) + len(rejected)
+    progress.current().advance("load", len(batch))
+    cleaning = clean_items_task.submit(items, run.opts.clean)  # 2. clean (runs while the previous batch extracts)
+    return Loaded(number, len(batch), items, rejected, cleaning)
+
+
+def _finish_batch(loaded: Loaded, run: Run) -> None:
+    """Steps 2-5 of a batch: collect its cleaning, dedup, extract, write; add its counts to the ledger."""
+    bar, ledger, opts, n = progress.current(), run.ledger, run.opts, loaded.size
     with ledger.timer("clean"):
-        articles, rejected_clean = clean_items_task(items, opts.clean)  # 2. clean
-    bar.advance("clean", len(batch))
+        articles, rejected_clean = loaded.cleaning.result()  # 2. clean
+    bar.advance("clean", n)
     with ledger.timer("dedup"):
         decisions = check_articles_task(run.index, articles)  # 3. dedup
-    bar.advance("dedup", len(batch))
+    bar.advance("dedup", n)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     with ledger.timer("extract"):
         analyses = analyze_articles_task(originals, opts.nlp)  # 4. extract
-    bar.advance("extract", len(batch))
+    bar.advance("extract", n)
     with ledger.timer("write"):
         counts = write_batch_task(  # 5. write
             run.lake,
             ledger.run_id,
-            f"b{number:05d}",
+            f"b{loaded.number:05d}",
             articles,
             decisions,
             analyses,
-            [*rejected, *rejected_clean],
+            [*loaded.rejected, *rejected_clean],
             opts.max_payload_bytes,
         )
         run.state.commit()  # fetched URLs count as fetched only once their rows are in the lake
-    bar.advance("write", len(batch))
+    bar.advance("write", n)
     ledger.add_batch(counts.articles, counts.duplicates, counts.entities, counts.figures)
-    for (stage, reason), n in counts.quarantined.items():
-        ledger.add_quarantined(stage, reason, n)
+    for (stage, reason), k in counts.quarantined.items():
+        ledger.add_quarantined(stage, reason, k)
     ledger.duplicate_methods.update(counts.duplicate_methods)
-    ledger.stages.update({"loaded": len(items), "cleaned": len(articles), "extracted": len(originals)})
+    ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
     ledger.save()
 
 
@@ -133,7 +153,21 @@ def _open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterato
             raise
 
 
-@flow(name=FLOW_NAME, flow_run_name=_run_name, retries=1, retry_delay_seconds=30, log_prints=True)
+def _task_runner() -> TaskRunner[Any]:
+    """Threads suffice: the CPU-heavy stages run in worker processes (cleaning) or in C (spaCy), and at most
+    one batch cleans while the previous one extracts."""
+    runner: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
+    return runner
+
+
+@flow(
+    name=FLOW_NAME,
+    flow_run_name=_run_name,
+    retries=1,
+    retry_delay_seconds=30,
+    log_prints=True,
+    task_runner=_task_runner(),
+)
 def ingest_news(
     sources: list[str],
     data_dir: str | None = None,
@@ -152,7 +186,7 @@ def ingest_news(
     return run.ledger.row("completed")
 
 
-@flow(name=RETRY_FLOW_NAME, log_prints=True)
+@flow(name=RETRY_FLOW_NAME, log_prints=True, task_runner=_task_runner())
 def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
     """Feed unresolved quarantined items with ``reason`` (and ``stage``) through the pipeline again.
 
@@ -172,8 +206,14 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     """Process every batch of ``plan``, save the dedup index, and close the ledger (checking the counts)."""
     _quarantine(plan.rejections, "discover", run)
     progress.current().start(plan.total_items)
+    in_flight: Loaded | None = None
     for number, batch in enumerate(plan.batches(batch_size, run.opts.sources)):
-        _process_batch(number, batch, run)
+        loaded = _start_batch(number, batch, run)  # cleaning of this batch overlaps extraction of the last
+        if in_flight is not None:
+            _finish_batch(in_flight, run)
+        in_flight = loaded
+    if in_flight is not None:
+        _finish_batch(in_flight, run)
     persist_index(run.index, run.lake)
     run.ledger.notes["skipped"] = plan.skipped
     run.ledger.finish()
