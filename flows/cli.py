@@ -41,11 +41,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.wait_lock is not None:
         os.environ["MEDIAWATCH_LOCK_WAIT_SECONDS"] = str(args.wait_lock)
     from flows import progress
-    from flows.ingest import ingest_news
+    from flows.ingest import build_task_runner, ingest_news
 
     try:
+        flow = ingest_news
+        if args.task_runner != "threads":
+            flow = ingest_news.with_options(
+                task_runner=build_task_runner(args.task_runner, args.dask_address or "", args.dask_workers)
+            )
         with progress.reporting(interactive=None if not args.no_progress else False):
-            summary = ingest_news(
+            summary = flow(
                 sources=list(args.sources),
                 data_dir=args.data_dir,
                 batch_size=args.batch_size,
@@ -227,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--refetch", action="store_true", help="fetch URLs again even if fetched before")
     run.add_argument("--wait-lock", type=float, help="seconds to wait if another run holds the data directory")
     run.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
+    run.add_argument(
+        "--task-runner", choices=("threads", "dask"), default="threads", help="where tasks run (default threads)"
+    )
+    run.add_argument("--dask-address", help="join this Dask scheduler (tcp://host:8786) instead of a local cluster")
+    run.add_argument("--dask-workers", type=int, default=2, help="processes of the local Dask cluster (default 2)")
     run.set_defaults(func=cmd_run)
 
     query = sub.add_parser("query", help="run SQL (DuckDB) over the datasets", description=cmd_query.__doc__)

@@ -98,10 +98,10 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
     bar.advance("dedup", n)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     with ledger.timer("extract"):
-        analyses = analyze_articles_task(originals, opts.nlp)  # 4. extract
+        analyses = analyze_articles_task.submit(originals, opts.nlp).result()  # 4. extract (on a worker if Dask)
     bar.advance("extract", n)
     with ledger.timer("write"):
-        counts = write_batch_task(  # 5. write
+        counts = write_batch_task.submit(  # 5. write (from a worker if Dask: the lake is a filesystem URI)
             run.lake,
             ledger.run_id,
             f"b{loaded.number:05d}",
@@ -110,7 +110,8 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
             analyses,
             [*loaded.rejected, *rejected_clean],
             opts.max_payload_bytes,
-        )
+            loaded.items if opts.keep_raw else (),
+        ).result()
         run.state.commit()  # fetched URLs count as fetched only once their rows are in the lake
     bar.advance("write", n)
     ledger.add_batch(counts.articles, counts.duplicates, counts.entities, counts.figures)
@@ -154,9 +155,29 @@ def _open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterato
 
 
 def _task_runner() -> TaskRunner[Any]:
-    """Threads suffice: the CPU-heavy stages run in worker processes (cleaning) or in C (spaCy), and at most
-    one batch cleans while the previous one extracts."""
+    """Threads suffice on one machine: the CPU-heavy stages run in worker processes (cleaning) or in C (spaCy),
+    and at most one batch cleans while the previous one extracts. See :func:`build_task_runner` for Dask."""
     runner: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
+    return runner
+
+
+def build_task_runner(kind: str, dask_address: str = "", dask_workers: int = 2) -> TaskRunner[Any]:
+    """Return the task runner named ``kind``: ``threads`` (default) or ``dask``.
+
+    ``dask`` joins the cluster at ``dask_address`` when given, else starts a local cluster of ``dask_workers``
+    processes. Clean, extract and write tasks then run on the workers (each loads the model once); dedup stays
+    in the flow's process, which owns the index.
+    """
+    if kind == "threads":
+        return _task_runner()
+    if kind != "dask":
+        raise ValueError(f"unknown task runner {kind!r}: use threads or dask")
+    from prefect_dask.task_runners import DaskTaskRunner
+
+    if dask_address:
+        runner: TaskRunner[Any] = DaskTaskRunner(address=dask_address)
+    else:
+        runner = DaskTaskRunner(cluster_kwargs={"n_workers": dask_workers, "threads_per_worker": 1, "processes": True})
     return runner
 
 

@@ -24,6 +24,7 @@ class RunOptions:
     nlp: NlpOptions
     max_payload_bytes: int
     code_version: str
+    keep_raw: bool = True
 
 
 def code_version() -> str:
@@ -77,4 +78,5 @@ def build_run_options(settings: Settings) -> RunOptions:
         ),
         max_payload_bytes=settings.max_payload_bytes,
         code_version=code_version(),
+        keep_raw=settings.keep_raw,
     )

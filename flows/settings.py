@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     max_payload_bytes: int = Field(
         65_536, ge=0, description="Bytes of raw payload kept per quarantined item (the rest is cut, flagged)."
     )
+    keep_raw: bool = Field(True, description="Keep each article's page as it arrived in `raw`, for replay.")
     max_file_bytes: int = Field(20_000_000, ge=1, description="Largest local file read (after gunzip).")
     state_dir: str = Field(
         "", description="Local directory for fetch state (default: <data_dir>/_state; needed for remote lakes)."

@@ -45,6 +45,9 @@ STAGING_DIR = "_staging"
 STATE_DIR = "_state"
 LOCK_FILE = "_lock"
 COMPACT_PREFIX = "compact-"
+REPLAY_PREFIX = "replay-"
+# Commits that replace earlier files (their markers list them under "replaces").
+_REPLACING = (COMPACT_PREFIX, REPLAY_PREFIX)
 REPORTS_DIR = "_reports"
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -71,6 +74,11 @@ def safe_token(value: str, max_len: int = 64) -> str:
     """
     token = _UNSAFE.sub("-", value).strip("-")[:max_len]
     return token or "x"
+
+
+def file_stem(base_name: str) -> str:
+    """Return the commit stem a data file belongs to: ``part-<stem>[~<n>].parquet`` gives ``<stem>``."""
+    return base_name.removeprefix("part-").removesuffix(".parquet").split("~", 1)[0]
 
 
 def partition_date(value: datetime | None, fallback: datetime) -> str:
@@ -303,7 +311,7 @@ class Lake:
         removed: list[str] = []
         for dataset in DATASETS:
             for info in self._parquet_files(dataset, include_replaced=True):
-                if info.base_name[len("part-") : -len(".parquet")] in stems:
+                if file_stem(info.base_name) in stems:
                     self.fs.delete_file(info.path)
                     removed.append(info.path)
         for stem in stems:
@@ -312,13 +320,13 @@ class Lake:
 
     def batch_stems(self) -> set[str]:
         """Return the stems of committed ingest batches (compactions excluded)."""
-        return {s for s in self.committed_stems() if not s.startswith(COMPACT_PREFIX)}
+        return {s for s in self.committed_stems() if not s.startswith(_REPLACING)}
 
     def replaced_files(self) -> set[str]:
-        """Return the files that committed compactions replaced (absolute paths), deleted or not yet."""
+        """Return the files that committed compactions and replays replaced (absolute paths), deleted or not."""
         replaced: set[str] = set()
         for stem in self.committed_stems():
-            if not stem.startswith(COMPACT_PREFIX):
+            if not stem.startswith(_REPLACING):
                 continue
             data = self.read_bytes(self.path(COMMITS_DIR, f"{stem}.json"))
             if data:
@@ -343,7 +351,7 @@ class Lake:
             if dataset == "runs":
                 continue
             for info in self._parquet_files(dataset, include_replaced=True):
-                stem = info.base_name[len("part-") : -len(".parquet")]
+                stem = file_stem(info.base_name)
                 # Uncommitted: a crashed batch or compaction. Replaced: a compaction that died before cleaning up.
                 if stem not in committed or info.path in replaced:
                     self.fs.delete_file(info.path)
@@ -400,6 +408,51 @@ class Lake:
         for path in files:
             self.fs.delete_file(path)
         return final
+
+    def commit_replacement(
+        self, stem: str, tables: Mapping[str, pa.Table], drop_ids: Mapping[str, set[str]], key: str = "article_id"
+    ) -> CommitRecord:
+        """Replace rows in one commit: drop the rows whose ``key`` is in ``drop_ids[dataset]``, add ``tables``.
+
+        Files holding dropped rows are rewritten without them (``part-<stem>~<n>.parquet`` beside them), the new
+        rows are written as ``part-<stem>.parquet``, and one marker names the new files and the files they
+        replace; only then are those deleted. Readers through this class switch from the old rows to the new at
+        the marker; a crash before it leaves nothing visible, after it :meth:`sweep` finishes the deletes.
+        ``stem`` must start with ``replay-``.
+        """
+        if not stem.startswith(REPLAY_PREFIX):
+            raise LakeError(f"replacement stems start with {REPLAY_PREFIX!r}, not {stem!r}")
+        stem = safe_token(stem)
+        files: list[str] = []
+        replaces: list[str] = []
+        rows: dict[str, int] = {}
+        for dataset, ids in drop_ids.items():
+            if not ids:
+                continue
+            wanted = pa.array(sorted(ids), pa.string())
+            for n, info in enumerate(self._parquet_files(dataset)):
+                keys = pq.read_table(info.path, columns=[key], filesystem=self.fs).column(key)
+                if not pc.any(pc.is_in(keys, value_set=wanted)).as_py():
+                    continue
+                table = ds.dataset(info.path, schema=SCHEMAS[dataset], format="parquet", filesystem=self.fs).to_table()
+                kept = table.filter(pc.invert(pc.is_in(table.column(key), value_set=wanted)))
+                replaces.append(info.path)
+                if kept.num_rows:
+                    final = f"{info.path.rsplit('/', 1)[0]}/part-{stem}~{n}.parquet"
+                    self._publish(kept.cast(schema_with_metadata(dataset)), final)
+                    files.append(final)
+        for dataset, table in tables.items():
+            files.extend(self.write_partitioned(dataset, table, stem))
+            rows[dataset] = table.num_rows
+        marker = {
+            "files": [self._relative(f) for f in files],
+            "replaces": [self._relative(f) for f in replaces],
+            "rows": rows,
+        }
+        self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), json.dumps(marker).encode())
+        for path in replaces:
+            self.fs.delete_file(path)
+        return CommitRecord(run_id=stem, batch="", files=tuple(files), rows=rows)
 
     # -- reading -----------------------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ contract a row was written under. Versions only ever add nullable columns; old f
 Partitioning: every dataset is Hive-partitioned by ``date=YYYY-MM-DD``. For ``articles`` and the rows derived
 from an article (``entities``, ``figures``) that is the article's publication day in UTC, falling back to
 the fetch day when the page gives no date, so "what was published on day X" prunes to one folder. For
-``duplicates``, ``quarantine`` and ``runs`` it is the day the run saw the item.
+``duplicates``, ``quarantine``, ``runs`` and ``raw`` it is the day the run saw (fetched) the item.
 """
 
 from __future__ import annotations
@@ -172,6 +172,31 @@ RUNS = pa.schema(
     ]
 )
 
+# The page as it arrived, for replay: everything the clean stage needs to run again without the network.
+RAW = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("item_key", pa.string(), nullable=False),
+        pa.field("source_uri", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("fetched_at", _TS, nullable=False),
+        pa.field("url", pa.string()),
+        pa.field("external_id", pa.string()),
+        pa.field("title", pa.string()),
+        pa.field("published_at", pa.string()),
+        pa.field("published_at_source", pa.string()),
+        pa.field("authors", _STR_LIST),
+        pa.field("source", pa.string()),
+        pa.field("language", pa.string()),
+        pa.field("http_headers", pa.string()),
+        pa.field("hints", pa.string()),
+        pa.field("payload", pa.binary(), nullable=False),
+        pa.field("payload_bytes", pa.int64(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "articles": ARTICLES,
     "entities": ENTITIES,
@@ -179,6 +204,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "duplicates": DUPLICATES,
     "quarantine": QUARANTINE,
     "runs": RUNS,
+    "raw": RAW,
 }
 
 DATASETS: tuple[str, ...] = tuple(SCHEMAS)

@@ -11,11 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import json
+from dataclasses import asdict
+
 import pyarrow as pa
 
 from storage.lake import partition_date
 from storage.schemas import PARTITION_COLUMN, PROVENANCE_FIELDS, SCHEMA_VERSION, SCHEMAS
-from tasks.records import Article, DedupDecision, Entity, Figure, Rejection
+from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection
 
 
 def _table(dataset: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -180,3 +183,32 @@ def quarantine_table(
         for r in rejections
     ]
     return _table("quarantine", rows)
+
+
+def raw_table(pairs: Sequence[tuple[Article, RawItem]], run_id: str) -> pa.Table:
+    """Return the ``raw`` rows: each original's page as it arrived, keyed by article_id and fetch time."""
+    rows = [
+        {
+            "article_id": a.article_id,
+            "item_key": item.item_key,
+            "source_uri": item.source_uri,
+            "kind": item.kind,
+            "fetched_at": item.fetched_at,
+            "url": item.url,
+            "external_id": item.external_id,
+            "title": item.title,
+            "published_at": item.published_at,
+            "published_at_source": item.published_at_source,
+            "authors": list(item.authors),
+            "source": item.source,
+            "language": item.language,
+            "http_headers": json.dumps(list(item.http_headers)),
+            "hints": json.dumps(asdict(item.hints)),
+            "payload": item.payload,
+            "payload_bytes": len(item.payload),
+            "run_id": run_id,
+            PARTITION_COLUMN: partition_date(item.fetched_at, item.fetched_at),
+        }
+        for a, item in pairs
+    ]
+    return _table("raw", rows)

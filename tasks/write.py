@@ -15,8 +15,8 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from storage.lake import Lake
-from tasks.records import Article, DedupDecision, Entity, Figure, Rejection
-from tasks.rows import articles_table, duplicates_table, entities_table, figures_table, quarantine_table
+from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection
+from tasks.rows import articles_table, duplicates_table, entities_table, figures_table, quarantine_table, raw_table
 
 
 @dataclass(slots=True)
@@ -40,10 +40,12 @@ def write_batch(
     analyses: Sequence[tuple[list[Entity], list[Figure]]],
     rejections: Sequence[Rejection],
     max_payload_bytes: int,
+    raw_items: Sequence[RawItem] = (),
 ) -> BatchCounts:
     """Commit one batch and return its counts.
 
     ``decisions`` pairs with ``articles``; ``analyses`` pairs with the originals among them, in order.
+    ``raw_items`` (the batch's items as read) are kept in ``raw`` for the originals, for replay.
     """
     now = datetime.now(UTC)
     by_id = {d.article_id: d for d in decisions}
@@ -57,6 +59,7 @@ def write_batch(
         "figures": figures_table([(a, figs) for a, (_, figs) in zip(originals, analyses, strict=True)], run_id),
         "duplicates": duplicates_table(copies, run_id, now),
         "quarantine": quarantine_table(rejections, run_id, max_payload_bytes, now),
+        "raw": raw_table(_raw_pairs(originals, raw_items), run_id),
         # Articles last: a reader that sees an article also sees its entities and figures.
         "articles": articles_table(originals, by_id, run_id),
     }
@@ -69,6 +72,11 @@ def write_batch(
         quarantined=Counter((r.stage, r.reason) for r in rejections),
         duplicate_methods=Counter(d.method or "unknown" for _, d in copies),
     )
+
+
+def _raw_pairs(originals: Sequence[Article], raw_items: Sequence[RawItem]) -> list[tuple[Article, RawItem]]:
+    by_key = {item.item_key: item for item in raw_items}
+    return [(a, by_key[a.item_key]) for a in originals if a.item_key in by_key]
 
 
 write_batch_task = task(name="write", cache_policy=NO_CACHE)(write_batch)
