@@ -7,12 +7,11 @@ partition and a join by ``article_id`` within a day reads one folder of each dat
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
-
-import json
-from dataclasses import asdict
 
 import pyarrow as pa
 
