@@ -205,6 +205,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Clean and extract again from the kept raw pages (no network) and replace the derived rows."""
+    _quiet_prefect_defaults()
+    from flows.replay import replay_raw
+
+    try:
+        summary = replay_raw(since=args.since, data_dir=args.data_dir)
+    except Exception as exc:  # noqa: BLE001 - reported as a message and an exit code
+        print(f"mediawatch: replay failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(_format_counts(summary))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``mediawatch`` command."""
     parser = argparse.ArgumentParser(
@@ -268,6 +282,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(compact)
     compact.add_argument("--min-files", type=int, default=2, help="compact partitions with at least this many files")
     compact.set_defaults(func=cmd_compact)
+
+    replay = sub.add_parser(
+        "replay", help="re-clean and re-extract from kept raw pages", description=cmd_replay.__doc__
+    )
+    add_data_dir(replay)
+    replay.add_argument("--since", help="only pages fetched on or after this day, YYYY-MM-DD")
+    replay.set_defaults(func=cmd_replay)
 
     report = sub.add_parser("report", help="write an HTML report with charts", description=cmd_report.__doc__)
     add_data_dir(report)

@@ -123,7 +123,7 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
 
 
 @contextlib.contextmanager
-def _open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator[Run]:
+def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator[Run]:
     """Lock the lake, recover from any earlier crash, open the index and the fetcher; record a failure."""
     log = get_run_logger()
     opts = build_run_options(settings)
@@ -154,7 +154,7 @@ def _open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterato
             raise
 
 
-def _task_runner() -> TaskRunner[Any]:
+def default_task_runner() -> TaskRunner[Any]:
     """Threads suffice on one machine: the CPU-heavy stages run in worker processes (cleaning) or in C (spaCy),
     and at most one batch cleans while the previous one extracts. See :func:`build_task_runner` for Dask."""
     runner: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=4)
@@ -169,7 +169,7 @@ def build_task_runner(kind: str, dask_address: str = "", dask_workers: int = 2) 
     in the flow's process, which owns the index.
     """
     if kind == "threads":
-        return _task_runner()
+        return default_task_runner()
     if kind != "dask":
         raise ValueError(f"unknown task runner {kind!r}: use threads or dask")
     from prefect_dask.task_runners import DaskTaskRunner
@@ -187,7 +187,7 @@ def build_task_runner(kind: str, dask_address: str = "", dask_workers: int = 2) 
     retries=1,
     retry_delay_seconds=30,
     log_prints=True,
-    task_runner=_task_runner(),
+    task_runner=default_task_runner(),
 )
 def ingest_news(
     sources: list[str],
@@ -200,14 +200,14 @@ def ingest_news(
     Returns the run's counts. Settings come from ``MEDIAWATCH_*``; the arguments override them.
     """
     settings = Settings.build(data_dir=data_dir, batch_size=batch_size, refetch=refetch)
-    with _open_run(settings, sources, FLOW_NAME) as run:
+    with open_run(settings, sources, FLOW_NAME) as run:
         plan = plan_sources_task(sources, run.opts.sources, run.client, run.state)  # 1. discover
         _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
     publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
     return run.ledger.row("completed")
 
 
-@flow(name=RETRY_FLOW_NAME, log_prints=True, task_runner=_task_runner())
+@flow(name=RETRY_FLOW_NAME, log_prints=True, task_runner=default_task_runner())
 def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
     """Feed unresolved quarantined items with ``reason`` (and ``stage``) through the pipeline again.
 
@@ -215,7 +215,7 @@ def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None
     afresh), else from their kept payload; those that fail again are quarantined again with the new reason.
     """
     settings = Settings.build(data_dir=data_dir)
-    with _open_run(settings, [f"quarantine:{reason}"], RETRY_FLOW_NAME) as run:
+    with open_run(settings, [f"quarantine:{reason}"], RETRY_FLOW_NAME) as run:
         rows = unresolved_quarantine(settings.data_dir, reason, stage)  # 1. what is still quarantined
         plan = plan_retry(rows, run.opts.sources)
         _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write

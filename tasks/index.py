@@ -55,7 +55,7 @@ def rebuild_index(lake: Lake, options: DedupOptions, now: datetime | None = None
     if not lake.exists("articles"):
         return DedupIndex(options)
     since = (now or datetime.now(UTC)) - timedelta(days=options.window_days)
-    window = (pc.field("fetched_at") >= since) | (pc.field("published_at") >= since)
+    window = pc.field("fetched_at") >= since
     table = lake.read("articles", _REBUILD_COLUMNS, window).sort_by([("fetched_at", "ascending")])
     rows = (
         IndexRow(

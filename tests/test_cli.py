@@ -16,7 +16,7 @@ from tasks.records import Rejection
 from tasks.report import bar_chart_svg, render_report
 from tasks.rows import quarantine_table
 
-COMMANDS = ("run", "query", "runs", "quarantine", "compact", "report", "serve")
+COMMANDS = ("run", "query", "runs", "quarantine", "compact", "report", "serve", "replay")
 
 
 def test_help_explains_every_command(capsys: pytest.CaptureFixture[str]) -> None:

@@ -167,3 +167,24 @@ def test_quarantined_items_can_be_retried_after_a_fix(prefect_harness: None, tmp
     assert unresolved_quarantine(str(data_dir)) == []
     articles = pd.read_parquet(data_dir / "articles")
     assert sorted(articles["external_id"]) == ["a1", "a2"]
+
+
+def test_replay_replaces_derived_rows_in_place(demo_run: tuple[Path, dict[str, Any]]) -> None:
+    from flows.replay import replay_raw
+
+    data_dir, first = demo_run
+    before = pd.read_parquet(data_dir / "articles")
+    entities_before = len(pd.read_parquet(data_dir / "entities"))
+    raw = pd.read_parquet(data_dir / "raw")
+    assert set(raw["article_id"]) == set(before["article_id"])
+    summary = replay_raw(data_dir=str(data_dir))
+    assert (summary["items_in"], summary["articles"], summary["quarantined"]) == (4, 4, 0)
+    after = pd.read_parquet(data_dir / "articles")
+    assert sorted(after["article_id"]) == sorted(before["article_id"])  # same ids, each once
+    assert set(after["run_id"]) == {summary["run_id"]}
+    assert dict(zip(after["article_id"], after["cluster_id"], strict=True)) == dict(
+        zip(before["article_id"], before["cluster_id"], strict=True)
+    )
+    entities = pd.read_parquet(data_dir / "entities")
+    assert len(entities) == entities_before
+    assert set(entities["run_id"]) == {summary["run_id"]}
