@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.ingest import open_run, default_task_runner
+from flows.ingest import default_task_runner, open_run
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from tasks.clean import clean_items_task

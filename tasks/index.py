@@ -13,8 +13,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pyarrow.compute as pc
-from storage.dedup_store import load_index, save_index
 
+from storage.dedup_store import load_index, save_index
 from storage.lake import Lake
 from tasks.dedup import DedupIndex, DedupOptions, IndexRow
 

@@ -172,7 +172,7 @@ def test_quarantined_items_can_be_retried_after_a_fix(prefect_harness: None, tmp
 def test_replay_replaces_derived_rows_in_place(demo_run: tuple[Path, dict[str, Any]]) -> None:
     from flows.replay import replay_raw
 
-    data_dir, first = demo_run
+    data_dir, _ = demo_run
     before = pd.read_parquet(data_dir / "articles")
     entities_before = len(pd.read_parquet(data_dir / "entities"))
     raw = pd.read_parquet(data_dir / "raw")
