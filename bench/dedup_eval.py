@@ -5,7 +5,7 @@ predicted clusters from the returned ``cluster_id``s and prints pair precision /
 inside a cluster) against the true groups of ``pairs.jsonl``, recall per variant kind, the methods used, and the
 false positives among the designated hard negatives of ``hard_negatives.jsonl``.
 
-    python bench/dedup_eval.py /work/shared/data/dedup [--batch 200]
+    python -m bench.dedup_eval ../shared/data/dedup [--batch 200]
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ language) and accuracy against the expectations (title exact after normalisation
 authors as a set, language). Speed: pages/s on ``data/bench`` (``--limit N`` pages), one core, in this process;
 mediawatch also through ``clean_items`` with its worker processes.
 
-    python bench/extraction_eval.py [--data /work/shared/data] [--limit 300] [--failures mediawatch]
+    python -m bench.extraction_eval [--data ../shared/data] [--limit 300] [--failures mediawatch]
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from bench import SHARED_DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -198,7 +200,7 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path("/work/shared/data"))
+    parser.add_argument("--data", type=Path, default=SHARED_DATA)
     parser.add_argument("--limit", type=int, default=300, help="bench pages for the speed run (0: skip)")
     parser.add_argument("--failures", default="", help="print the failing pages of this system")
     parser.add_argument("--workers", type=int, default=2, help="worker processes for the clean_items run")

@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import SHARED_DATA
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from warcio.statusandheaders import StatusAndHeaders
@@ -54,7 +56,7 @@ from tests.httpfaults import (
     truncated,
 )
 
-SHARED_BENCH = Path("/work/shared/data")
+SHARED_BENCH = SHARED_DATA
 FAULTS = (
     "http_404",
     "http_410",

@@ -1,6 +1,6 @@
 """End-to-end throughput of the real ingest flow, against a naive baseline, on real news pages.
 
-    python bench/throughput.py --items 2000 [--items 20000] [--naive-items 300] [--pages ../shared/data]
+    python -m bench.throughput --items 2000 [--items 20000] [--naive-items 300] [--pages ../shared/data]
 
 The corpus is built from the bench pages (``<pages>/bench/manifest.jsonl``), repeated with distinct URLs and
 text varied word by word (so repeats are new articles to the dedup stage, not copies that would skip NLP).
