@@ -12,7 +12,7 @@ written here adds CC-NEWS-style records.
 Run 1 goes through parse_source -> discover_targets -> fetch_targets and commits the fetch state; run 2 does
 the same with a new client on the same state, so unchanged feeds answer 304 and delivered pages are skipped.
 
-    /tmp/venv0/bin/python -m bench.fetch_mirror [--hosts 10] [--pages-per-host 25] [--host-delay 0.1]
+    python -m bench.fetch_mirror [--hosts 10] [--pages-per-host 25] [--host-delay 0.1]
 """
 
 from __future__ import annotations
