@@ -50,14 +50,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                 task_runner=build_task_runner(args.task_runner, args.dask_address or "", args.dask_workers)
             )
         with progress.reporting(interactive=None if not args.no_progress else False):
-            summary = flow(
+            state = flow(
                 sources=list(args.sources),
                 data_dir=args.data_dir,
                 batch_size=args.batch_size,
                 refetch=True if args.refetch else None,
+                return_state=True,
             )
+        summary = _summary_or_message(state)
     except Exception as exc:  # noqa: BLE001 - the CLI's job is to turn any failure into a message + exit code
         print(f"mediawatch: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if summary is None:
         return 1
     print(_format_counts(summary))
     data_dir = _data_dir(args)
@@ -67,6 +71,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"       or: python -c \"import pandas as pd; print(pd.read_parquet('{data_dir}/articles'))\""
     )
     return 0
+
+
+def _summary_or_message(state: Any) -> dict[str, Any] | None:
+    """Return a completed run's summary; print why and return None for a run that did not complete."""
+    if state.is_completed():
+        summary: dict[str, Any] = state.result()
+        return summary
+    if state.is_cancelled():
+        print(f"mediawatch: run not started: {state.message}", file=sys.stderr)
+        return None
+    state.result()  # raises the run's exception, reported by the caller
+    return None
 
 
 def _format_counts(summary: dict[str, Any]) -> str:
@@ -157,9 +173,13 @@ def _retry_quarantine(args: argparse.Namespace) -> int:
     from flows.ingest import retry_quarantine
 
     try:
-        summary = retry_quarantine(reason=args.reason, stage=args.stage, data_dir=args.data_dir)
+        summary = _summary_or_message(
+            retry_quarantine(reason=args.reason, stage=args.stage, data_dir=args.data_dir, return_state=True)
+        )
     except Exception as exc:  # noqa: BLE001 - reported as a message and an exit code
         print(f"mediawatch: retry failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    if summary is None:
         return 1
     print(_format_counts(summary))
     return 0

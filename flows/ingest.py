@@ -20,8 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.client.schemas.objects import State
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.states import Cancelled
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows import progress
@@ -29,7 +31,7 @@ from flows.options import RunOptions, build_run_options, model_version
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from storage.fetch_state import FetchState
-from storage.lake import Lake
+from storage.lake import Lake, LakeLockedError
 from storage.query import unresolved_quarantine
 from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
 from tasks.clean import clean_items_task
@@ -194,33 +196,47 @@ def ingest_news(
     data_dir: str | None = None,
     batch_size: int | None = None,
     refetch: bool | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | State[Any]:
     """Ingest news items from ``sources`` (files, directories, URLs, WARC files, a sources TOML) into the lake.
 
-    Returns the run's counts. Settings come from ``MEDIAWATCH_*``; the arguments override them.
+    Returns the run's counts; a Cancelled state (not retried) when another run holds the data directory.
+    Settings come from ``MEDIAWATCH_*``; the arguments override them.
     """
     settings = Settings.build(data_dir=data_dir, batch_size=batch_size, refetch=refetch)
-    with open_run(settings, sources, FLOW_NAME) as run:
-        plan = plan_sources_task(sources, run.opts.sources, run.client, run.state)  # 1. discover
-        _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+    try:
+        with open_run(settings, sources, FLOW_NAME) as run:
+            plan = plan_sources_task(sources, run.opts.sources, run.client, run.state)  # 1. discover
+            _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+    except LakeLockedError as exc:
+        return _busy(exc)
     publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
     return run.ledger.row("completed")
 
 
 @flow(name=RETRY_FLOW_NAME, log_prints=True, task_runner=default_task_runner())
-def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
+def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None = None) -> dict[str, Any] | State[Any]:
     """Feed unresolved quarantined items with ``reason`` (and ``stage``) through the pipeline again.
 
     Items come back from their source when it still exists (so a fixed file or a recovered site is read
     afresh), else from their kept payload; those that fail again are quarantined again with the new reason.
     """
     settings = Settings.build(data_dir=data_dir)
-    with open_run(settings, [f"quarantine:{reason}"], RETRY_FLOW_NAME) as run:
-        rows = unresolved_quarantine(settings.data_dir, reason, stage)  # 1. what is still quarantined
-        plan = plan_retry(rows, run.opts.sources)
-        _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+    try:
+        with open_run(settings, [f"quarantine:{reason}"], RETRY_FLOW_NAME) as run:
+            rows = unresolved_quarantine(settings.data_dir, reason, stage)  # 1. what is still quarantined
+            plan = plan_retry(rows, run.opts.sources)
+            _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+    except LakeLockedError as exc:
+        return _busy(exc)
     publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
     return run.ledger.row("completed")
+
+
+def _busy(exc: LakeLockedError) -> State[Any]:
+    """Return the final state of a run that found the lake locked: Cancelled, which Prefect does not retry
+    (a flow retry would silently wait for the other run instead of saying so)."""
+    get_run_logger().error("%s", exc)
+    return Cancelled(message=str(exc))
 
 
 def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
