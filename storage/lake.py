@@ -89,6 +89,21 @@ def partition_date(value: datetime | None, fallback: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
+def _filesystem_from_uri(uri: str) -> tuple[pafs.FileSystem, str]:
+    """Return the filesystem and path of ``uri``: pyarrow's own (s3, gcs, hdfs, file), else any fsspec scheme."""
+    try:
+        return pafs.FileSystem.from_uri(uri)
+    except (pa.ArrowInvalid, OSError) as arrow_error:
+        try:
+            import fsspec
+
+            protocol, _, rest = uri.partition("://")
+            handler = pafs.FSSpecHandler(fsspec.filesystem(protocol))
+        except (ImportError, ValueError) as exc:
+            raise LakeError(f"cannot open data directory {uri!r}: {arrow_error}; {exc}") from exc
+        return pafs.PyFileSystem(handler), "/" + rest.lstrip("/")
+
+
 @dataclass(frozen=True, slots=True)
 class CommitRecord:
     """What a committed batch wrote: the marker's content."""
@@ -109,10 +124,7 @@ class Lake:
         if not root:
             raise LakeError("the data directory must not be empty")
         if "://" in root:
-            try:
-                fs, path = pafs.FileSystem.from_uri(root)
-            except (pa.ArrowInvalid, OSError) as exc:
-                raise LakeError(f"cannot open data directory {root!r}: {exc}") from exc
+            fs, path = _filesystem_from_uri(root)
         else:
             fs, path = pafs.LocalFileSystem(), str(Path(root).expanduser().resolve())
         self.uri = root

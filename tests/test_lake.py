@@ -153,3 +153,19 @@ def test_rollback_run_removes_only_that_runs_batches(data_dir: Path) -> None:
     assert len(lake.rollback_run("run-b")) == 1
     assert lake.committed_stems() == {"run-a-b00000"}
     assert set(lake.read("quarantine")["run_id"].to_pylist()) == {"run-a"}
+
+
+def test_a_non_local_filesystem_works_through_the_same_calls() -> None:
+    """An fsspec in-memory filesystem stands in for an object store: no local paths, no rename, no flock."""
+    from tasks.maintenance import compact_lake
+
+    lake = Lake("memory://mediawatch-test/lake")
+    assert not lake.is_local
+    for batch in range(2):
+        lake.commit_batch(f"r{batch}", "b0", {"quarantine": quarantine_table(_rejections(2), f"r{batch}", 9, NOW)})
+    with lake.write_lock():
+        assert lake.sweep() == []
+    assert lake.read("quarantine").num_rows == 4
+    assert compact_lake(lake)["quarantine"] == 2
+    assert lake.read("quarantine").num_rows == 4
+    assert len(lake.files("quarantine")) == 1
