@@ -92,7 +92,8 @@ def partition_date(value: datetime | None, fallback: datetime) -> str:
 def _filesystem_from_uri(uri: str) -> tuple[pafs.FileSystem, str]:
     """Return the filesystem and path of ``uri``: pyarrow's own (s3, gcs, hdfs, file), else any fsspec scheme."""
     try:
-        return pafs.FileSystem.from_uri(uri)
+        fs, path = pafs.FileSystem.from_uri(uri)
+        return fs, str(path)
     except (pa.ArrowInvalid, OSError) as arrow_error:
         try:
             import fsspec
