@@ -209,9 +209,12 @@ def read_batch(
 
 
 # The client already retries each URL; these task retries catch what fails around it (a locked state file,
-# a network outage longer than one URL's budget) and only when the failure is transient.
+# a network outage longer than one URL's budget) and only when the failure is transient. The "fetch" tag lets
+# a team cap fetching across processes and deployments with one Prefect concurrency limit
+# (`prefect concurrency-limit create fetch 1`), since the per-host delay is enforced within a process.
 plan_sources_task = task(
     name="discover",
+    tags=["fetch"],
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=10),
@@ -220,6 +223,7 @@ plan_sources_task = task(
 )(plan_sources)
 read_batch_task = task(
     name="load",
+    tags=["fetch"],
     cache_policy=NO_CACHE,
     retries=2,
     retry_delay_seconds=exponential_backoff(backoff_factor=10),
