@@ -422,6 +422,8 @@ class Fetcher(Protocol):
         last_modified: str | None = None,
     ) -> FetchResponse: ...
 
+    def set_host_delay(self, url: str, seconds: float) -> None: ...
+
 
 HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
 
@@ -475,6 +477,7 @@ class FetchClient:
         self.options = options
         self.stats = FetchStats()
         self._limiter = limiter or HostLimiter(sleep=sleep)
+        self._host_delays: dict[str, float] = {}
         self._rng = rng or random.Random()
         self._sleep = sleep
         self._local = threading.local()
@@ -559,11 +562,21 @@ class FetchClient:
         if entry.rules is not None and not entry.rules.can_fetch(url, ROBOTS_TOKEN):
             raise FetchError(REASON_ROBOTS_DISALLOWED, "robots.txt disallows this path", url=url)
 
+    def set_host_delay(self, url: str, seconds: float) -> None:
+        """Use ``seconds`` between requests to ``url``'s host instead of the default (a source's ``rate``).
+
+        robots.txt's Crawl-delay still wins when it asks for more.
+        """
+        if seconds < 0:
+            raise ValueError("a host delay cannot be negative")
+        self._host_delays[_origin(url)] = seconds
+
     def _host_delay(self, url: str) -> float:
+        origin = _origin(url)
         with self._robots_meta:
-            entry = self._robots.get(_origin(url))
+            entry = self._robots.get(origin)
         crawl_delay = entry.crawl_delay if entry is not None else 0.0
-        return max(self.options.host_delay_seconds, crawl_delay)
+        return max(self._host_delays.get(origin, self.options.host_delay_seconds), crawl_delay)
 
     # -- fetching --------------------------------------------------------------------------------------------
     def get(

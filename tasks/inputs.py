@@ -142,6 +142,8 @@ def plan_sources(sources: Sequence[str], options: SourceOptions, client: Fetcher
             raise SourceError(f"cannot use source {source!r}: {exc}") from exc
         for spec in specs:
             (plan.warc if spec.kind == "warc" else web).append(spec)
+            if spec.rate is not None and _URL.match(spec.uri):
+                client.set_host_delay(spec.uri, 1.0 / spec.rate)
     refs, rejections, skipped = discover_local(local, options.load)
     plan.local.extend(refs)
     plan.rejections.extend(rejections)

@@ -68,7 +68,7 @@ WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 MAX_SITEMAP_DEPTH = 3
 # Rejection payloads keep the start of what was received: enough to see what went wrong, bounded.
 REJECTION_PAYLOAD_BYTES = 65_536
-_TOML_KEYS = frozenset({"url", "path", "kind", "name", "language", "country", "currency", "max_items"})
+_TOML_KEYS = frozenset({"url", "path", "kind", "name", "language", "country", "currency", "max_items", "rate"})
 _HINT_KEYS = ("name", "language", "country", "currency")
 _URL_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.\-]*://")
 _FEED_PATH = re.compile(r"(?:^|/)(?:feeds?|rss|atom)(?:/|\.xml|\.rss|$)|\.(?:rss|atom|rdf)$")
@@ -93,6 +93,7 @@ class SourceSpec:
     kind: SourceKind = "auto"
     hints: SourceHints = field(default_factory=SourceHints)
     max_items: int | None = None
+    rate: float | None = None  # requests per second to this source's host (default: MEDIAWATCH_HOST_DELAY_SECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +220,7 @@ def load_sources_toml(path: Path, *, defaults: SourceHints | None = None) -> lis
         kind = "feed"                   # optional: auto, feed, sitemap, page, warc
         name = "Example News"           # optional hints: name, language, country, currency
         max_items = 200                 # optional cap on URLs taken from this source
+        rate = 0.5                      # optional requests per second to this source's host
 
         [[source]]
         path = "more-urls.txt"          # a URL list, WARC or directory, relative to this file
@@ -252,6 +254,9 @@ def load_sources_toml(path: Path, *, defaults: SourceHints | None = None) -> lis
         max_items = entry.get("max_items")
         if max_items is not None and (not isinstance(max_items, int) or max_items <= 0):
             raise ValueError(f"{where}: max_items must be a positive integer")
+        rate = entry.get("rate")
+        if rate is not None and (not isinstance(rate, int | float) or isinstance(rate, bool) or rate <= 0):
+            raise ValueError(f"{where}: rate must be a positive number of requests per second")
         hints = _hints_from(entry, base, where)
         if "url" in entry:
             url = str(entry["url"]).strip()
@@ -263,6 +268,7 @@ def load_sources_toml(path: Path, *, defaults: SourceHints | None = None) -> lis
                     kind=cast(SourceKind, kind or classify_url(url)),
                     hints=hints,
                     max_items=max_items,
+                    rate=float(rate) if rate is not None else None,
                 )
             )
         else:

@@ -620,3 +620,19 @@ def test_retry_condition_retries_only_transient_failures() -> None:
     assert retry_on_transient(None, None, Failed(FetchError("timeout", "slow", transient=True)))
     assert retry_on_transient(None, None, Failed(ConnectionResetError()))
     assert not retry_on_transient(None, None, Failed(ValueError("bug")))
+
+
+def test_sources_toml_rate_sets_the_host_delay(tmp_path: Path) -> None:
+    from tasks import sources
+
+    toml = tmp_path / "sources.toml"
+    toml.write_text('[[source]]\nurl = "https://slow.example/feed.xml"\nkind = "feed"\nrate = 0.25\n')
+    (spec,) = sources.load_sources_toml(toml)
+    assert spec.rate == 0.25
+    client = FetchClient(FetchOptions(host_delay_seconds=1.0))
+    client.set_host_delay(spec.uri, 1 / spec.rate)
+    assert client._host_delay("https://slow.example/a.html") == 4.0
+    assert client._host_delay("https://other.example/a.html") == 1.0
+    toml.write_text('[[source]]\nurl = "https://slow.example/feed.xml"\nrate = -1\n')
+    with pytest.raises(ValueError, match="rate must be a positive number"):
+        sources.load_sources_toml(toml)
