@@ -1,6 +1,6 @@
 """Run every benchmark in turn (``make bench``); each prints its own figures.
 
-    python -m bench.run_all [--quick]
+python -m bench.run_all [--quick]
 """
 
 from __future__ import annotations
