@@ -1,6 +1,6 @@
 """Score the figures stage on the hand-annotated development set; prints scores, writes nothing.
 
-    python bench/figures_eval.py [--data /work/shared/data/figures] [--model en_core_web_sm] [--no-parse] [-v]
+    python -m bench.figures_eval [--data ../shared/data/figures] [--model en_core_web_sm] [--no-parse] [-v]
 
 Scoring (see the set's README for the annotation guidelines):
 
@@ -30,6 +30,8 @@ from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from bench import SHARED_DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -183,7 +185,7 @@ def _run(path: Path, parse: Any) -> tuple[Score, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/data/figures"))
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "figures")
     ap.add_argument("--model", default="en_core_web_sm")
     ap.add_argument("--no-parse", action="store_true", help="rules only: no objects")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every error")

@@ -1,6 +1,6 @@
 """Throughput of the NLP stage on real article texts, with and without figures; prints, writes nothing.
 
-    python bench/nlp_throughput.py [--items /work/shared/data/dedup/items.jsonl] [--limit 200] [--repeat 2]
+    python -m bench.nlp_throughput [--items ../shared/data/dedup/items.jsonl] [--limit 200] [--repeat 2]
 
 Runs :func:`tasks.nlp.analyze_articles` over the English items of the dedup development set (real news bodies)
 and reports words/s and articles/s (per second of CPU time of this process, which other work on a
@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench import SHARED_DATA
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -74,7 +76,7 @@ def _best(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--items", type=Path, default=Path("/work/shared/data/dedup/items.jsonl"))
+    ap.add_argument("--items", type=Path, default=SHARED_DATA / "dedup" / "items.jsonl")
     ap.add_argument("--limit", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--model", default="en_core_web_sm")

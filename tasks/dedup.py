@@ -39,8 +39,12 @@ cluster are not rewritten, :meth:`DedupIndex.cluster_aliases` lists the folds.
 
 Memory: nothing but compact numpy columns are kept per entry (ids and hashes as 64-bit ints, 16-bit MinHash
 values, 32-bit LSH keys), about 0.6 KB per article with the default options, so a million articles fit in
-well under 1 GB. Lookup tables are sorted numpy arrays searched with ``searchsorted`` plus a small dict of recent
-inserts merged in when it grows.
+well under 1 GB. Lookup tables are sorted numpy arrays searched with ``searchsorted``, in two levels: the bulk,
+and a small sorted level of recent inserts that is folded into the bulk every ``merge_every`` articles.
+
+Speed: a batch is processed as a whole. Signatures, keys, lookups, the batch against itself (articles sharing
+a key with an earlier article of the batch) and the verification of every candidate pair are numpy operations
+over the batch; Python only walks the copies found, in order, to link them to their clusters (first seen wins).
 
 Time window: entries whose time (``published_at`` else ``fetched_at``) is more than ``window_days`` older than
 the newest fetch in the index are evicted when the index is saved or loaded (``storage/dedup_store.py``). The
@@ -85,9 +89,12 @@ _METHOD_RANK = {
 # Version of the signature scheme: a persisted index built with another version must be rebuilt.
 SIGNATURE_VERSION = 1
 
-# Texts are signed in chunks of at most this many characters: bounds the temporary arrays (about 40 bytes per
-# character) and the table of powers (16 MB), whatever the batch size.
+# A single text is at most this many characters (the size of the table of powers, 16 MB).
 _CHUNK_CHARS = 1 << 20
+# Texts are signed in chunks of about this many characters (one text may exceed it): the temporary arrays (about
+# 40 bytes per character) then stay in the processor's cache, which makes signing twice as fast as with chunks of
+# a million characters, and memory stays bounded whatever the batch size.
+_TARGET_CHUNK_CHARS = 1 << 18
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
@@ -162,8 +169,9 @@ class DedupOptions:
     # Bodies are cut at this many characters before shingling; two texts equal over their first 200k characters
     # are the same story for dedup purposes and it bounds the work per article.
     max_chars: int = 200_000
-    # Recent inserts are merged into the sorted tables after this many articles: the dict of recent inserts
-    # costs about 100 bytes per key (35 keys per article), a merge copies the tables once (~0.1 s at 1M).
+    # The small level of recent inserts is folded into the bulk of the tables after this many articles. Each batch
+    # re-sorts the small level (about 40 keys per article) and each fold copies the bulk once (~0.3 s at 1M
+    # entries): 10,000 keeps both costs near their minimum sum (about 10 us per article each at 1M).
     merge_every: int = 10_000
 
     def __post_init__(self) -> None:
@@ -341,7 +349,7 @@ def compute_signatures(texts: Sequence[str], options: DedupOptions) -> Signature
     start = 0
     while start < len(docs) or not chunks:
         end, size = start, 0
-        while end < len(docs) and (end == start or size + len(docs[end]) < _CHUNK_CHARS):
+        while end < len(docs) and (end == start or size + len(docs[end]) < _TARGET_CHUNK_CHARS):
             size += len(docs[end]) + 1
             end += 1
         chunks.append(_sign_prepared(docs[start:end], options))
@@ -374,28 +382,40 @@ def _sign_prepared(docs: Sequence[str], options: DedupOptions) -> Signatures:
     total = len(chars)
     lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=n)
     doc_start = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
-    classes = _char_classes()[chars]
-    word = classes != 0
-    unspaced = classes == 2
+    # ASCII letters and digits by arithmetic, other characters by the table (a lookup per character is the
+    # slowest step of signing, and news text is mostly ASCII).
+    word = ((chars | np.uint32(32)) - np.uint32(97) < 26) | (chars - np.uint32(48) < 10)
+    high = np.flatnonzero(chars >= 128)
+    high_classes = _char_classes()[chars[high]]
+    word[high] = high_classes != 0
     if not word.any():
         return result
 
     # 2. Tokens: starts and ends of runs of word characters; an unspaced character is a token on its own.
-    prev_word = np.concatenate([[False], word[:-1]])
-    prev_unspaced = np.concatenate([[False], unspaced[:-1]])
-    next_word = np.concatenate([word[1:], [False]])
-    next_unspaced = np.concatenate([unspaced[1:], [False]])
-    tok_start = np.flatnonzero(word & (~prev_word | unspaced | prev_unspaced))
-    tok_end = np.flatnonzero(word & (~next_word | unspaced | next_unspaced)) + 1
-    tok_doc = np.searchsorted(doc_start, tok_start, side="right") - 1
-    ntok = np.bincount(tok_doc, minlength=n)
+    if (high_classes == 2).any():
+        unspaced = np.zeros(total, dtype=np.bool_)
+        unspaced[high[high_classes == 2]] = True
+        prev_word = np.concatenate([[False], word[:-1]])
+        prev_unspaced = np.concatenate([[False], unspaced[:-1]])
+        next_word = np.concatenate([word[1:], [False]])
+        next_unspaced = np.concatenate([unspaced[1:], [False]])
+        tok_start = np.flatnonzero(word & (~prev_word | unspaced | prev_unspaced))
+        tok_end = np.flatnonzero(word & (~next_word | unspaced | next_unspaced)) + 1
+    else:
+        # Spaced scripts only (the common case, and half the work): tokens are the runs of word characters.
+        edges = np.diff(word.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        tok_start = np.flatnonzero(edges == 1)
+        tok_end = np.flatnonzero(edges == -1)
+    # Documents are separated by a line break, so each token lies in one: count the tokens before each start.
+    ntok = np.diff(np.append(np.searchsorted(tok_start, doc_start), len(tok_start)))
+    tok_doc = np.repeat(np.arange(n, dtype=np.int64), ntok)
     tokens[:] = ntok
 
     # Token hash: polynomial hash of its code points (prefix sums make every substring hash O(1)).
     p_pow, q_pow = _powers(_CHUNK_CHARS)
     with np.errstate(over="ignore"):
         prefix = np.zeros(total + 1, dtype=np.uint64)
-        np.cumsum(chars.astype(np.uint64) * q_pow[:total], out=prefix[1:])
+        np.cumsum(np.multiply(chars, q_pow[:total], dtype=np.uint64), out=prefix[1:])
         tok_hash = _mix64((prefix[tok_end] - prefix[tok_start]) * p_pow[tok_start])
 
     # 3. Paragraphs: tokens between line breaks; the first ``lead_paragraphs`` substantial ones per document.
@@ -563,48 +583,41 @@ def _expand(lo: I64, hi: I64, items: I64, rows: I32) -> tuple[I64, I32]:
     return np.repeat(items, counts), rows[idx]
 
 
-def _pending_add(pending: dict[int, Any], key: int, row: int) -> None:
-    # A single row is stored as an int, several as a list: most keys occur once and an int is much smaller.
-    old = pending.get(key)
-    if old is None:
-        pending[key] = row
-    elif isinstance(old, int):
-        pending[key] = [old, row]
-    else:
-        old.append(row)
+def _as_2d(keys: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Return keys of shape (items,) or (items, m) as (items, m)."""
+    return keys[:, None] if keys.ndim == 1 else keys
 
 
-def _pending_rows(value: Any) -> list[int]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, int) else list(value)
-
-
-def _pending_arrays(pending: dict[int, Any], count: int) -> tuple[list[int], list[int]]:
-    keys: list[int] = []
-    rows: list[int] = []
-    for key, value in pending.items():
-        if isinstance(value, int):
-            keys.append(key)
-            rows.append(value)
-        else:
-            keys.extend([key] * len(value))
-            rows.extend(value)
-    return keys, rows
+def _lookup(keys: npt.NDArray[Any], rows: I32, queries: npt.NDArray[Any], items: I64, limit: int) -> tuple[I64, I32]:
+    """Return (item, row) pairs for the rows stored under each query key in the sorted ``keys``, at most
+    ``limit`` per key (the most recent: rows of one key are in insertion order)."""
+    if len(keys) == 0 or len(queries) == 0:
+        return _EMPTY_ITEMS, _EMPTY_ROWS
+    lo = np.searchsorted(keys, queries, side="left").astype(np.int64)
+    hi = np.searchsorted(keys, queries, side="right").astype(np.int64)
+    return _expand(np.maximum(lo, hi - limit), hi, items, rows)
 
 
 def _merge_sorted(keys: npt.NDArray[Any], rows: I32, new_keys: npt.NDArray[Any], new_rows: I32) -> tuple[Any, I32]:
+    """Return the sorted ``keys``/``rows`` with the new pairs inserted after the equal keys already there (so
+    rows of one key stay in insertion order); ``new_keys`` need not be sorted."""
+    if len(new_keys) == 0:
+        return keys, rows
     order = np.argsort(new_keys, kind="stable")
     new_keys, new_rows = new_keys[order], new_rows[order]
+    if len(keys) == 0:
+        return new_keys, new_rows.astype(np.int32)
     at = np.searchsorted(keys, new_keys, side="right")
     return np.insert(keys, at, new_keys), np.insert(rows, at, new_rows)
 
 
 class KeyTable:
-    """A multimap from integer keys to entry rows: a sorted numpy part and a dict of recent inserts.
+    """A multimap from integer keys to entry rows, kept as two sorted levels: the bulk of the entries and a small
+    level of recent inserts.
 
-    Lookups of the sorted part are vectorised over a batch (``searchsorted``); recent inserts live in a dict
-    until :meth:`merge` folds them into the arrays (one linear pass). Key 0 means "no key" and is never stored.
+    A batch of inserts re-sorts only the small level; :meth:`merge` folds it into the large one (one linear pass),
+    so an insert costs time in proportion to the recent level, not to the whole index. Lookups search both levels
+    for a whole batch at once (``searchsorted``). Key 0 means "no key" and is never stored.
     """
 
     def __init__(self, dtype: type[np.unsignedinteger[Any]], keys: Any = None, rows: Any = None) -> None:
@@ -613,38 +626,43 @@ class KeyTable:
         self.rows: I32 = _EMPTY_ROWS if rows is None else np.asarray(rows, np.int32)
         if len(self.keys) != len(self.rows):
             raise ValueError("keys and rows must have the same length")
-        self.pending: dict[int, Any] = {}
+        self.recent_keys: npt.NDArray[Any] = np.zeros(0, dtype=dtype)
+        self.recent_rows: I32 = _EMPTY_ROWS
 
-    def add(self, key: int, row: int) -> None:
-        """Record that ``key`` occurs in entry ``row``."""
-        if key:
-            _pending_add(self.pending, key, row)
+    def add_batch(self, keys: npt.NDArray[Any], rows: I32) -> None:
+        """Record that the keys of shape (items, m) occur in entry ``rows[item]`` (zero keys are skipped)."""
+        keys = _as_2d(np.asarray(keys, dtype=self.dtype))
+        flat = keys.ravel()
+        flat_rows = np.repeat(np.asarray(rows, np.int32), keys.shape[1])
+        nonzero = flat != 0
+        self.recent_keys, self.recent_rows = _merge_sorted(
+            self.recent_keys, self.recent_rows, flat[nonzero], flat_rows[nonzero]
+        )
 
     def find_batch(self, keys: npt.NDArray[Any], limit: int) -> tuple[I64, I32]:
-        """Return (item, row) pairs of the sorted part for ``keys`` of shape (items, m), at most ``limit`` (the
-        most recent) per key; zero keys are skipped."""
-        keys = np.asarray(keys, dtype=self.dtype).reshape(len(keys), -1)
+        """Return (item, row) pairs for ``keys`` of shape (items, m), at most ``limit`` (the most recent) per key
+        and level; zero keys are skipped."""
+        keys = _as_2d(np.asarray(keys, dtype=self.dtype))
         items = np.repeat(np.arange(len(keys), dtype=np.int64), keys.shape[1])
         flat = keys.ravel()
         nonzero = flat != 0
         flat, items = flat[nonzero], items[nonzero]
-        lo = np.searchsorted(self.keys, flat, side="left").astype(np.int64)
-        hi = np.searchsorted(self.keys, flat, side="right").astype(np.int64)
-        return _expand(np.maximum(lo, hi - limit), hi, items, self.rows)
-
-    def find_pending(self, key: int) -> list[int]:
-        """Return the rows of recent inserts holding ``key``."""
-        return _pending_rows(self.pending.get(key)) if self.pending else []
+        main = _lookup(self.keys, self.rows, flat, items, limit)
+        recent = _lookup(self.recent_keys, self.recent_rows, flat, items, limit)
+        return np.concatenate([main[0], recent[0]]), np.concatenate([main[1], recent[1]])
 
     def merge(self) -> None:
-        """Fold the recent inserts into the sorted arrays (stable: rows stay in insertion order per key)."""
-        if not self.pending:
+        """Fold the recent level into the large one (stable: rows stay in insertion order per key)."""
+        if len(self.recent_keys) == 0:
             return
-        keys, rows = _pending_arrays(self.pending, 0)
-        self.keys, self.rows = _merge_sorted(
-            self.keys, self.rows, np.asarray(keys, dtype=self.dtype), np.asarray(rows, dtype=np.int32)
-        )
-        self.pending = {}
+        if len(self.keys) == 0:
+            self.keys, self.rows = self.recent_keys, self.recent_rows
+        else:
+            at = np.searchsorted(self.keys, self.recent_keys, side="right")
+            self.keys = np.insert(self.keys, at, self.recent_keys)
+            self.rows = np.insert(self.rows, at, self.recent_rows)
+        self.recent_keys = np.zeros(0, dtype=self.dtype)
+        self.recent_rows = _EMPTY_ROWS
 
     def compact(self, remap: I32) -> None:
         """Drop rows mapped to -1 by ``remap`` and renumber the others."""
@@ -656,8 +674,9 @@ class KeyTable:
 
 
 class BandTable:
-    """The buckets of one LSH signature: one sorted (key, row) array pair per band, one dict of recent inserts
-    for all bands (keyed ``band << 32 | key``)."""
+    """The buckets of one LSH signature: one sorted (key, row) array pair per band (32-bit keys, the compact form
+    a million entries are kept in), and one small sorted level of recent inserts for all bands, keyed
+    ``band << 32 | key``."""
 
     def __init__(self, bands: int, keys: Sequence[Any] | None = None, rows: Sequence[Any] | None = None) -> None:
         self.bands = bands
@@ -665,63 +684,55 @@ class BandTable:
         self.rows: list[I32] = [_EMPTY_ROWS for _ in range(bands)] if rows is None else list(rows)
         if len(self.keys) != bands or len(self.rows) != bands:
             raise ValueError(f"expected {bands} bands")
-        self.pending: dict[int, Any] = {}
+        self.recent_keys: U64 = np.zeros(0, np.uint64)
+        self.recent_rows: I32 = _EMPTY_ROWS
 
-    def combined(self, keys: U32) -> list[list[int]]:
-        """Return the keys of shape (items, bands) as the dict keys of recent inserts (``band << 32 | key``)."""
+    def combined(self, keys: U32) -> U64:
+        """Return bucket keys of shape (items, bands) as keys of the recent level (``band << 32 | key``)."""
         shifted = np.arange(self.bands, dtype=np.uint64) << np.uint64(32)
-        return (keys.astype(np.uint64) | shifted[None, :]).tolist()  # type: ignore[no-any-return]
+        return keys.astype(np.uint64) | shifted[None, :]
 
-    def add(self, combined_keys: list[int], row: int) -> None:
-        """Record the bucket keys of entry ``row`` (from :meth:`combined`)."""
-        pending = self.pending
-        for key in combined_keys:
-            old = pending.get(key)
-            if old is None:
-                pending[key] = row
-            elif isinstance(old, int):
-                pending[key] = [old, row]
-            else:
-                old.append(row)
+    def add_batch(self, keys: U32, rows: I32) -> None:
+        """Record the bucket keys of shape (items, bands) of entries ``rows``."""
+        flat = self.combined(keys).ravel()
+        flat_rows = np.repeat(np.asarray(rows, np.int32), self.bands)
+        self.recent_keys, self.recent_rows = _merge_sorted(self.recent_keys, self.recent_rows, flat, flat_rows)
 
     def find_batch(self, keys: U32, mask: npt.NDArray[np.bool_], limit: int) -> tuple[I64, I32]:
-        """Return (item, row) pairs of the sorted part for bucket ``keys`` of shape (items, bands)."""
+        """Return (item, row) pairs for bucket ``keys`` of shape (items, bands) of the items in ``mask``, at most
+        ``limit`` (the most recent) per bucket and level."""
         items = np.flatnonzero(mask).astype(np.int64)
         parts_i: list[I64] = []
         parts_r: list[I32] = []
         for band in range(self.bands):
-            column = keys[items, band]
-            lo = np.searchsorted(self.keys[band], column, side="left").astype(np.int64)
-            hi = np.searchsorted(self.keys[band], column, side="right").astype(np.int64)
-            it, rw = _expand(np.maximum(lo, hi - limit), hi, items, self.rows[band])
+            it, rw = _lookup(self.keys[band], self.rows[band], keys[items, band], items, limit)
             parts_i.append(it)
             parts_r.append(rw)
+        flat = self.combined(keys[items]).ravel()
+        it, rw = _lookup(self.recent_keys, self.recent_rows, flat, np.repeat(items, self.bands), limit)
+        parts_i.append(it)
+        parts_r.append(rw)
         return np.concatenate(parts_i), np.concatenate(parts_r)
 
-    def find_pending(self, combined_keys: list[int], limit: int) -> list[int]:
-        """Return the rows of recent inserts sharing a bucket with ``combined_keys`` (from :meth:`combined`)."""
-        if not self.pending:
-            return []
-        out: list[int] = []
-        get = self.pending.get
-        for value in map(get, combined_keys):
-            if value is not None:
-                out.extend(_pending_rows(value)[-limit:])
-        return out
-
     def merge(self) -> None:
-        """Fold the recent inserts into the per-band sorted arrays."""
-        if not self.pending:
+        """Fold the recent level into the per-band sorted arrays (it is sorted by band, then key)."""
+        if len(self.recent_keys) == 0:
             return
-        keys_list, rows_list = _pending_arrays(self.pending, 0)
-        keys = np.asarray(keys_list, dtype=np.uint64)
-        rows = np.asarray(rows_list, dtype=np.int32)
-        band_of = (keys >> np.uint64(32)).astype(np.int64)
-        low = (keys & _MASK32).astype(np.uint32)
+        band_of = (self.recent_keys >> np.uint64(32)).astype(np.int64)
+        bounds = np.searchsorted(band_of, np.arange(self.bands + 1))
+        low = (self.recent_keys & _MASK32).astype(np.uint32)
         for band in range(self.bands):
-            sel = band_of == band
-            self.keys[band], self.rows[band] = _merge_sorted(self.keys[band], self.rows[band], low[sel], rows[sel])
-        self.pending = {}
+            lo, hi = int(bounds[band]), int(bounds[band + 1])
+            if lo == hi:
+                continue
+            if len(self.keys[band]) == 0:
+                self.keys[band], self.rows[band] = low[lo:hi], self.recent_rows[lo:hi]
+                continue
+            at = np.searchsorted(self.keys[band], low[lo:hi], side="right")
+            self.keys[band] = np.insert(self.keys[band], at, low[lo:hi])
+            self.rows[band] = np.insert(self.rows[band], at, self.recent_rows[lo:hi])
+        self.recent_keys = np.zeros(0, np.uint64)
+        self.recent_rows = _EMPTY_ROWS
 
     def compact(self, remap: I32) -> None:
         """Drop rows mapped to -1 by ``remap`` and renumber the others."""
@@ -731,6 +742,31 @@ class BandTable:
             keep = new_rows >= 0
             self.keys[band] = self.keys[band][keep]
             self.rows[band] = new_rows[keep].astype(np.int32)
+
+
+def _batch_pairs(keys: npt.NDArray[Any], items: I64, limit: int) -> tuple[I64, I64]:
+    """Return (later, earlier) item pairs of a batch that share a key: ``keys[j]`` belongs to ``items[j]`` (0 is
+    no key); each occurrence pairs with at most ``limit`` earlier items holding the same key."""
+    nonzero = keys != 0
+    keys, items = keys[nonzero], items[nonzero]
+    if len(keys) < 2:
+        return _EMPTY_ITEMS, _EMPTY_ITEMS
+    order = np.lexsort((items, keys))
+    k, it = keys[order], items[order]
+    pos = np.arange(len(k))
+    first = np.ones(len(k), dtype=np.bool_)
+    first[1:] = k[1:] != k[:-1]
+    start = np.maximum.accumulate(np.where(first, pos, 0))
+    lo = np.maximum(start, pos - limit)
+    counts = pos - lo
+    total = int(counts.sum())
+    if total == 0:
+        return _EMPTY_ITEMS, _EMPTY_ITEMS
+    ends = np.cumsum(counts)
+    earlier = it[np.arange(total) + np.repeat(lo - (ends - counts), counts)]
+    later = np.repeat(it, counts)
+    keep = earlier != later
+    return later[keep], earlier[keep]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -748,40 +784,86 @@ _COLUMNS: dict[str, tuple[type[np.generic], int]] = {
     "tokens": (np.int32, 0),
 }
 
-
-@dataclass(slots=True)
-class _Query:
-    """What the index knows about one incoming article besides its signatures."""
-
-    article_id: int
-    url_keys: list[int]
-    content_key: int
-    title_key: int
-    event_hour: int
-    fetched_hour: int
+# Rank of a candidate found by a similarity key only (LSH bucket, paragraph): below every exact-key method.
+_NO_EXACT = 9
+_RANK_METHOD = {rank: method for method, rank in _METHOD_RANK.items()}
+# Tags that keep the similarity keys of different tables apart when a batch is matched against itself.
+_TAG_PARA = np.uint64(1 << 40)
+_TAG_FULL = np.uint64(2 << 40)
+_TAG_LEAD = np.uint64(3 << 40)
 
 
-def _query(
-    article_id: str,
-    canonical_url: str | None,
-    url: str | None,
-    content_hash: str,
-    text: str,
-    title: str | None,
-    source: str,
-    published_at: datetime | None,
-    fetched_at: datetime,
-    options: DedupOptions,
-) -> _Query:
-    event = _hours(published_at or fetched_at)
-    return _Query(
-        article_id=id_to_int(article_id),
-        url_keys=url_keys(canonical_url, url),
-        content_key=content_key(content_hash, text, options) or 0,
-        title_key=title_key(title, source, event, options) or 0,
-        event_hour=event,
-        fetched_hour=_hours(fetched_at),
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """The lookup keys of a batch of articles besides their signatures, one row per article (0: no key)."""
+
+    article_id: U64
+    urls: U64  # (n, 2): canonical URL, fetched URL canonicalised
+    content: U64
+    title: U64
+    event_hour: I32
+    fetched_hour: I32
+
+
+def _batch_keys(records: Sequence[Article] | Sequence[IndexRow], options: DedupOptions) -> _Keys:
+    """Return the keys of ``records``. Raises ValueError for an article_id that is not 16 hex digits."""
+    ids: list[int] = []
+    urls: list[list[int]] = []
+    contents: list[int] = []
+    titles: list[int] = []
+    events: list[int] = []
+    fetched: list[int] = []
+    for r in records:
+        event = _hours(r.published_at or r.fetched_at)
+        ids.append(id_to_int(r.article_id))
+        u = url_keys(r.canonical_url, r.url)
+        urls.append([*u, 0, 0][:2])
+        contents.append(content_key(r.content_hash, r.text, options) or 0)
+        titles.append(title_key(r.title, r.source, event, options) or 0)
+        events.append(event)
+        fetched.append(_hours(r.fetched_at))
+    n = len(ids)
+    return _Keys(
+        article_id=np.asarray(ids, dtype=np.uint64).reshape(n),
+        urls=np.asarray(urls, dtype=np.uint64).reshape(n, 2),
+        content=np.asarray(contents, dtype=np.uint64).reshape(n),
+        title=np.asarray(titles, dtype=np.uint64).reshape(n),
+        event_hour=np.asarray(events, dtype=np.int32).reshape(n),
+        fetched_hour=np.asarray(fetched, dtype=np.int32).reshape(n),
     )
+
+
+def _paragraph_coverage(
+    q_paras: list[int], q_sizes: list[int], r_paras: list[int], q_tokens: int, r_tokens: int, options: DedupOptions
+) -> float:
+    """Return the share of the shorter body made of the longer body's opening paragraphs, or 0.0 when the longer
+    body's first paragraph (and, unless it is long, its second) do not open a run in the shorter. ``q_*`` describe
+    the incoming article (its paragraph sizes are the ones counted), ``r_*`` the indexed one."""
+    q_paras = [h for h in q_paras if h]
+    r_paras = [h for h in r_paras if h]
+    longer, shorter = (q_paras, r_paras) if q_tokens >= r_tokens else (r_paras, q_paras)
+    if not longer or not shorter or longer[0] not in shorter:
+        return 0.0
+    start = shorter.index(longer[0])
+    run = 1
+    while run < len(longer) and start + run < len(shorter) and longer[run] == shorter[start + run]:
+        run += 1
+    sizes = dict(zip(q_paras, q_sizes, strict=False))
+    if run < 2 and sizes.get(longer[0], 0) < options.paragraph_single_min_tokens:
+        return 0.0
+    matched = sum(sizes.get(h, 0) for h in longer[:run])
+    return float(min(matched / max(min(q_tokens, r_tokens), 1), 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class _Matches:
+    """Verified matches of a batch, grouped by item (item k owns ``[bounds[k]:bounds[k + 1]]``) and sorted within
+    an item by method rank, then similarity (descending), then row."""
+
+    rows: I64
+    ranks: I64
+    similarity: F64
+    bounds: I64
 
 
 class DedupIndex:
@@ -859,36 +941,37 @@ class DedupIndex:
         """Return the clusters folded into an earlier one (folded cluster id -> surviving cluster id)."""
         return {int_to_id(k): int_to_id(self._find_cluster(k)) for k in self._alias}
 
-    def _append(
-        self, q: _Query, sigs: Signatures, i: int, original_of: int, cluster: int, bands: tuple[Any, Any]
-    ) -> int:
-        self._ensure(1)
-        row = self._n
+    def _append_batch(self, keys: _Keys, sigs: Signatures, items: I64, cluster: U64) -> I64:
+        """Append ``items`` of a batch as new entries of ``cluster`` (also their original) and return their rows."""
+        m = len(items)
+        self._ensure(m)
+        start = self._n
+        rows = np.arange(start, start + m, dtype=np.int64)
         c = self._cols
-        c["article_id"][row] = q.article_id
-        c["original_of"][row] = original_of
-        c["cluster"][row] = cluster
-        c["event_hour"][row] = q.event_hour
-        c["fetched_hour"][row] = q.fetched_hour
-        c["full_size"][row] = sigs.full_size[i]
-        c["lead_size"][row] = sigs.lead_size[i]
-        c["tokens"][row] = sigs.tokens[i]
-        c["full_sig"][row] = sigs.full[i]
-        c["lead_sig"][row] = sigs.lead[i]
-        c["paras"][row] = sigs.paras[i]
-        self._n += 1
-        self._ids.add(q.article_id, row)
-        for key in q.url_keys:
-            self._urls.add(key, row)
-        self._contents.add(q.content_key, row)
-        self._titles.add(q.title_key, row)
-        for key in sigs.paras[i].tolist():
-            self._paras.add(key, row)
-        if sigs.full_size[i] > 0:
-            self._full_bands.add(bands[0][i], row)
-            self._lead_bands.add(bands[1][i], row)
-        self._unmerged += 1
-        return row
+        at = slice(start, start + m)
+        c["article_id"][at] = keys.article_id[items]
+        c["original_of"][at] = cluster
+        c["cluster"][at] = cluster
+        c["event_hour"][at] = keys.event_hour[items]
+        c["fetched_hour"][at] = keys.fetched_hour[items]
+        c["full_size"][at] = sigs.full_size[items]
+        c["lead_size"][at] = sigs.lead_size[items]
+        c["tokens"][at] = sigs.tokens[items]
+        c["full_sig"][at] = sigs.full[items]
+        c["lead_sig"][at] = sigs.lead[items]
+        c["paras"][at] = sigs.paras[items]
+        self._n += m
+        rows32 = rows.astype(np.int32)
+        self._ids.add_batch(keys.article_id[items], rows32)
+        self._urls.add_batch(keys.urls[items], rows32)
+        self._contents.add_batch(keys.content[items], rows32)
+        self._titles.add_batch(keys.title[items], rows32)
+        self._paras.add_batch(sigs.paras[items], rows32)
+        has = sigs.full_size[items] > 0
+        self._full_bands.add_batch(sigs.full_bands[items][has], rows32[has])
+        self._lead_bands.add_batch(sigs.lead_bands[items][has], rows32[has])
+        self._unmerged += m
+        return rows
 
     def _maybe_merge(self) -> None:
         if self._unmerged >= self.options.merge_every:
@@ -896,127 +979,137 @@ class DedupIndex:
                 table.merge()
             self._unmerged = 0
 
+    def _new_items(self, ids: U64) -> tuple[npt.NDArray[np.bool_], I64, I64]:
+        """Return which items of a batch are new (neither in the index nor earlier in the batch), and for every
+        item its row in the index (-1 if none) and the first item of the batch with its id."""
+        n = len(ids)
+        found_items, found_rows = self._ids.find_batch(ids, 1)
+        stored = np.full(n, -1, dtype=np.int64)
+        stored[found_items] = found_rows
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        first_item = first[inverse.reshape(n)].astype(np.int64)
+        # Key 0 is never stored (see KeyTable), so articles with that id are each new, as in the tables.
+        new = (stored < 0) & ((first_item == np.arange(n)) | (ids == 0))
+        return new, stored, first_item
+
     # -- matching ----------------------------------------------------------------------------------------------
 
-    def _paragraph_coverage(self, row: int, sigs: Signatures, i: int) -> float:
-        """Return the share of the shorter body made of the longer body's opening paragraphs, or 0.0 when the
-        longer body's first paragraph (and, unless it is long, its second) do not open a run in the shorter."""
+    def _candidates(self, keys: _Keys, sigs: Signatures, items: I64, base: int) -> tuple[I64, I64, I64]:
+        """Return candidate (item, row, exact method rank) triples for the new ``items`` of a batch (item k of
+        the triples is ``items[k]``), unique per (item, row): entries already in the index (found in the tables;
+        call before adding the batch) and earlier new items of the batch (rows from ``base`` on)."""
         o = self.options
-        q_paras = [h for h in sigs.paras[i].tolist() if h]
-        r_paras = [h for h in self._cols["paras"][row].tolist() if h]
-        q_tokens = int(sigs.tokens[i])
-        r_tokens = int(self._cols["tokens"][row])
-        longer, shorter = (q_paras, r_paras) if q_tokens >= r_tokens else (r_paras, q_paras)
-        if not longer or not shorter or longer[0] not in shorter:
-            return 0.0
-        start = shorter.index(longer[0])
-        run = 1
-        while run < len(longer) and start + run < len(shorter) and longer[run] == shorter[start + run]:
-            run += 1
-        sizes = dict(zip(q_paras, sigs.para_tokens[i].tolist(), strict=False))
-        if run < 2 and sizes.get(longer[0], 0) < o.paragraph_single_min_tokens:
-            return 0.0
-        matched = sum(sizes.get(h, 0) for h in longer[:run])
-        return float(min(matched / max(min(q_tokens, r_tokens), 1), 1.0))
+        limit = o.max_bucket
+        m = len(items)
+        has_sig = sigs.full_size[items] > 0
+        full_bands = sigs.full_bands[items]
+        lead_bands = sigs.lead_bands[items]
+        paras = sigs.paras[items]
+        exact = ((keys.urls[items], 0), (keys.content[items], 1), (keys.title[items], 2))
+        parts: list[tuple[I64, I64, int]] = []
+        for table, (k, rank) in zip((self._urls, self._contents, self._titles), exact, strict=True):
+            it, rw = table.find_batch(k, limit)
+            parts.append((it, rw.astype(np.int64), rank))
+        for it, rw in (
+            self._paras.find_batch(paras, limit),
+            self._full_bands.find_batch(full_bands, has_sig, limit),
+            self._lead_bands.find_batch(lead_bands, has_sig, limit),
+        ):
+            parts.append((it, rw.astype(np.int64), _NO_EXACT))
 
-    def _verify(self, rows: I32, sigs: Signatures, i: int, exact: dict[int, str]) -> list[tuple[int, int, float, str]]:
-        """Return the verified matches among candidate ``rows`` as (method rank, row, similarity, method)."""
+        # The batch against itself: items sharing a key, the later one matched against the earlier one.
+        local = np.arange(m, dtype=np.int64)
+        for k, rank in exact:
+            k2 = _as_2d(k)
+            later, earlier = _batch_pairs(k2.ravel(), np.repeat(local, k2.shape[1]), limit)
+            parts.append((later, earlier + base, rank))
+        sig_mask = has_sig[:, None]
+        similar = np.concatenate(
+            [
+                np.where(paras != 0, paras.astype(np.uint64) | _TAG_PARA, np.uint64(0)),
+                np.where(sig_mask, self._full_bands.combined(full_bands) | _TAG_FULL, np.uint64(0)),
+                np.where(sig_mask, self._lead_bands.combined(lead_bands) | _TAG_LEAD, np.uint64(0)),
+            ],
+            axis=1,
+        )
+        later, earlier = _batch_pairs(similar.ravel(), np.repeat(local, similar.shape[1]), limit)
+        parts.append((later, earlier + base, _NO_EXACT))
+
+        cand_items = np.concatenate([p[0] for p in parts])
+        cand_rows = np.concatenate([p[1] for p in parts])
+        ranks = np.concatenate([np.full(len(p[0]), p[2], dtype=np.int64) for p in parts])
+        if len(cand_items) == 0:
+            return _EMPTY_ITEMS, _EMPTY_ITEMS, _EMPTY_ITEMS
+        # One triple per (item, row), with its most certain exact method.
+        packed = (cand_items << 32) | cand_rows
+        order = np.lexsort((ranks, packed))
+        packed, ranks = packed[order], ranks[order]
+        first = np.ones(len(packed), dtype=np.bool_)
+        first[1:] = packed[1:] != packed[:-1]
+        packed, ranks = packed[first], ranks[first]
+        return packed >> 32, packed & 0xFFFFFFFF, ranks
+
+    def _verify(self, items: I64, rows: I64, ranks: I64, q_rows: I64, sigs: Signatures, q_items: I64) -> _Matches:
+        """Return the candidates (item, row, exact rank) that are matches; the item's own entry is
+        ``q_rows[item]`` and its batch position ``q_items[item]`` (for its paragraph sizes)."""
         o = self.options
         c = self._cols
+        q = q_rows[items]
         # Full text: Jaccard estimate, and the containment of the shorter body in the longer derived from it.
-        jf = np.count_nonzero(c["full_sig"][rows] == sigs.full[i], axis=1) / o.num_perm
-        nq = float(sigs.full_size[i])
+        jf = np.count_nonzero(c["full_sig"][rows] == c["full_sig"][q], axis=1) / o.num_perm
+        nq = c["full_size"][q].astype(np.float64)
         nc = c["full_size"][rows].astype(np.float64)
         valid = (nc > 0) & (nq > 0)
         jf = np.where(valid, jf, 0.0)
         cf = np.minimum(jf * (nq + nc) / (1.0 + jf) / np.maximum(np.minimum(nq, nc), 1.0), 1.0)
         # Lead: containment of the shorter lead in the other.
-        jl = np.count_nonzero(c["lead_sig"][rows] == sigs.lead[i], axis=1) / o.lead_num_perm
-        lq = float(sigs.lead_size[i])
+        jl = np.count_nonzero(c["lead_sig"][rows] == c["lead_sig"][q], axis=1) / o.lead_num_perm
+        lq = c["lead_size"][q].astype(np.float64)
         lc = c["lead_size"][rows].astype(np.float64)
         inter_l = np.where(valid, jl * (lq + lc) / (1.0 + jl), 0.0)
         cl = np.minimum(inter_l / np.maximum(np.minimum(lq, lc), 1.0), 1.0)
 
-        out: list[tuple[int, int, float, str]] = []
-        for j, row in enumerate(rows.tolist()):
-            method = exact.get(row)
-            if method == METHOD_TITLE:
-                body = max(float(jf[j]), float(cl[j]))
-                if body >= o.title_min_body_similarity:
-                    out.append((_METHOD_RANK[METHOD_TITLE], row, round(body, 4), METHOD_TITLE))
-                    continue
-            elif method is not None:
-                out.append((_METHOD_RANK[method], row, 1.0, method))
-                continue
-            if jf[j] >= o.minhash_threshold or (
-                cf[j] >= o.minhash_containment and jf[j] >= o.minhash_containment_floor
-            ):
-                out.append((_METHOD_RANK[METHOD_MINHASH], row, round(float(jf[j]), 4), METHOD_MINHASH))
-            elif cl[j] >= o.lead_containment_threshold and inter_l[j] >= o.lead_min_overlap:
-                out.append((_METHOD_RANK[METHOD_CONTAINMENT], row, round(float(cl[j]), 4), METHOD_CONTAINMENT))
-            else:
-                coverage = self._paragraph_coverage(row, sigs, i)
+        body = np.maximum(jf, cl)
+        exact = ranks < _METHOD_RANK[METHOD_TITLE]
+        title = (ranks == _METHOD_RANK[METHOD_TITLE]) & (body >= o.title_min_body_similarity)
+        minhash = (jf >= o.minhash_threshold) | ((cf >= o.minhash_containment) & (jf >= o.minhash_containment_floor))
+        lead = (cl >= o.lead_containment_threshold) & (inter_l >= o.lead_min_overlap)
+        conditions = [exact, title, minhash, lead]
+        method = np.select(
+            conditions,
+            [ranks, np.int64(_METHOD_RANK[METHOD_TITLE]), np.int64(_METHOD_RANK[METHOD_MINHASH]), 4],
+            default=-1,
+        )
+        similarity = np.select(conditions, [np.ones_like(jf), body, jf, cl], default=0.0)
+
+        # Paragraph anchors, for what is left: only pairs where the longer body's first paragraph is among the
+        # shorter body's paragraphs can match, and those are few.
+        rest = np.flatnonzero(method < 0)
+        if len(rest):
+            qp, rp = c["paras"][q[rest]], c["paras"][rows[rest]]
+            qt, rt = c["tokens"][q[rest]], c["tokens"][rows[rest]]
+            q_longer = (qt >= rt)[:, None]
+            longer, shorter = np.where(q_longer, qp, rp), np.where(q_longer, rp, qp)
+            anchored = (longer[:, 0] != 0) & (shorter == longer[:, :1]).any(axis=1)
+            for j in rest[anchored].tolist():
+                coverage = _paragraph_coverage(
+                    c["paras"][q[j]].tolist(),
+                    sigs.para_tokens[q_items[items[j]]].tolist(),
+                    c["paras"][rows[j]].tolist(),
+                    int(c["tokens"][q[j]]),
+                    int(c["tokens"][rows[j]]),
+                    o,
+                )
                 if coverage >= o.paragraph_min_coverage:
-                    out.append((_METHOD_RANK[METHOD_CONTAINMENT], row, round(coverage, 4), METHOD_CONTAINMENT))
-        return out
+                    method[j] = _METHOD_RANK[METHOD_CONTAINMENT]
+                    similarity[j] = coverage
 
-    def _sorted_candidates(self, queries: list[_Query], sigs: Signatures) -> tuple[I32, I64, list[dict[int, str]]]:
-        """Return the candidates found in the sorted part of the tables for a whole batch: rows grouped by
-        item (item i owns ``rows[bounds[i]:bounds[i + 1]]``) and, per item, the rows found by an exact key."""
-        n = len(queries)
-        limit = self.options.max_bucket
-        has_sig = sigs.full_size > 0
-        parts = [
-            self._full_bands.find_batch(sigs.full_bands, has_sig, limit),
-            self._lead_bands.find_batch(sigs.lead_bands, has_sig, limit),
-            self._paras.find_batch(sigs.paras, limit),
-        ]
-        exact: list[dict[int, str]] = [{} for _ in range(n)]
-        width = max([len(q.url_keys) for q in queries] + [1])
-        url_keys_2d = np.zeros((n, width), dtype=np.uint64)
-        for i, q in enumerate(queries):
-            url_keys_2d[i, : len(q.url_keys)] = q.url_keys
-        for table, keys, method in (
-            (self._urls, url_keys_2d, METHOD_CANONICAL_URL),
-            (self._contents, np.asarray([q.content_key for q in queries], np.uint64), METHOD_CONTENT_HASH),
-            (self._titles, np.asarray([q.title_key for q in queries], np.uint64), METHOD_TITLE),
-        ):
-            items, rows = table.find_batch(keys, limit)
-            for item, row in zip(items.tolist(), rows.tolist(), strict=True):
-                exact[item].setdefault(row, method)
-            parts.append((items, rows))
-        items = np.concatenate([p[0] for p in parts])
-        rows = np.concatenate([p[1] for p in parts]).astype(np.int64)
-        packed = np.unique(items * (1 << 32) + rows)
-        cand_items = packed >> 32
-        cand_rows = (packed & 0xFFFFFFFF).astype(np.int32)
-        bounds = np.searchsorted(cand_items, np.arange(n + 1)).astype(np.int64)
-        return cand_rows, bounds, exact
-
-    def _pending_candidates(
-        self, q: _Query, sigs: Signatures, i: int, exact: dict[int, str], bands: tuple[Any, Any]
-    ) -> list[int]:
-        """Return candidate rows among recent inserts (not yet merged; this batch included); records the
-        rows found by an exact key in ``exact``."""
-        limit = self.options.max_bucket
-        out: list[int] = []
-        for keys, table, method in (
-            (q.url_keys, self._urls, METHOD_CANONICAL_URL),
-            ((q.content_key,), self._contents, METHOD_CONTENT_HASH),
-            ((q.title_key,), self._titles, METHOD_TITLE),
-        ):
-            for key in keys:
-                if key:
-                    for row in table.find_pending(key)[-limit:]:
-                        exact.setdefault(row, method)
-                        out.append(row)
-        for key in sigs.paras[i].tolist():
-            if key:
-                out.extend(self._paras.find_pending(key)[-limit:])
-        if sigs.full_size[i] > 0:
-            out.extend(self._full_bands.find_pending(bands[0][i], limit))
-            out.extend(self._lead_bands.find_pending(bands[1][i], limit))
-        return out
+        ok = method >= 0
+        items, rows, method, similarity = items[ok], rows[ok], method[ok], similarity[ok]
+        order = np.lexsort((rows, -np.round(similarity, 4), method, items))
+        items = items[order]
+        bounds = np.searchsorted(items, np.arange(len(q_rows) + 1)).astype(np.int64)
+        return _Matches(rows[order], method[order], similarity[order], bounds)
 
     def check_and_add(self, articles: Sequence[Article]) -> list[DedupDecision]:
         """Return one decision per article (same order) and add every article to the index.
@@ -1025,86 +1118,70 @@ class DedupIndex:
         original (``duplicate_of`` None, its own cluster); any other is a copy linked to the cluster it matches
         (first seen wins, see the module docstring). Raises ValueError for an article_id that is not 16 hex
         digits.
+
+        The work is done for the whole batch at once: candidates come from the tables and from the batch itself
+        (each article against the earlier ones), and are verified together; only the copies found are walked
+        one by one, in order, to link them to their clusters.
         """
         if not articles:
             return []
-        o = self.options
-        queries = [
-            _query(
-                a.article_id,
-                a.canonical_url,
-                a.url,
-                a.content_hash,
-                a.text,
-                a.title,
-                a.source,
-                a.published_at,
-                a.fetched_at,
-                o,
-            )
-            for a in articles
-        ]
-        sigs = compute_signatures([a.text for a in articles], o)
-        id_items, id_rows = self._ids.find_batch(np.asarray([q.article_id for q in queries], np.uint64), 1)
-        id_row = dict(zip(id_items.tolist(), id_rows.tolist(), strict=True))
-        cand_rows, bounds, exact_sorted = self._sorted_candidates(queries, sigs)
-        bands = (self._full_bands.combined(sigs.full_bands), self._lead_bands.combined(sigs.lead_bands))
-        cols = self._cols
+        keys = _batch_keys(articles, self.options)
+        sigs = compute_signatures([a.text for a in articles], self.options)
+        new, stored, first_item = self._new_items(keys.article_id)
+        new_items = np.flatnonzero(new).astype(np.int64)
+        base = self._n
+        cand_items, cand_rows, ranks = self._candidates(keys, sigs, new_items, base)
+        q_rows = self._append_batch(keys, sigs, new_items, keys.article_id[new_items])
+        matches = self._verify(cand_items, cand_rows, ranks, q_rows, sigs, new_items)
 
+        row_of = np.full(len(articles), -1, dtype=np.int64)
+        row_of[new_items] = q_rows
+        local_of = np.full(len(articles), -1, dtype=np.int64)
+        local_of[new_items] = np.arange(len(new_items))
+        cluster_col = self._cols["cluster"]
+        original_col = self._cols["original_of"]
+        bounds = matches.bounds.tolist()
         decisions: list[DedupDecision] = []
-        for i, (article, q) in enumerate(zip(articles, queries, strict=True)):
-            # 1. The same article again (in the index, or earlier in this batch).
-            same = id_row.get(i)
-            if same is None:
-                pending = self._ids.find_pending(q.article_id)
-                same = pending[0] if pending else None
-            if same is not None:
+        for i, article in enumerate(articles):
+            k = int(local_of[i])
+            if k < 0:
+                # The same article again (in the index, or earlier in this batch).
+                same = int(stored[i]) if stored[i] >= 0 else int(row_of[first_item[i]])
                 decisions.append(
                     DedupDecision(
                         article_id=article.article_id,
-                        cluster_id=int_to_id(self._find_cluster(int(cols["cluster"][same]))),
-                        duplicate_of=int_to_id(int(cols["original_of"][same])),
+                        cluster_id=int_to_id(self._find_cluster(int(cluster_col[same]))),
+                        duplicate_of=int_to_id(int(original_col[same])),
                         method=METHOD_ALREADY_INGESTED,
                         similarity=1.0,
                     )
                 )
                 continue
-
-            # 2. Candidates from every table, each verified.
-            exact = exact_sorted[i]
-            pending_rows = self._pending_candidates(q, sigs, i, exact, bands)
-            rows = cand_rows[bounds[i] : bounds[i + 1]]
-            if pending_rows:
-                rows = np.unique(np.concatenate([rows, np.asarray(pending_rows, dtype=np.int32)]))
-            matches = self._verify(rows, sigs, i, exact) if len(rows) else []
-            if not matches:
-                self._append(q, sigs, i, q.article_id, q.article_id, bands)
+            lo, hi = bounds[k], bounds[k + 1]
+            if lo == hi:
                 decisions.append(DedupDecision(article_id=article.article_id, cluster_id=article.article_id))
                 continue
-
-            # 3. A copy: report the most certain match; the cluster seen first among all matches absorbs the rest.
-            matches.sort(key=lambda m: (m[0], -m[2], m[1]))
-            _, _, similarity, method = matches[0]
+            # A copy: report the most certain match; the cluster seen first among all matches absorbs the rest.
             first_row_of: dict[int, int] = {}
-            for _, row, _, _ in matches:
-                cluster = self._find_cluster(int(cols["cluster"][row]))
+            for row in matches.rows[lo:hi].tolist():
+                cluster = self._find_cluster(int(cluster_col[row]))
                 first_row_of[cluster] = min(row, first_row_of.get(cluster, row))
             winner = min(first_row_of, key=first_row_of.__getitem__)
             for cluster in first_row_of:
                 if cluster != winner:
                     self._alias[cluster] = winner
-            self._append(q, sigs, i, winner, winner, bands)
-            cols = self._cols
+            own = int(row_of[i])
+            cluster_col[own] = winner
+            original_col[own] = winner
             decisions.append(
                 DedupDecision(
                     article_id=article.article_id,
                     cluster_id=int_to_id(winner),
                     duplicate_of=int_to_id(winner),
-                    method=method,
-                    similarity=similarity,
+                    method=_RANK_METHOD[int(matches.ranks[lo])],
+                    similarity=round(float(matches.similarity[lo]), 4),
                 )
             )
-            continue
         self._maybe_merge()
         return decisions
 
@@ -1120,7 +1197,9 @@ class DedupIndex:
             return 0
         c = self._cols
         ref = _hours(now) if now is not None else int(c["fetched_hour"][: self._n].max())
-        keep = c["event_hour"][: self._n] >= ref - 24 * self.options.window_days
+        # By when the lake saw an article, not when it was published: a backfill of old news must still find
+        # the copies of what it ingested yesterday.
+        keep = c["fetched_hour"][: self._n] >= ref - 24 * self.options.window_days
         kept = int(keep.sum())
         if kept == self._n:
             return 0
@@ -1215,32 +1294,17 @@ class DedupIndex:
         return index
 
     def add_rows(self, rows: Sequence[IndexRow]) -> None:
-        """Add stored articles with their stored cluster ids, without matching (see :meth:`rebuild`)."""
-        queries = [
-            _query(
-                r.article_id,
-                r.canonical_url,
-                r.url,
-                r.content_hash,
-                r.text,
-                r.title,
-                r.source,
-                r.published_at,
-                r.fetched_at,
-                self.options,
-            )
-            for r in rows
-        ]
+        """Add stored articles with their stored cluster ids, without matching (see :meth:`rebuild`): signatures
+        and keys for the whole batch at once, then one bulk append. A row whose article_id is already in the
+        index (or earlier in ``rows``) is skipped."""
+        if not rows:
+            return
+        keys = _batch_keys(rows, self.options)
         sigs = compute_signatures([r.text for r in rows], self.options)
-        id_items, _ = self._ids.find_batch(np.asarray([q.article_id for q in queries], np.uint64), 1)
-        known = set(id_items.tolist())
-        bands = (self._full_bands.combined(sigs.full_bands), self._lead_bands.combined(sigs.lead_bands))
-        for i, (r, q) in enumerate(zip(rows, queries, strict=True)):
-            if i in known or self._ids.find_pending(q.article_id):
-                continue
-            cluster = id_to_int(r.cluster_id)
-            self._append(q, sigs, i, cluster, cluster, bands)
-            self._maybe_merge()
+        new, _, _ = self._new_items(keys.article_id)
+        new_items = np.flatnonzero(new).astype(np.int64)
+        clusters = np.asarray([id_to_int(rows[i].cluster_id) for i in new_items.tolist()], dtype=np.uint64)
+        self._append_batch(keys, sigs, new_items, clusters.reshape(len(new_items)))
         self._maybe_merge()
 
 

@@ -21,6 +21,7 @@ from tasks.dedup import (
     DedupIndex,
     DedupOptions,
     IndexRow,
+    KeyTable,
     check_articles,
     compute_signatures,
 )
@@ -379,3 +380,38 @@ def test_merging_recent_inserts_changes_nothing() -> None:
 def test_plain_function_behind_the_task(index: DedupIndex) -> None:
     a = article(story(40), "https://a.example/x")
     assert check_articles(index, [a])[0].cluster_id == a.article_id
+
+
+def test_a_batch_is_matched_against_itself_as_if_one_by_one() -> None:
+    articles = corpus(8, 90) + corpus(8, 90)[:6]  # copies inside the batch, and reruns of earlier items
+    whole = DedupIndex(DedupOptions())
+    single = DedupIndex(DedupOptions())
+    assert whole.check_and_add(articles) == [single.check_and_add([a])[0] for a in articles]
+    assert len(whole) == len(single) == 90
+
+
+def test_bulk_rows_skip_known_and_repeated_ids() -> None:
+    articles = corpus(9, 30)
+    live = DedupIndex(DedupOptions())
+    rows = rows_of(articles, live.check_and_add(articles))
+    rebuilt = DedupIndex(DedupOptions())
+    rebuilt.add_rows(rows[:10] + rows[:10])
+    rebuilt.add_rows(rows)
+    assert len(rebuilt) == 30
+    assert rebuilt.check_and_add(articles) == live.check_and_add(articles)
+
+
+def test_key_table_levels_agree() -> None:
+    keys = np.asarray([[5, 7], [5, 0], [9, 5]], dtype=np.uint64)
+    table = KeyTable(np.uint64)
+    table.add_batch(keys[:2], np.asarray([0, 1], dtype=np.int32))
+    table.merge()
+    table.add_batch(keys[2:], np.asarray([2], dtype=np.int32))
+    query = np.asarray([[5], [7], [3]], dtype=np.uint64)
+    before = table.find_batch(query, limit=64)
+    table.merge()
+    after = table.find_batch(query, limit=64)
+    for found in (before, after):
+        assert sorted(zip(found[0].tolist(), found[1].tolist(), strict=True)) == [(0, 0), (0, 1), (0, 2), (1, 0)]
+    # At most ``limit`` rows per key and level, the most recent ones.
+    assert table.find_batch(query[:1], limit=2)[1].tolist() == [1, 2]
