@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,7 +35,7 @@ from storage.lake import Lake, LakeLockedError
 from storage.query import unresolved_quarantine
 from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
 from tasks.clean import clean_items_task
-from tasks.dedup import DedupIndex, check_articles_task
+from tasks.dedup import DedupIndex, check_articles_task, relabel_same_run
 from tasks.fetch import FetchClient
 from tasks.index import open_index, persist_index
 from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
@@ -66,6 +66,7 @@ class Run:
     index: DedupIndex
     client: FetchClient
     state: FetchState
+    seen: set[str] = field(default_factory=set)  # originals of this run, to tell a rerun from a same-URL copy
 
 
 @dataclass(slots=True)
@@ -96,7 +97,7 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
         articles, rejected_clean = loaded.cleaning.result()  # 2. clean
     bar.advance("clean", n)
     with ledger.timer("dedup"):
-        decisions = check_articles_task(run.index, articles)  # 3. dedup
+        decisions = relabel_same_run(articles, check_articles_task(run.index, articles), run.seen)  # 3. dedup
     bar.advance("dedup", n)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     with ledger.timer("extract"):

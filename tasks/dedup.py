@@ -53,6 +53,7 @@ index is a cache: :meth:`DedupIndex.rebuild` recreates it from the ``articles`` 
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
@@ -1310,6 +1311,25 @@ class DedupIndex:
 
 # ---------------------------------------------------------------------------------------------------------------
 # Prefect wrapper
+
+
+def relabel_same_run(
+    articles: Sequence[Article], decisions: Sequence[DedupDecision], seen_this_run: set[str]
+) -> list[DedupDecision]:
+    """Return ``decisions`` with ``already_ingested`` copies of an article first seen in this run relabelled.
+
+    The same ``article_id`` twice in one run is not a rerun but two items with one canonical URL (or, without a
+    URL, one text): ``canonical_url`` or ``content_hash``. Updates ``seen_this_run`` with this batch's originals.
+    """
+    out: list[DedupDecision] = []
+    for article, decision in zip(articles, decisions, strict=True):
+        if decision.method == METHOD_ALREADY_INGESTED and article.article_id in seen_this_run:
+            method = METHOD_CANONICAL_URL if article.canonical_url else METHOD_CONTENT_HASH
+            decision = dataclasses.replace(decision, method=method, similarity=1.0)
+        elif decision.duplicate_of is None:
+            seen_this_run.add(article.article_id)
+        out.append(decision)
+    return out
 
 
 def check_articles(index: DedupIndex, articles: Sequence[Article]) -> list[DedupDecision]:

@@ -80,6 +80,8 @@ def test_duplicates_and_quarantine_are_recorded(demo_run: tuple[Path, dict[str, 
     assert articles.loc[copy["duplicate_of"], "source"] == "harbour-ledger.example"
     wire = dups[dups["external_id"] == "ext-002"].iloc[0]
     assert articles.loc[wire["duplicate_of"], "source"] == "prairie-business.example"
+    assert wire["method"] == "canonical_url"  # same URL as a page of this run: not a rerun
+    assert copy["method"] in {"minhash", "content_hash"} and copy["similarity"] > 0.8
     quarantine = pd.read_parquet(data_dir / "quarantine")
     assert sorted(quarantine["reason"]) == ["invalid_json", "missing_content"]
     broken = quarantine[quarantine["reason"] == "invalid_json"].iloc[0]
