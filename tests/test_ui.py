@@ -75,7 +75,11 @@ def test_scheduled_ingest_fires_and_its_artifacts_render(prefect_server: dict[st
         deadline = time.monotonic() + 300
         run: dict[str, object] | None = None
         while time.monotonic() < deadline:
-            query = {"flow_runs": {"state": {"type": {"any_": ["COMPLETED", "FAILED", "CRASHED"]}}}, "limit": 5}
+            query = {
+                "deployments": {"name": {"any_": ["ingest"]}},
+                "flow_runs": {"state": {"type": {"any_": ["COMPLETED", "FAILED", "CRASHED"]}}},
+                "limit": 5,
+            }
             finished = _api(server, "/flow_runs/filter", query)
             assert isinstance(finished, list)
             if finished:
