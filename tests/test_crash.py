@@ -203,27 +203,53 @@ def test_twenty_kills_then_rerun_match_a_clean_run(
     assert crashed >= 3  # several kills landed mid-run, after batches had been committed
 
 
-def test_two_runs_at_once_one_writes_one_refuses(
+def test_a_run_refuses_a_lake_another_run_is_writing(
+    clean_lake: tuple[Path, Path, float], prefect_server: dict[str, str], tmp_path: Path
+) -> None:
+    import threading
+
+    from storage.lake import Lake
+
+    corpus, clean_dir, _ = clean_lake
+    data_dir = tmp_path / "data"
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another writer, mid-run
+        with Lake(str(data_dir)).write_lock():
+            holding.set()
+            release.wait(600)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(30)
+        refused = run_cli(corpus, data_dir, prefect_server)
+        out, err = refused.communicate(timeout=600)
+        assert refused.returncode == 1, out + err
+        assert "is being written by pid" in err
+        assert not (data_dir / "articles").exists()  # it wrote nothing
+        waiting = run_cli(corpus, data_dir, prefect_server, "--wait-lock", "600")
+        time.sleep(3)
+        assert waiting.poll() is None  # still waiting for the lock
+    finally:
+        release.set()
+        holder.join(30)
+    out, err = waiting.communicate(timeout=600)
+    assert waiting.returncode == 0, out + err
+    assert snapshot(data_dir) == snapshot(clean_dir)
+
+
+def test_two_runs_started_together_write_everything_once(
     clean_lake: tuple[Path, Path, float], prefect_server: dict[str, str], tmp_path: Path
 ) -> None:
     corpus, clean_dir, _ = clean_lake
     data_dir = tmp_path / "data"
-    first = run_cli(corpus, data_dir, prefect_server)
-    lock = data_dir / "_lock"
-    deadline = time.monotonic() + 300
-    while not (lock.exists() and lock.read_text().startswith("pid")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # start the second run while the first holds the lock
-    second = run_cli(corpus, data_dir, prefect_server)
-    results = [p.communicate(timeout=600) for p in (first, second)]
-    codes = sorted([first.returncode, second.returncode])
-    assert codes == [0, 1], results
-    refused = results[[first.returncode, second.returncode].index(1)]
-    assert "is being written by pid" in refused[1]
+    runs = [run_cli(corpus, data_dir, prefect_server, "--wait-lock", "600") for _ in range(2)]
+    results = [p.communicate(timeout=900) for p in runs]
+    assert [p.returncode for p in runs] == [0, 0], results
     assert snapshot(data_dir) == snapshot(clean_dir)
-    # With --wait-lock both complete, the second one finding everything already ingested.
-    third, fourth = (run_cli(corpus, data_dir, prefect_server, "--wait-lock", "600") for _ in range(2))
-    assert [p.wait(900) for p in (third, fourth)] == [0, 0]
-    assert snapshot(data_dir)["articles"] == snapshot(clean_dir)["articles"]
+    assert accounted(data_dir, corpus) == set()
+    every_file_reads(data_dir)
 
 
 def test_hostile_names_stay_inside_the_data_directory(prefect_server: dict[str, str], tmp_path: Path) -> None:
