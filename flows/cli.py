@@ -55,6 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 data_dir=args.data_dir,
                 batch_size=args.batch_size,
                 refetch=True if args.refetch else None,
+                reprocess=True if args.reprocess else None,
                 return_state=True,
             )
         summary = _summary_or_message(state)
@@ -264,6 +265,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(run)
     run.add_argument("--batch-size", type=int, help="items per batch (default 200)")
     run.add_argument("--refetch", action="store_true", help="fetch URLs again even if fetched before")
+    run.add_argument(
+        "--reprocess", action="store_true", help="read files and WARC records again even if processed unchanged"
+    )
     run.add_argument("--wait-lock", type=float, help="seconds to wait if another run holds the data directory")
     run.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
     run.add_argument(

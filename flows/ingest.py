@@ -31,6 +31,7 @@ from flows.options import RunOptions, build_run_options, model_version
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from storage.fetch_state import FetchState
+from storage.item_ledger import ItemLedger
 from storage.lake import Lake, LakeLockedError
 from storage.query import unresolved_quarantine
 from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
@@ -66,6 +67,7 @@ class Run:
     index: DedupIndex
     client: FetchClient
     state: FetchState
+    items: ItemLedger
     seen: set[str] = field(default_factory=set)  # originals of this run, to tell a rerun from a same-URL copy
 
 
@@ -75,6 +77,7 @@ class Loaded:
 
     number: int
     size: int
+    versions: dict[str, str]
     items: list[RawItem]
     rejected: list[Rejection]
     cleaning: PrefectFuture[tuple[list[Article], list[Rejection]]]
@@ -87,7 +90,7 @@ def _start_batch(number: int, batch: SourceBatch, run: Run) -> Loaded:
     run.ledger.items_in += len(items) + len(rejected)
     progress.current().advance("load", len(batch))
     cleaning = clean_items_task.submit(items, run.opts.clean)  # 2. clean (runs while the previous batch extracts)
-    return Loaded(number, len(batch), items, rejected, cleaning)
+    return Loaded(number, len(batch), batch.versions, items, rejected, cleaning)
 
 
 def _finish_batch(loaded: Loaded, run: Run) -> None:
@@ -116,6 +119,7 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
             loaded.items if opts.keep_raw else (),
         ).result()
         run.state.commit()  # fetched URLs count as fetched only once their rows are in the lake
+        run.items.record(loaded.versions.items())  # so do processed files
     bar.advance("write", n)
     ledger.add_batch(counts.articles, counts.duplicates, counts.entities, counts.figures)
     for (stage, reason), k in counts.quarantined.items():
@@ -149,8 +153,13 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
         ledger.save()
         try:
             state_dir = settings.state_dir or str(lake.local_state_dir("fetch"))
-            with FetchState(state_dir) as state, FetchClient(opts.sources.fetch) as client:
-                yield Run(opts, lake, ledger, open_index(lake, opts.dedup), client, state)
+            items_dir = settings.state_dir or str(lake.local_state_dir("items"))
+            with (
+                FetchState(state_dir) as state,
+                FetchClient(opts.sources.fetch) as client,
+                ItemLedger(items_dir) as items,
+            ):
+                yield Run(opts, lake, ledger, open_index(lake, opts.dedup), client, state, items)
                 ledger.notes["fetch"] = client.stats.snapshot()
         except BaseException as exc:
             ledger.save(STATE_FAILED, f"{type(exc).__name__}: {exc}")
@@ -197,16 +206,17 @@ def ingest_news(
     data_dir: str | None = None,
     batch_size: int | None = None,
     refetch: bool | None = None,
+    reprocess: bool | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Ingest news items from ``sources`` (files, directories, URLs, WARC files, a sources TOML) into the lake.
 
     Returns the run's counts; a Cancelled state (not retried) when another run holds the data directory.
     Settings come from ``MEDIAWATCH_*``; the arguments override them.
     """
-    settings = Settings.build(data_dir=data_dir, batch_size=batch_size, refetch=refetch)
+    settings = Settings.build(data_dir=data_dir, batch_size=batch_size, refetch=refetch, reprocess=reprocess)
     try:
         with open_run(settings, sources, FLOW_NAME) as run:
-            plan = plan_sources_task(sources, run.opts.sources, run.client, run.state)  # 1. discover
+            plan = plan_sources_task(sources, run.opts.sources, run.client, run.state, run.items)  # 1. discover
             _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
     except LakeLockedError as exc:
         return _busy(exc)
@@ -245,7 +255,7 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     _quarantine(plan.rejections, "discover", run)
     progress.current().start(plan.total_items)
     in_flight: Loaded | None = None
-    for number, batch in enumerate(plan.batches(batch_size, run.opts.sources)):
+    for number, batch in enumerate(plan.batches(batch_size, run.opts.sources, run.items)):
         loaded = _start_batch(number, batch, run)  # cleaning of this batch overlaps extraction of the last
         if in_flight is not None:
             _finish_batch(in_flight, run)
@@ -254,6 +264,7 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
         _finish_batch(in_flight, run)
     persist_index(run.index, run.lake)
     run.ledger.notes["skipped"] = plan.skipped
+    run.ledger.notes["unchanged"] = plan.unchanged
     run.ledger.finish()
 
 

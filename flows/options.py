@@ -67,7 +67,11 @@ def fetch_options(settings: Settings) -> FetchOptions:
 def build_run_options(settings: Settings) -> RunOptions:
     """Return the frozen options of a run built from ``settings``."""
     return RunOptions(
-        sources=SourceOptions(load=LoadOptions(max_bytes=settings.max_file_bytes), fetch=fetch_options(settings)),
+        sources=SourceOptions(
+            load=LoadOptions(max_bytes=settings.max_file_bytes),
+            fetch=fetch_options(settings),
+            reprocess=settings.reprocess,
+        ),
         clean=CleanOptions(workers=settings.clean_workers, timeout_seconds=settings.clean_timeout_seconds),
         dedup=DedupOptions(window_days=settings.dedup_window_days),
         nlp=NlpOptions(

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     total_timeout: float = Field(30.0, gt=0, description="Deadline for one whole request.")
     retries: int = Field(3, ge=0, description="Retries of a transient fetch failure.")
     refetch: bool = Field(False, description="Fetch article URLs again even if fetched in an earlier run.")
+    reprocess: bool = Field(
+        False, description="Read local files and WARC records again even if processed from the same file version."
+    )
     fetch_workers: int = Field(8, ge=1, description="Threads fetching from different hosts at once.")
 
     @classmethod

@@ -21,6 +21,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from storage.fetch_state import FetchState
+from storage.item_ledger import ItemLedger
 from tasks.fetch import Fetcher, FetchOptions
 from tasks.load import ItemRef, LoadOptions, discover_local, load_items, ref_from_key
 from tasks.records import RawItem, Rejection
@@ -50,6 +51,8 @@ class SourceOptions:
 
     load: LoadOptions = field(default_factory=LoadOptions)
     fetch: FetchOptions = field(default_factory=FetchOptions)
+    # Read items again even if an earlier run processed them from the same version of their file.
+    reprocess: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class SourceBatch:
     targets: tuple[FetchTarget, ...] = ()
     items: tuple[RawItem, ...] = ()
     rejections: tuple[Rejection, ...] = ()
+    # item_key -> version of its file, recorded in the item ledger once the batch is committed.
+    versions: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.local) + len(self.targets) + len(self.items) + len(self.rejections)
@@ -75,27 +80,51 @@ class SourcePlan:
     warc: list[SourceSpec] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    versions: dict[str, str] = field(default_factory=dict)
+    unchanged: int = 0  # items an earlier run processed from the same file version: not read again
 
     @property
     def total_items(self) -> int:
         """Return the number of items known up front (WARC records are counted as they stream)."""
         return len(self.local) + len(self.targets) + len(self.items)
 
-    def batches(self, size: int, options: SourceOptions) -> Iterator[SourceBatch]:
-        """Yield batches of at most ``size`` items: local files, then pages to fetch, then WARC records."""
+    def batches(self, size: int, options: SourceOptions, ledger: ItemLedger | None = None) -> Iterator[SourceBatch]:
+        """Yield batches of at most ``size`` items: local files, then pages to fetch, then WARC records.
+
+        WARC records that ``ledger`` says an earlier run processed from the same archive are passed over (and
+        counted in ``unchanged``) unless ``options.reprocess``.
+        """
         for start in range(0, len(self.local), size):
-            yield SourceBatch(local=tuple(self.local[start : start + size]))
+            refs = self.local[start : start + size]
+            versions = {r.key: self.versions[r.key] for r in refs if r.key in self.versions}
+            yield SourceBatch(local=tuple(refs), versions=versions)
         for start in range(0, len(self.targets), size):
             yield SourceBatch(targets=tuple(self.targets[start : start + size]))
         for start in range(0, len(self.items), size):
             yield SourceBatch(items=tuple(self.items[start : start + size]))
         for spec in self.warc:
+            version = file_version(Path(spec.uri))
             records = iter_warc(spec, options.fetch)
             while chunk := list(islice(records, size)):
-                yield SourceBatch(
-                    items=tuple(r for r in chunk if isinstance(r, RawItem)),
-                    rejections=tuple(r for r in chunk if isinstance(r, Rejection)),
-                )
+                versions = {r.item_key: version for r in chunk}
+                done = ledger.processed(versions) if ledger is not None and not options.reprocess else set()
+                self.unchanged += len(done)
+                fresh = [r for r in chunk if r.item_key not in done]
+                if fresh:
+                    yield SourceBatch(
+                        items=tuple(r for r in fresh if isinstance(r, RawItem)),
+                        rejections=tuple(r for r in fresh if isinstance(r, Rejection)),
+                        versions={r.item_key: version for r in fresh},
+                    )
+
+
+def file_version(path: Path) -> str:
+    """Return the version of a file for the item ledger: ``<size>:<mtime_ns>`` ("" when it cannot be read)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return ""
+    return f"{info.st_size}:{info.st_mtime_ns}"
 
 
 def is_url_list(path: Path) -> bool:
@@ -122,9 +151,17 @@ def route_source(source: str) -> str:
     return "local"
 
 
-def plan_sources(sources: Sequence[str], options: SourceOptions, client: Fetcher, state: FetchState) -> SourcePlan:
+def plan_sources(
+    sources: Sequence[str],
+    options: SourceOptions,
+    client: Fetcher,
+    state: FetchState,
+    ledger: ItemLedger | None = None,
+) -> SourcePlan:
     """Return the plan for ``sources``: local references, pages to fetch (feeds and sitemaps expanded), WARC
     archives to stream; unreadable sources and dead feeds become rejections, non-news files are skipped.
+    Local items that ``ledger`` says an earlier run processed from the same file version are left out (counted
+    in ``unchanged``) unless ``options.reprocess``.
 
     Raises :class:`SourceError` for a source that names nothing usable (a broken sources TOML).
     """
@@ -145,6 +182,15 @@ def plan_sources(sources: Sequence[str], options: SourceOptions, client: Fetcher
             if spec.rate is not None and _URL.match(spec.uri):
                 client.set_host_delay(spec.uri, 1.0 / spec.rate)
     refs, rejections, skipped = discover_local(local, options.load)
+    file_versions: dict[str, str] = {}
+    for ref in refs:
+        if ref.path not in file_versions:
+            file_versions[ref.path] = file_version(Path(ref.path))
+        plan.versions[ref.key] = file_versions[ref.path]
+    if ledger is not None and not options.reprocess:
+        done = ledger.processed(plan.versions)
+        plan.unchanged += len(done)
+        refs = [r for r in refs if r.key not in done]
     plan.local.extend(refs)
     plan.rejections.extend(rejections)
     for path in skipped:
@@ -173,6 +219,7 @@ def plan_retry(rows: Sequence[dict[str, object]], options: SourceOptions) -> Sou
         ref = ref_from_key(key, options.load) if key and not key.startswith(("fetch:", "warc:")) else None
         if ref is not None:
             plan.local.append(ref)
+            plan.versions[ref.key] = file_version(Path(ref.path))
         elif isinstance(url, str) and _URL.match(url):
             plan.targets.append(FetchTarget(url=url, source_uri=str(row["source_uri"])))
         elif isinstance(payload, bytes) and payload.strip() and not row.get("payload_truncated"):

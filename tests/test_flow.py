@@ -134,19 +134,20 @@ def test_rerun_is_idempotent(demo_run: tuple[Path, dict[str, Any]]) -> None:
     from flows.ingest import ingest_news
 
     data_dir, _ = demo_run
+    # Unchanged files are not read again: nothing enters, nothing is written.
     second = ingest_news(sources=[str(SAMPLES)], data_dir=str(data_dir))
-    assert (second["items_in"], second["articles"], second["duplicates"], second["quarantined"]) == (
-        8,
-        0,
-        6,
-        2,
-    )
-    articles = pd.read_parquet(data_dir / "articles")
-    assert len(articles) == 4
+    counts = (second["items_in"], second["articles"], second["duplicates"], second["quarantined"])
+    assert counts == (0, 0, 0, 0)
+    assert json.loads(second["counts"])["unchanged"] == 8
+    # Forced to read them again, every item is recognised: originals as already ingested, copies as copies.
+    third = ingest_news(sources=[str(SAMPLES)], data_dir=str(data_dir), reprocess=True)
+    counts = (third["items_in"], third["articles"], third["duplicates"], third["quarantined"])
+    assert counts == (8, 0, 6, 2)
+    assert len(pd.read_parquet(data_dir / "articles")) == 4
     dups = pd.read_parquet(data_dir / "duplicates")
-    again = dups[dups["run_id"] == second["run_id"]]
+    again = dups[dups["run_id"] == third["run_id"]]
     assert set(again["method"]) >= {"already_ingested"}
-    assert len(pd.read_parquet(data_dir / "runs")) == 2
+    assert len(pd.read_parquet(data_dir / "runs")) == 3
 
 
 def test_quarantined_items_can_be_retried_after_a_fix(prefect_harness: None, tmp_path: Path) -> None:
