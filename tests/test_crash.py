@@ -150,32 +150,42 @@ def clean_lake(prefect_server: dict[str, str], tmp_path_factory: pytest.TempPath
 
 
 def kill_and_rerun(
-    kills: int, seed: int, clean_lake: tuple[Path, Path, float], env: dict[str, str], data_dir: Path
-) -> int:
+    rounds: int,
+    kills_per_round: int,
+    seed: int,
+    clean_lake: tuple[Path, Path, float],
+    env: dict[str, str],
+    root: Path,
+) -> tuple[int, int]:
+    """Per round, on a fresh data directory: start a run and SIGKILL it, ``kills_per_round`` times in a row
+    (each restart meets the previous crash's leftovers), then run to completion and compare with the clean
+    run. Returns (runs killed, runs marked crashed)."""
     corpus, clean_dir, duration = clean_lake
     rng = random.Random(seed)
-    survived = 0
-    for _ in range(kills):
-        proc = run_cli(corpus, data_dir, env)
-        # Mostly after start-up, when batches are being committed; sometimes during it.
-        time.sleep(rng.uniform(0.2 * duration, 1.1 * duration))
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            survived += 1
-        proc.communicate(timeout=60)
-        assert every_file_reads(data_dir) >= 0  # invariant 1 after every kill
-    final = run_cli(corpus, data_dir, env)
-    out, err = final.communicate(timeout=600)
-    assert final.returncode == 0, out + err
-    every_file_reads(data_dir)
-    expected, got = snapshot(clean_dir), snapshot(data_dir)
-    for dataset in expected:
-        assert got[dataset] == expected[dataset], f"{dataset} differs from the clean run"
-    assert accounted(data_dir, corpus) == set()
-    runs = pd.read_parquet(data_dir / "runs")
-    # A run killed after writing its runs row is marked crashed by the next; one killed earlier left no row.
-    assert "running" not in set(runs["state"])
-    crashed = int((runs["state"] == "crashed").sum())
+    survived = crashed = 0
+    for round_no in range(rounds):
+        data_dir = root / f"round-{round_no}"
+        for kill_no in range(kills_per_round):
+            proc = run_cli(corpus, data_dir, env)
+            # The first kill of a round lands anywhere in a full run; later ones while less work is left.
+            time.sleep(rng.uniform(0.25, 1.0 if kill_no == 0 else 0.6) * duration)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                survived += 1
+            proc.communicate(timeout=60)
+            every_file_reads(data_dir)  # invariant 1 after every kill
+        final = run_cli(corpus, data_dir, env)
+        out, err = final.communicate(timeout=600)
+        assert final.returncode == 0, out + err
+        every_file_reads(data_dir)
+        expected, got = snapshot(clean_dir), snapshot(data_dir)
+        for dataset in expected:
+            assert got[dataset] == expected[dataset], f"round {round_no}: {dataset} differs from the clean run"
+        assert accounted(data_dir, corpus) == set()
+        runs = pd.read_parquet(data_dir / "runs")
+        # A run killed after writing its runs row is marked crashed by the next; one killed earlier left none.
+        assert "running" not in set(runs["state"])
+        crashed += int((runs["state"] == "crashed").sum())
     assert crashed <= survived
     return survived, crashed
 
@@ -190,15 +200,15 @@ def test_clean_run_accounts_for_every_item(clean_lake: tuple[Path, Path, float])
 def test_a_few_kills_then_rerun_match_a_clean_run(
     clean_lake: tuple[Path, Path, float], prefect_server: dict[str, str], tmp_path: Path
 ) -> None:
-    survived, _ = kill_and_rerun(3, 1, clean_lake, prefect_server, tmp_path / "data")
-    assert survived >= 1
+    survived, _ = kill_and_rerun(1, 3, 1, clean_lake, prefect_server, tmp_path)
+    assert survived >= 2
 
 
 @pytest.mark.slow
 def test_twenty_kills_then_rerun_match_a_clean_run(
     clean_lake: tuple[Path, Path, float], prefect_server: dict[str, str], tmp_path: Path
 ) -> None:
-    survived, crashed = kill_and_rerun(20, 2, clean_lake, prefect_server, tmp_path / "data")
+    survived, crashed = kill_and_rerun(10, 2, 2, clean_lake, prefect_server, tmp_path)
     assert survived >= 15
     assert crashed >= 3  # several kills landed mid-run, after batches had been committed
 
