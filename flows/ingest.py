@@ -36,9 +36,9 @@ from storage.lake import Lake, LakeLockedError
 from storage.query import unresolved_quarantine
 from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
 from tasks.clean import clean_items_task
-from tasks.dedup import DedupIndex, check_articles_task, relabel_same_run
+from tasks.dedup import DedupIndex, check_articles_task, relabel_known_copies, relabel_same_run
 from tasks.fetch import FetchClient
-from tasks.index import open_index, persist_index
+from tasks.index import open_index, persist_index, recorded_copies
 from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
 from tasks.nlp import analyze_articles_task
 from tasks.records import Article, RawItem, Rejection
@@ -69,6 +69,7 @@ class Run:
     state: FetchState
     items: ItemLedger
     seen: set[str] = field(default_factory=set)  # originals of this run, to tell a rerun from a same-URL copy
+    copies: set[str] = field(default_factory=set)  # copies already in `duplicates`: recorded once, ever
 
 
 @dataclass(slots=True)
@@ -100,7 +101,8 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
         articles, rejected_clean = loaded.cleaning.result()  # 2. clean
     bar.advance("clean", n)
     with ledger.timer("dedup"):
-        decisions = relabel_same_run(articles, check_articles_task(run.index, articles), run.seen)  # 3. dedup
+        decided = relabel_same_run(articles, check_articles_task(run.index, articles), run.seen)  # 3. dedup
+        decisions = relabel_known_copies(decided, run.copies)
     bar.advance("dedup", n)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     with ledger.timer("extract"):
@@ -159,7 +161,9 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
                 FetchClient(opts.sources.fetch) as client,
                 ItemLedger(items_dir) as items,
             ):
-                yield Run(opts, lake, ledger, open_index(lake, opts.dedup), client, state, items)
+                run = Run(opts, lake, ledger, open_index(lake, opts.dedup), client, state, items)
+                run.copies = recorded_copies(lake)
+                yield run
                 ledger.notes["fetch"] = client.stats.snapshot()
         except BaseException as exc:
             ledger.save(STATE_FAILED, f"{type(exc).__name__}: {exc}")

@@ -1313,6 +1313,24 @@ class DedupIndex:
 # Prefect wrapper
 
 
+def relabel_known_copies(decisions: Sequence[DedupDecision], known_copies: set[str]) -> list[DedupDecision]:
+    """Return ``decisions`` with copies already recorded in ``duplicates`` relabelled ``already_ingested``.
+
+    The index keeps originals; when it is rebuilt from ``articles`` after a crash, a copy committed by the
+    crashed run would otherwise be found again and recorded twice. Adds this batch's new copies to
+    ``known_copies``.
+    """
+    out: list[DedupDecision] = []
+    for decision in decisions:
+        if decision.duplicate_of is not None and decision.method != METHOD_ALREADY_INGESTED:
+            if decision.article_id in known_copies:
+                decision = dataclasses.replace(decision, method=METHOD_ALREADY_INGESTED)
+            else:
+                known_copies.add(decision.article_id)
+        out.append(decision)
+    return out
+
+
 def relabel_same_run(
     articles: Sequence[Article], decisions: Sequence[DedupDecision], seen_this_run: set[str]
 ) -> list[DedupDecision]:

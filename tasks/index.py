@@ -92,3 +92,11 @@ def persist_index(index: DedupIndex, lake: Lake) -> None:
     """Save the index and the list of commits it reflects (call while holding the lake's write lock)."""
     save_index(index, lake.state_dir(STATE_NAME))
     lake.write_bytes(_seen_path(lake), json.dumps(sorted(lake.batch_stems())).encode())
+
+
+def recorded_copies(lake: Lake) -> set[str]:
+    """Return the article ids already recorded as copies in ``duplicates`` (reruns excluded)."""
+    if not lake.exists("duplicates"):
+        return set()
+    table = lake.read("duplicates", ["article_id"], pc.field("method") != "already_ingested")
+    return {str(v) for v in table.column("article_id").to_pylist()}
