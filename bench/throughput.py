@@ -98,18 +98,17 @@ print("RESULT " + json.dumps({"summary": summary, "wall": wall,
 
 def run_flow(corpus: Path, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
     """Run the ingest flow in a fresh process; return its summary, wall time and peak RSS."""
-    proc = subprocess.run(
-        [sys.executable, "-c", RUNNER, str(corpus), str(data_dir)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    return _run_script(RUNNER, [str(corpus), str(data_dir)], env, "flow")
+
+
+def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -> dict[str, Any]:
+    """Run ``script`` in a fresh Python process; return the JSON it prints after ``RESULT``."""
+    proc = subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, env=env, capture_output=True, text=True)
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])
             return result
-    raise RuntimeError(f"flow failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    raise RuntimeError(f"{label} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
 
 NAIVE = r"""
@@ -150,18 +149,7 @@ print("RESULT " + json.dumps({"items": n, "wall": wall,
 
 def run_naive(corpus: Path, out: Path, model: str, n_items: int, env: dict[str, str]) -> dict[str, Any]:
     """Run the naive baseline on the first ``n_items`` files of ``corpus``."""
-    proc = subprocess.run(
-        [sys.executable, "-c", NAIVE, str(corpus), str(out), model, str(n_items)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            result: dict[str, Any] = json.loads(line[len("RESULT ") :])
-            return result
-    raise RuntimeError(f"naive baseline failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return _run_script(NAIVE, [str(corpus), str(out), model, str(n_items)], env, "naive baseline")
 
 
 def report_run(label: str, result: dict[str, Any]) -> float:

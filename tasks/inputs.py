@@ -10,13 +10,14 @@ read only when its turn comes, and WARC archives are streamed record by record.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
-from prefect import task
+from prefect import Task, task
 from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
@@ -36,6 +37,8 @@ from tasks.sources import (
     retry_on_transient,
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 # How many lines of a .txt file are looked at to tell a URL list from an article.
 _SNIFF_LINES = 20
@@ -261,21 +264,17 @@ def read_batch(
 # a network outage longer than one URL's budget) and only when the failure is transient. The "fetch" tag lets
 # a team cap fetching across processes and deployments with one Prefect concurrency limit
 # (`prefect concurrency-limit create fetch 1`), since the per-host delay is enforced within a process.
-plan_sources_task = task(
-    name="discover",
-    tags=["fetch"],
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_on_transient,
-)(plan_sources)
-read_batch_task = task(
-    name="load",
-    tags=["fetch"],
-    cache_policy=NO_CACHE,
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=10),
-    retry_jitter_factor=0.5,
-    retry_condition_fn=retry_on_transient,
-)(read_batch)
+def _fetching_task(name: str, fn: Callable[P, R]) -> Task[P, R]:
+    return task(
+        name=name,
+        tags=["fetch"],
+        cache_policy=NO_CACHE,
+        retries=2,
+        retry_delay_seconds=exponential_backoff(backoff_factor=10),
+        retry_jitter_factor=0.5,
+        retry_condition_fn=retry_on_transient,
+    )(fn)
+
+
+plan_sources_task = _fetching_task("discover", plan_sources)
+read_batch_task = _fetching_task("load", read_batch)

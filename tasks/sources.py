@@ -899,25 +899,8 @@ def _from_memo(memo: str) -> tuple[list[_Entry], list[tuple[str, str]]]:
 
 
 def _page_item(spec: SourceSpec, response: FetchResponse, state: FetchState) -> RawItem:
-    key = state_key(response.url)
-    state.record(
-        key,
-        status=response.status,
-        etag=response.header("etag"),
-        last_modified=response.header("last-modified"),
-    )
-    return RawItem(
-        item_key=f"fetch:{key}",
-        source_uri=spec.uri,
-        payload=response.body,
-        kind="html",
-        fetched_at=datetime.now(UTC),
-        url=response.final_url,
-        source=spec.hints.name or site_of(response.final_url),
-        language=spec.hints.language,
-        http_headers=headers_with_charset(response.body, response.headers),
-        hints=spec.hints,
-    )
+    target = FetchTarget(url=response.url, source_uri=spec.uri, hints=spec.hints, language=spec.hints.language)
+    return _item_from_response(target, response, state)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -986,6 +969,11 @@ def _fetch_one(
         return _fetch_rejection(exc, target.url, target.source_uri, target.external_id)
     if response.not_modified:
         return None
+    return _item_from_response(target, response, state)
+
+
+def _item_from_response(target: FetchTarget, response: FetchResponse, state: FetchState) -> RawItem:
+    """Stage ``target`` as fetched in ``state`` and return the page as a :class:`RawItem`."""
     state.record(
         target.key,
         status=response.status,
