@@ -4,9 +4,10 @@
 
 The corpus is built from the bench pages (``<pages>/bench/manifest.jsonl``), repeated with distinct URLs and
 text varied word by word (so repeats are new articles to the dedup stage, not copies that would skip NLP).
-For each size it runs ``mediawatch run`` in a fresh process on an empty data directory and prints
-articles/s, wall time per stage (from the run's own ``counts``), the share of wall time outside stage work,
-and peak RSS; then a second, unchanged run over the same input. The naive baseline (one Prefect task per
+A Prefect server is started once (as deployments have one running). For each size the ingest flow runs in a
+fresh process on an empty data directory, and the harness prints articles/s, wall time per stage (from the
+run's own ``counts``), the share of wall time outside stage work, the CPU used by the run's processes and the
+peak RSS; then a second, unchanged run over the same input. The naive baseline (one Prefect task per
 article, trafilatura defaults, the full spaCy pipeline, pandas appends) runs on the first ``--naive-items``
 items of the same corpus. Figures are printed, never asserted.
 """
@@ -20,18 +21,23 @@ import os
 import platform
 import random
 import re
+import resource
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 _TEXT = re.compile(r">([^<]{20,})<")
-_WORD = re.compile(r"\b[a-zäöüßéèà]{4,}\b")
+_WORD = re.compile(r"\b[A-Za-zÄÖÜäöüßÉéèàñ]{3,}\b")
 
 
 def machine() -> str:
@@ -50,8 +56,12 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem_kb / 1048576:.1f} GiB RAM, Python {platform.python_version()}"
 
 
-def vary(html: str, rng: random.Random, rate: float = 0.3) -> str:
-    """Return ``html`` with about ``rate`` of the lower-case words in text nodes swapped for other words."""
+def vary(html: str, rng: random.Random, rate: float = 0.5) -> str:
+    """Return ``html`` with about ``rate`` of the words in text nodes swapped for other words of the same text node.
+
+    Half the words: a repeat must be a new article to the dedup stage (a lighter variation makes it a near-copy,
+    which skips extraction and flatters the figures), while its words, names and numbers stay real.
+    """
 
     def swap_words(match: re.Match[str]) -> str:
         segment = match.group(1)
@@ -91,9 +101,35 @@ start = time.perf_counter()
 summary = ingest_news(sources=[sys.argv[1]], data_dir=sys.argv[2])
 wall = time.perf_counter() - start
 print("RESULT " + json.dumps({"summary": summary, "wall": wall,
-      "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-      "rss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}, default=str))
+      "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}, default=str))
 """
+
+
+def start_prefect_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``prefect server start`` on 127.0.0.1, as a deployment has it running; return it and its API URL.
+
+    Runs are measured against a running server: a run started with no server starts a temporary one, a fixed
+    ten seconds or so that a scheduled run does not pay and that would hide the pipeline's own figures.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    home.mkdir(parents=True, exist_ok=True)
+    log = (home / "server.log").open("wb")
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    server = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return server, url
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise RuntimeError(f"the Prefect server did not start; see {home / 'server.log'}")
 
 
 def run_flow(corpus: Path, data_dir: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -102,13 +138,63 @@ def run_flow(corpus: Path, data_dir: Path, env: dict[str, str]) -> dict[str, Any
 
 
 def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -> dict[str, Any]:
-    """Run ``script`` in a fresh Python process; return the JSON it prints after ``RESULT``."""
-    proc = subprocess.run([sys.executable, "-c", script, *args], cwd=REPO, env=env, capture_output=True, text=True)
-    for line in proc.stdout.splitlines():
+    """Run ``script`` in a fresh Python process; return the JSON it prints after ``RESULT``, with the CPU seconds
+    and the peak resident memory (sampled every 0.2 s, summed over the process and its workers) of the run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak[0] = max(peak[0], tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = proc.communicate()
+    done.set()
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for line in stdout.splitlines():
         if line.startswith("RESULT "):
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])
+            # CPU of the whole process tree (the flow process, its clean and NLP workers), start-up included.
+            result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+            result["tree_rss_mb"] = peak[0] / 2**20
             return result
-    raise RuntimeError(f"{label} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    raise RuntimeError(f"{label} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+
+
+def tree_rss(root: int) -> int:
+    """Return the resident bytes of process ``root`` and all its descendants (from /proc; 0 elsewhere)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    tree, frontier = {root}, [root]
+    while frontier:
+        pid = frontier.pop()
+        children = [c for c, p in parents.items() if p == pid]
+        tree.update(children)
+        frontier.extend(children)
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for pid in tree:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 NAIVE = r"""
@@ -167,9 +253,16 @@ def report_run(label: str, result: dict[str, Any]) -> float:
     print("   stage wall s: " + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()))
     print(
         f"   outside stage work: {wall - inside:.1f} s = {100 * (wall - inside) / wall:.1f} % of wall "
-        "(process start, Prefect server start, index load/save, artifacts)"
+        "(flow run start and end, lock, index load/save, discovery, artifacts)"
     )
-    print(f"   peak RSS: flow process {result['rss_self_mb']:.0f} MB, largest child {result['rss_children_mb']:.0f} MB")
+    print(
+        f"   CPU: {result['cpu']:.1f} s in the run's processes (start-up included) = {result['cpu'] / wall:.2f} "
+        f"of {os.cpu_count()} cores busy on average"
+    )
+    print(
+        f"   peak RSS: {result['tree_rss_mb']:.0f} MB summed over the flow process and its workers "
+        f"(flow process alone {result['rss_self_mb']:.0f} MB)"
+    )
     return rate
 
 
@@ -184,17 +277,16 @@ def main() -> None:
     args = parser.parse_args()
     sizes = args.items or [2000]
     work = Path(tempfile.mkdtemp(prefix="mediawatch-bench-"))
+    print(f"machine: {machine()}")
+    server, api_url = start_prefect_server(work / "prefect")
     env = {
         **os.environ,
         "PREFECT_HOME": str(work / "prefect"),
-        # A fresh Prefect home migrates its database on the first run: more than the default 20 s wait here.
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+        "PREFECT_API_URL": api_url,
         "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PYTHONPATH": str(REPO),
     }
-    env.pop("PREFECT_API_URL", None)
-    print(f"machine: {machine()}")
+    print(f"Prefect server: {api_url} (started once, as for scheduled runs)")
     try:
         corpus = work / "corpus"
         built = 0
@@ -222,11 +314,13 @@ def main() -> None:
         naive_rate = naive["items"] / naive["wall"]
         print(
             f"\nnaive baseline: {naive['items']} items in {naive['wall']:.1f} s = {naive_rate:.2f} items/s, "
-            f"peak RSS {naive['rss_self_mb']:.0f} MB"
+            f"peak RSS {naive['tree_rss_mb']:.0f} MB"
         )
         if ours_rate:
             print(f"mediawatch / naive (largest corpus): {ours_rate / naive_rate:.1f}x")
     finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(30)
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -42,7 +42,7 @@ from tasks.index import open_index, persist_index, recorded_copies
 from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
 from tasks.nlp import analyze_articles_task
 from tasks.records import Article, RawItem, Rejection
-from tasks.write import write_batch_task
+from tasks.write import BatchCounts, write_batch_task
 
 FLOW_NAME = "ingest-news"
 RETRY_FLOW_NAME = "retry-quarantine"
@@ -84,6 +84,14 @@ class Loaded:
     cleaning: PrefectFuture[tuple[list[Article], list[Rejection]]]
 
 
+@dataclass(slots=True)
+class Writing:
+    """A batch whose write is under way in the background."""
+
+    loaded: Loaded
+    future: PrefectFuture[BatchCounts]
+
+
 def _start_batch(number: int, batch: SourceBatch, run: Run) -> Loaded:
     """Steps 1-2 of a batch: read it, then start cleaning it (in the clean workers) without waiting."""
     with run.ledger.timer("load"):
@@ -94,8 +102,12 @@ def _start_batch(number: int, batch: SourceBatch, run: Run) -> Loaded:
     return Loaded(number, len(batch), batch.versions, items, rejected, cleaning)
 
 
-def _finish_batch(loaded: Loaded, run: Run) -> None:
-    """Steps 2-5 of a batch: collect its cleaning, dedup, extract, write; add its counts to the ledger."""
+def _finish_batch(loaded: Loaded, run: Run, previous: Writing | None) -> Writing:
+    """Steps 2-5 of a batch: collect its cleaning, dedup, extract, then start writing it in the background.
+
+    The write of a batch overlaps the dedup and extraction of the next; writes stay one at a time, in order:
+    ``previous`` is settled before this batch's write starts.
+    """
     bar, ledger, opts, n = progress.current(), run.ledger, run.opts, loaded.size
     with ledger.timer("clean"):
         articles, rejected_clean = loaded.cleaning.result()  # 2. clean
@@ -109,7 +121,8 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
         analyses = analyze_articles_task.submit(originals, opts.nlp).result()  # 4. extract (on a worker if Dask)
     bar.advance("extract", n)
     with ledger.timer("write"):
-        counts = write_batch_task.submit(  # 5. write (from a worker if Dask: the lake is a filesystem URI)
+        _settle(previous, run)
+        writing = write_batch_task.submit(  # 5. write (from a worker if Dask: the lake is a filesystem URI)
             run.lake,
             ledger.run_id,
             f"b{loaded.number:05d}",
@@ -119,15 +132,25 @@ def _finish_batch(loaded: Loaded, run: Run) -> None:
             [*loaded.rejected, *rejected_clean],
             opts.max_payload_bytes,
             loaded.items if opts.keep_raw else (),
-        ).result()
-        run.state.commit()  # fetched URLs count as fetched only once their rows are in the lake
-        run.items.record(loaded.versions.items())  # so do processed files
-    bar.advance("write", n)
+        )
+    ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
+    return Writing(loaded, writing)
+
+
+def _settle(writing: Writing | None, run: Run) -> None:
+    """Wait for a batch's write, then count it and commit the fetch state and item ledger (what is in the lake
+    counts as done only now: a crash before this point makes the next run redo the batch)."""
+    if writing is None:
+        return
+    ledger = run.ledger
+    counts = writing.future.result()
+    run.state.commit()  # fetched URLs count as fetched only once their rows are in the lake
+    run.items.record(writing.loaded.versions.items())  # so do processed files
+    progress.current().advance("write", writing.loaded.size)
     ledger.add_batch(counts.articles, counts.duplicates, counts.entities, counts.figures)
     for (stage, reason), k in counts.quarantined.items():
         ledger.add_quarantined(stage, reason, k)
     ledger.duplicate_methods.update(counts.duplicate_methods)
-    ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
     ledger.save()
 
 
@@ -259,13 +282,21 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     _quarantine(plan.rejections, "discover", run)
     progress.current().start(plan.total_items)
     in_flight: Loaded | None = None
-    for number, batch in enumerate(plan.batches(batch_size, run.opts.sources, run.items)):
-        loaded = _start_batch(number, batch, run)  # cleaning of this batch overlaps extraction of the last
+    writing: Writing | None = None
+    try:
+        for number, batch in enumerate(plan.batches(batch_size, run.opts.sources, run.items)):
+            loaded = _start_batch(number, batch, run)  # cleaning of this batch overlaps extraction of the last
+            if in_flight is not None:
+                writing = _finish_batch(in_flight, run, writing)
+            in_flight = loaded
         if in_flight is not None:
-            _finish_batch(in_flight, run)
-        in_flight = loaded
-    if in_flight is not None:
-        _finish_batch(in_flight, run)
+            writing = _finish_batch(in_flight, run, writing)
+    except BaseException:
+        if writing is not None:  # the lake stays locked until the write under way has ended
+            writing.future.wait()
+        raise
+    with run.ledger.timer("write"):
+        _settle(writing, run)
     persist_index(run.index, run.lake)
     run.ledger.notes["skipped"] = plan.skipped
     run.ledger.notes["unchanged"] = plan.unchanged

@@ -23,7 +23,9 @@ class Settings(BaseSettings):
         200, ge=1, description="Items per batch; bounds memory and sets how many task runs the UI shows."
     )
     nlp_batch_size: int = Field(64, ge=1, description="Texts per spaCy nlp.pipe batch.")
-    n_process: int = Field(1, ge=1, description="spaCy worker processes for the NLP stage.")
+    n_process: int = Field(
+        2, ge=1, description="Worker processes for the NLP stage (1: in the flow's process). Each loads the model."
+    )
     clean_workers: int = Field(
         2, ge=0, description="Worker processes cleaning HTML, each page under a hard time limit (0: in-process)."
     )

@@ -16,11 +16,7 @@ from __future__ import annotations
 
 import atexit
 import codecs
-import contextlib
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 import unicodedata
@@ -30,8 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import version
-from multiprocessing.connection import Connection, wait
-from pathlib import Path
+from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -43,6 +38,7 @@ from tasks.language import resolve_language
 from tasks.metadata import Found, PageMetadata, date_from_url, extract_page_metadata, parse_datetime
 from tasks.records import STAGE_CLEAN, Article, RawItem, Rejection
 from tasks.urls import canonicalize_url, site_of
+from tasks.workers import READY, WorkerProcess, serve
 
 REASON_EMPTY_PAYLOAD = "empty_payload"
 REASON_BINARY_PAYLOAD = "binary_payload"
@@ -634,27 +630,10 @@ def clean_item(item: RawItem, options: CleanOptions) -> Article | Rejection:
 WORKER_START_SECONDS = 60.0
 
 
-def serve_worker(argv: Sequence[str] | None = None) -> None:
-    """Worker process: read ``(index, RawItem)`` from one pipe, write ``(index, result)`` to another.
-
-    Started by :class:`ExtractorPool` as ``python -c "from tasks.clean import serve_worker; serve_worker()" R W``
-    with the two pipe descriptors; the first message is the :class:`CleanOptions`, None ends the loop.
-    """
-    args = list(sys.argv[1:] if argv is None else argv)
-    inbox = Connection(int(args[0]), writable=False)
-    outbox = Connection(int(args[1]), readable=False)
-    options: CleanOptions = inbox.recv()
-    warm_up()
-    outbox.send("ready")
-    while True:
-        try:
-            message = inbox.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
-            return
-        if message is None:
-            return
-        index, item = message
-        outbox.send((index, clean_item(item, options)))
+def serve_worker() -> None:
+    """Worker process of :class:`ExtractorPool`: receives the :class:`CleanOptions`, then cleans one
+    ``RawItem`` per message (see :mod:`tasks.workers`)."""
+    serve(lambda options, item: clean_item(item, options), lambda _options: warm_up())
 
 
 def warm_up() -> None:
@@ -669,48 +648,11 @@ def warm_up() -> None:
 
 
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_WORKER_ENTRY = "tasks.clean:serve_worker"
 
 
-class _Worker:
-    """One worker process and the two pipes to it; ``ready`` once it has warmed up."""
-
-    def __init__(self, options: CleanOptions) -> None:
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        root = str(Path(__file__).resolve().parent.parent)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _WORKER_CODE, str(to_child_r), str(from_child_w)],
-            pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self.inbox = Connection(from_child_r, writable=False)
-        self.outbox = Connection(to_child_w, readable=False)
-        self.outbox.send(options)
-        self.ready = False
-        self.start_deadline = time.monotonic() + WORKER_START_SECONDS
-
-    def stop(self, *, kill: bool) -> None:
-        if not kill:
-            with contextlib.suppress(OSError):
-                self.outbox.send(None)
-            try:
-                self.process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                kill = True
-        if kill:
-            self.process.kill()
-            self.process.wait()
-        self.inbox.close()
-        self.outbox.close()
-
-
-# Worker start command: importing by name keeps the caller's __main__ out of the worker (unlike
-# multiprocessing's spawn/forkserver), and a fresh interpreter is safe where fork from a threaded process is not.
-_WORKER_CODE = "from tasks.clean import serve_worker; serve_worker()"
+def _start_worker(options: CleanOptions) -> WorkerProcess:
+    return WorkerProcess(_WORKER_ENTRY, options, WORKER_START_SECONDS)
 
 
 class ExtractorPool:
@@ -726,7 +668,7 @@ class ExtractorPool:
     def __init__(self, options: CleanOptions, workers: int | None = None) -> None:
         self.options = options
         self.size = max(1, workers if workers is not None else options.workers)
-        self._workers: list[_Worker] = []
+        self._workers: list[WorkerProcess] = []
         self._broken = False
         self._lock = threading.Lock()
         atexit.register(self.close)
@@ -736,7 +678,7 @@ class ExtractorPool:
         with self._lock:
             if not self._broken:
                 while len(self._workers) < self.size:
-                    self._workers.append(_Worker(self.options))
+                    self._workers.append(_start_worker(self.options))
             return self._run(items)
 
     def _run(self, items: Sequence[RawItem]) -> list[Article | Rejection]:
@@ -795,7 +737,7 @@ class ExtractorPool:
             self._replace(slot)
             results[index] = _reject(items[index], REASON_EXTRACT_ERROR, f"worker died (exit code {code})")
             return
-        if message == "ready":
+        if message == READY:
             worker.ready = True
             return
         index, _ = busy.pop(slot)
@@ -803,7 +745,7 @@ class ExtractorPool:
 
     def _replace(self, slot: int) -> None:
         self._workers[slot].stop(kill=True)
-        self._workers[slot] = _Worker(self.options)
+        self._workers[slot] = _start_worker(self.options)
 
     def _break(self) -> None:
         for worker in self._workers:

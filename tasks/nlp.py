@@ -29,16 +29,16 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import spacy
-from prefect import task
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from tasks.figures import attach_objects, find_figures, make_context, objects_without_parse, parse_window
 from tasks.ids import make_entity_id
 from tasks.records import Article, Entity, Figure
+from tasks.workers import WorkerPool, serve
 
 # Components for entities: the sentence recogniser (for sentence ids) and the entity recogniser, with the
 # gazetteer ruler in front of ner. Neither listens to the shared tok2vec in en_core_web_sm.
@@ -332,21 +332,83 @@ def _figures_for(
     return out
 
 
-def analyze_articles(articles: Sequence[Article], options: NlpOptions) -> list[tuple[list[Entity], list[Figure]]]:
+Analysis = tuple[list[Entity], list[Figure]]
+
+
+def analyze_articles(articles: Sequence[Article], options: NlpOptions) -> list[Analysis]:
     """Return one ``(entities, figures)`` pair per article, in order; offsets index into ``article.text``.
 
     Articles whose language is not in ``options.languages`` (or whose text is empty) get two empty lists.
     Figures use ``article.published_at`` for relative and month-only dates and ``article.hints`` for a bare
     "$" or "¥". This stage rejects nothing.
+
+    With ``options.n_process > 1`` the articles are spread over that many worker processes (started once per
+    process, each loading the model once, reused by every batch): spaCy holds the GIL for most of its work, so
+    threads would not use a second core, and ``nlp.pipe(n_process=...)`` would start processes and load the
+    model on every call.
     """
-    results: list[tuple[list[Entity], list[Figure]]] = [([], []) for _ in articles]
+    chosen = [i for i, a in enumerate(articles) if a.text.strip() and _in_languages(a, options.languages)]
+    if options.n_process <= 1 or len(chosen) < 2:
+        return analyze_here(articles, options)
+    results: list[Analysis] = [([], []) for _ in articles]
+    chunks = _chunks(chosen, [len(articles[i].text) for i in chosen], options.n_process * CHUNKS_PER_WORKER)
+    answers = nlp_pool(options).map([[articles[i] for i in chunk] for chunk in chunks])
+    for chunk, answer in zip(chunks, answers, strict=True):
+        for i, analysis in zip(chunk, answer, strict=True):
+            results[i] = analysis
+    return results
+
+
+# Jobs per worker and batch: more than one, so a worker that finishes early takes the next (texts vary 100x in
+# length); few, so each job is still a spaCy batch of several texts.
+CHUNKS_PER_WORKER = 3
+
+
+def _chunks(indices: list[int], sizes: list[int], n: int) -> list[list[int]]:
+    """Split ``indices`` (in order) into at most ``n`` consecutive runs of about equal total ``sizes``."""
+    target = max(1, sum(sizes) // n + 1)
+    chunks: list[list[int]] = [[]]
+    filled = 0
+    for index, size in zip(indices, sizes, strict=True):
+        if filled >= target and len(chunks) < n:
+            chunks.append([])
+            filled = 0
+        chunks[-1].append(index)
+        filled += size
+    return [c for c in chunks if c]
+
+
+@lru_cache(maxsize=4)
+def nlp_pool(options: NlpOptions) -> WorkerPool:
+    """Return this process's NLP worker pool for ``options`` (started once, reused by every batch)."""
+    here = replace(options, n_process=1)
+    return WorkerPool(_WORKER_ENTRY, here, options.n_process, fallback=lambda chunk: analyze_here(chunk, here))
+
+
+_WORKER_ENTRY = "tasks.nlp:serve_worker"
+
+
+def serve_worker() -> None:
+    """Worker process of :func:`nlp_pool`: receives the :class:`NlpOptions`, loads the model, then analyses one
+    list of articles per message."""
+    serve(lambda options, chunk: analyze_here(chunk, options), warm_up)
+
+
+def warm_up(options: NlpOptions) -> None:
+    """Load the pipelines the stage uses, so the first batch does not wait for them."""
+    load_nlp(options.model, ENTITY_COMPONENTS)
+    if options.with_figures:
+        load_nlp(options.model, PARSE_COMPONENTS)
+
+
+def analyze_here(articles: Sequence[Article], options: NlpOptions) -> list[Analysis]:
+    """:func:`analyze_articles` in the calling process."""
+    results: list[Analysis] = [([], []) for _ in articles]
     chosen = [i for i, a in enumerate(articles) if a.text.strip() and _in_languages(a, options.languages)]
     if not chosen:
         return results
     nlp = load_nlp(options.model, ENTITY_COMPONENTS)
-    docs: Iterator[Doc] = nlp.pipe(
-        (articles[i].text for i in chosen), batch_size=options.batch_size, n_process=options.n_process
-    )
+    docs: Iterator[Doc] = nlp.pipe((articles[i].text for i in chosen), batch_size=options.batch_size)
     pending: list[tuple[int, int, int, list[Figure]]] = []  # (article index, start, end, figures)
     all_entities: dict[int, list[Entity]] = {}
     for i, doc in zip(chosen, docs, strict=True):
@@ -373,5 +435,21 @@ def analyze_articles(articles: Sequence[Article], options: NlpOptions) -> list[t
 
 
 # ------------------------------------------------------------------------------------- Prefect wrappers
+# Built on first use (PEP 562), so the worker processes, which import this module, start without importing
+# Prefect.
 
-analyze_articles_task = task(name="extract", retries=0, log_prints=False)(analyze_articles)
+if TYPE_CHECKING:
+    from prefect import Task
+
+    analyze_articles_task: Task[[Sequence[Article], NlpOptions], list[Analysis]]
+
+
+def __getattr__(name: str) -> object:
+    if name == "analyze_articles_task":
+        from prefect import task
+        from prefect.cache_policies import NO_CACHE
+
+        wrapper = task(name="extract", cache_policy=NO_CACHE)(analyze_articles)
+        globals()["analyze_articles_task"] = wrapper
+        return wrapper
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

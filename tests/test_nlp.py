@@ -195,3 +195,34 @@ def test_bare_dollar_uses_the_source_hint_end_to_end() -> None:
     assert (monday.date_value, monday.relative) == ("2025-11-24", True)
     [(_, no_figs)] = analyze_articles([article(text)], NlpOptions(with_figures=False))
     assert no_figs == []
+
+
+def test_chunks_keep_order_and_balance_text_length() -> None:
+    from tasks.nlp import _chunks
+
+    chunks = _chunks(list(range(8)), [10, 10, 10, 10, 100, 10, 10, 10], 3)
+    assert [i for c in chunks for i in c] == list(range(8))
+    assert 1 < len(chunks) <= 3
+    assert _chunks([4], [5], 6) == [[4]]
+
+
+@pytest.mark.integration
+def test_worker_processes_give_the_same_results_as_in_process() -> None:
+    from tasks.nlp import nlp_pool
+
+    text = SEED.read_text(encoding="utf-8").split("\n", 1)[1] if SEED.exists() else SEED_FALLBACK
+    paragraphs = [p for p in text.split("\n") if len(p.split()) > 8]
+    articles = [article(p, country="SG") for p in paragraphs]
+    articles.insert(2, article("Der Umsatz stieg um 5 Prozent.", language="de"))
+    here = analyze_articles(articles, NlpOptions(n_process=1))
+    options = NlpOptions(n_process=2)
+    assert analyze_articles(articles, options) == here
+    assert here[2] == ([], []) and sum(len(e) for e, _ in here) > 5
+    # A worker that dies loses nothing: its job runs in this process and the worker is replaced.
+    pool = nlp_pool(options)
+    pool._workers[0].process.kill()
+    pool._workers[0].process.wait()
+    assert analyze_articles(articles, options) == here
+    assert analyze_articles(articles, options) == here
+    assert all(w.process.poll() is None for w in pool._workers)
+    pool.close()

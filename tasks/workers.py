@@ -1,0 +1,180 @@
+"""Long-lived worker processes for the CPU-bound stages (cleaning, NLP), talking over two pipes.
+
+A worker is a fresh interpreter started as ``python -c "from <module> import <function>; <function>()" R W``:
+importing by name keeps the caller's ``__main__`` out of the worker (unlike multiprocessing's spawn and
+forkserver, which re-import it), and a fresh interpreter is safe where ``fork`` from a threaded process (Prefect
+runs tasks in threads) is not. The first message to a worker is its setup (the stage's options); it answers
+``"ready"`` once warmed up (models loaded), then ``(index, result)`` for every ``(index, job)``; None ends it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+READY = "ready"
+
+
+def serve(handle: Callable[[Any, Any], Any], warm_up: Callable[[Any], None], argv: list[str] | None = None) -> None:
+    """Worker side: receive the setup, warm up, then answer ``(index, handle(setup, job))`` until None or EOF."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    inbox = Connection(int(args[0]), writable=False)
+    outbox = Connection(int(args[1]), readable=False)
+    setup = inbox.recv()
+    warm_up(setup)
+    outbox.send(READY)
+    while True:
+        try:
+            message = inbox.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        if message is None:
+            return
+        index, job = message
+        outbox.send((index, handle(setup, job)))
+
+
+class WorkerProcess:
+    """One worker process and the two pipes to it; ``ready`` once it has answered its setup."""
+
+    def __init__(self, entry: str, setup: object, start_seconds: float) -> None:
+        """Start ``entry`` (``"module:function"``, a function calling :func:`serve`) and send it ``setup``."""
+        module, function = entry.split(":")
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        root = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        code = f"from {module} import {function}; {function}()"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code, str(to_child_r), str(from_child_w)],
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.inbox = Connection(from_child_r, writable=False)
+        self.outbox = Connection(to_child_w, readable=False)
+        self.outbox.send(setup)
+        self.ready = False
+        self.start_deadline = time.monotonic() + start_seconds
+
+    def stop(self, *, kill: bool) -> None:
+        """Ask the worker to end (or kill it) and close the pipes."""
+        if not kill:
+            with contextlib.suppress(OSError):
+                self.outbox.send(None)
+            try:
+                self.process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                kill = True
+        if kill:
+            self.process.kill()
+            self.process.wait()
+        self.inbox.close()
+        self.outbox.close()
+
+
+class WorkerPool:
+    """A fixed number of worker processes answering jobs in parallel, without time limits.
+
+    Workers start on first use and are reused by every call. A job whose worker dies is run in the calling
+    process with ``fallback`` (and the worker replaced), and if no worker can start within ``start_seconds``
+    every job runs there: a broken environment makes the stage slower, never loses its output. Calls are
+    serialised (one caller at a time).
+    """
+
+    def __init__(
+        self, entry: str, setup: object, size: int, fallback: Callable[[Any], Any], start_seconds: float = 60.0
+    ) -> None:
+        self.entry, self.setup, self.size, self.fallback = entry, setup, max(1, size), fallback
+        self.start_seconds = start_seconds
+        self._workers: list[WorkerProcess] = []
+        self._broken = False
+        self._lock = threading.Lock()
+        atexit.register(self.close)
+
+    def start(self) -> None:
+        """Start the workers now (they load their models while the caller does other work)."""
+        with self._lock:
+            self._fill()
+
+    def _fill(self) -> None:
+        if not self._broken:
+            while len(self._workers) < self.size:
+                self._workers.append(WorkerProcess(self.entry, self.setup, self.start_seconds))
+
+    def map(self, jobs: Sequence[Any]) -> list[Any]:
+        """Return one result per job, in order."""
+        with self._lock:
+            self._fill()
+            results: dict[int, Any] = {}
+            pending = deque(range(len(jobs)))
+            busy: dict[int, int] = {}  # worker slot -> job index
+            while (pending or busy) and not self._broken:
+                for slot, worker in enumerate(self._workers):
+                    if pending and worker.ready and slot not in busy:
+                        index = pending.popleft()
+                        try:
+                            worker.outbox.send((index, jobs[index]))
+                        except OSError:
+                            self._replace(slot)
+                            results[index] = self.fallback(jobs[index])
+                            continue
+                        busy[slot] = index
+                watched = {w.inbox: slot for slot, w in enumerate(self._workers) if slot in busy or not w.ready}
+                starting = [w.start_deadline for w in self._workers if not w.ready]
+                timeout = max(0.0, min(starting) - time.monotonic()) if starting and not busy else None
+                for conn in wait(list(watched), timeout=timeout):
+                    self._receive(watched[conn], busy, jobs, results)  # type: ignore[index]
+                if not busy and any(not w.ready and w.start_deadline <= time.monotonic() for w in self._workers):
+                    self._break()
+            for index in range(len(jobs)):  # broken pool: what is left runs here
+                if index not in results:
+                    results[index] = self.fallback(jobs[index])
+            return [results[i] for i in range(len(jobs))]
+
+    def _receive(self, slot: int, busy: dict[int, int], jobs: Sequence[Any], results: dict[int, Any]) -> None:
+        worker = self._workers[slot]
+        try:
+            message = worker.inbox.recv()
+        except (EOFError, OSError):
+            if slot not in busy:  # died while starting: the environment cannot run workers
+                self._break()
+                return
+            index = busy.pop(slot)
+            self._replace(slot)
+            results[index] = self.fallback(jobs[index])
+            return
+        if message == READY:
+            worker.ready = True
+            return
+        index = busy.pop(slot)
+        results[index] = message[1]
+
+    def _replace(self, slot: int) -> None:
+        self._workers[slot].stop(kill=True)
+        self._workers[slot] = WorkerProcess(self.entry, self.setup, self.start_seconds)
+
+    def _break(self) -> None:
+        for worker in self._workers:
+            worker.stop(kill=True)
+        self._workers = []
+        self._broken = True
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        with self._lock:
+            for worker in self._workers:
+                worker.stop(kill=False)
+            self._workers = []
