@@ -1,6 +1,7 @@
 """Score the figures stage on the hand-annotated development set; prints scores, writes nothing.
 
     python -m bench.figures_eval [--data ../shared/data/figures] [--model en_core_web_sm] [--no-parse] [-v]
+    python -m bench.figures_eval --file bench/data/figures_heldout.jsonl [-v]   # one set alone, no seed check
 
 Scoring (see the set's README for the annotation guidelines):
 
@@ -54,6 +55,8 @@ def _context(row: dict[str, Any]) -> dict[str, Any]:
         out["country"] = _FOLDER_COUNTRY[m.group(1)]
     if src.get("repo", "").startswith("fomc") or "fed-statement" in src.get("repo", ""):
         out["country"] = "US"
+    if src.get("country"):
+        out["country"] = src["country"]
     if src.get("published_at"):
         out["published_at"] = datetime.fromisoformat(src["published_at"])
     return out
@@ -183,24 +186,9 @@ def _run(path: Path, parse: Any) -> tuple[Score, float]:
     return score, elapsed
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, default=SHARED_DATA / "figures")
-    ap.add_argument("--model", default="en_core_web_sm")
-    ap.add_argument("--no-parse", action="store_true", help="rules only: no objects")
-    ap.add_argument("-v", "--verbose", action="store_true", help="list every error")
-    args = ap.parse_args()
-
-    parse = None
-    if not args.no_parse:
-        nlp = load_nlp(args.model, PARSE_COMPONENTS)
-        parse = nlp.pipe
-
-    dev, dev_time = _run(args.data / "figures.jsonl", parse)
-    seed, _ = _run(args.data / "seed.jsonl", parse)
-
-    mode = "rules only" if args.no_parse else "with parse"
-    print(f"figures dev set: {args.data / 'figures.jsonl'}  (model {args.model}, {mode})")
+def _print_scores(title: str, dev: Score, dev_time: float, label: str = "dev") -> None:
+    """Print one set's scores: overall and per kind, objects, approximate flags, time."""
+    print(title)
     p, r, f = dev.prf()
     print(f"overall   P={p:.3f} R={r:.3f} F1={f:.3f}   (gold {sum(dev.n_gold.values())}, "
           f"pred {sum(dev.n_pred.values())}, correct {sum(dev.tp.values())})")  # fmt: skip
@@ -214,7 +202,36 @@ def main() -> None:
         print(f"objects   coverage={cov:.3f} ({dev.obj_found}/{dev.obj_total})  token F1 (found)={mean_f1:.3f}  "
               f"token F1>=0.85: {good}/{dev.obj_total}")  # fmt: skip
     print(f"approximate flag right on {dev.approx_ok}/{dev.approx_n} correct mentions")
-    print(f"time: {dev_time * 1000:.0f} ms for the dev sentences (rules and parse)")
+    print(f"time: {dev_time * 1000:.0f} ms for the {label} sentences (rules and parse)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, default=SHARED_DATA / "figures")
+    ap.add_argument("--model", default="en_core_web_sm")
+    ap.add_argument("--no-parse", action="store_true", help="rules only: no objects")
+    ap.add_argument("-v", "--verbose", action="store_true", help="list every error")
+    ap.add_argument("--file", type=Path, help="score this one jsonl alone (same format, no seed check)")
+    args = ap.parse_args()
+
+    parse = None
+    if not args.no_parse:
+        nlp = load_nlp(args.model, PARSE_COMPONENTS)
+        parse = nlp.pipe
+
+    mode = "rules only" if args.no_parse else "with parse"
+    if args.file is not None:
+        scored, scored_time = _run(args.file, parse)
+        _print_scores(f"figures set: {args.file}  (model {args.model}, {mode})", scored, scored_time, "scored")
+        if args.verbose:
+            for e in scored.errors:
+                print("  " + e)
+        return
+
+    dev, dev_time = _run(args.data / "figures.jsonl", parse)
+    seed, _ = _run(args.data / "seed.jsonl", parse)
+
+    _print_scores(f"figures dev set: {args.data / 'figures.jsonl'}  (model {args.model}, {mode})", dev, dev_time)
     seed_errors = [e for e in seed.errors if "OBJECT" not in e and "APPROX" not in e]
     sp, sr, sf = seed.prf()
     verdict = "PASS" if not seed_errors else "FAIL"

@@ -76,7 +76,7 @@ def top_entities(lake: Lake, run_id: str, limit: int = 15) -> list[dict[str, Any
     """Return the run's most mentioned entities (canonical, label, mentions, articles)."""
     if not lake.exists("entities"):
         return []
-    table = lake.read("entities", ["article_id", "canonical", "label"], pc.field("run_id") == run_id)
+    table = lake.read("entities", ["article_id", "canonical", "label"], pc.field("run_id") == run_id, run_id=run_id)
     if table.num_rows == 0:
         return []
     grouped = table.group_by(["canonical", "label"]).aggregate(
@@ -102,6 +102,7 @@ def notable_figures(lake: Lake, run_id: str, limit: int = 15) -> list[dict[str, 
         "figures",
         ["text", "kind", "value", "unit", "approximate", "object"],
         (pc.field("run_id") == run_id) & pc.field("kind").isin(["money", "percent"]),
+        run_id=run_id,
     )
     rows = table.sort_by([("kind", "ascending"), ("value", "descending")]).to_pylist()[:limit]
     return [
@@ -132,13 +133,13 @@ def run_charts(lake: Lake, run_id: str) -> str:
     parts = ["# What this run brought in", "", "## Articles per source", ""]
     per_source: list[tuple[str, int]] = []
     if lake.exists("articles"):
-        table = lake.read("articles", ["source"], pc.field("run_id") == run_id)
+        table = lake.read("articles", ["source"], pc.field("run_id") == run_id, run_id=run_id)
         counts = table.group_by("source").aggregate([("source", "count")]).to_pylist()
         per_source = sorted(((r["source"], r["source_count"]) for r in counts), key=lambda x: (-x[1], x[0]))[:20]
     parts += [bar_chart_markdown(per_source), "", "## Figures by kind", ""]
     by_kind: list[tuple[str, int]] = []
     if lake.exists("figures"):
-        table = lake.read("figures", ["kind"], pc.field("run_id") == run_id)
+        table = lake.read("figures", ["kind"], pc.field("run_id") == run_id, run_id=run_id)
         counts = table.group_by("kind").aggregate([("kind", "count")]).to_pylist()
         by_kind = sorted(((r["kind"], r["kind_count"]) for r in counts), key=lambda x: (-x[1], x[0]))
     parts.append(bar_chart_markdown(by_kind))

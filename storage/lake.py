@@ -473,10 +473,17 @@ class Lake:
         """Return True when ``dataset`` has at least one file."""
         return bool(self._parquet_files(dataset))
 
-    def dataset(self, dataset: str) -> ds.Dataset:
-        """Return a pyarrow dataset over ``dataset`` with its declared schema plus the ``date`` partition."""
+    def dataset(self, dataset: str, run_id: str | None = None) -> ds.Dataset:
+        """Return a pyarrow dataset over ``dataset`` with its declared schema plus the ``date`` partition.
+
+        With ``run_id``, only the files that run's batches wrote (not yet compacted): what a run reports on at
+        its end, read without scanning the whole lake, whose size grows with every run.
+        """
         schema = SCHEMAS[dataset].append(pa.field(PARTITION_COLUMN, pa.string()))
         files = [i.path for i in self._parquet_files(dataset)]
+        if run_id is not None:
+            prefix = f"part-{safe_token(run_id)}-"
+            files = [f for f in files if f.rsplit("/", 1)[-1].startswith(prefix)]
         return ds.dataset(
             files,
             schema=schema,
@@ -486,6 +493,13 @@ class Lake:
             partition_base_dir=self.dataset_path(dataset),
         )
 
-    def read(self, dataset: str, columns: list[str] | None = None, filter: pc.Expression | None = None) -> pa.Table:
-        """Return ``dataset`` as one table (empty with the right schema when nothing was written yet)."""
-        return self.dataset(dataset).to_table(columns=columns, filter=filter)
+    def read(
+        self,
+        dataset: str,
+        columns: list[str] | None = None,
+        filter: pc.Expression | None = None,
+        run_id: str | None = None,
+    ) -> pa.Table:
+        """Return ``dataset`` as one table (empty with the right schema when nothing was written yet); with
+        ``run_id``, only that run's batch files (see :meth:`dataset`)."""
+        return self.dataset(dataset, run_id).to_table(columns=columns, filter=filter)

@@ -94,6 +94,8 @@ _PREFIX_CURRENCY = {
     "tsh": "TZS", "tzs": "TZS", "ush": "UGX", "ugx": "UGX", "aed": "AED", "sar": "SAR", "egp": "EGP",
     "pkr": "PKR", "thb": "THB", "vnd": "VND", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN",
     "brl": "BRL", "mxn": "MXN", "₫": "VND", "฿": "THB", "₪": "ILS", "ils": "ILS", "ghs": "GHS", "gh₵": "GHS",
+    "n$": "NAD", "j$": "JMD", "tt$": "TTD", "b$": "BSD", "bds$": "BBD", "bz$": "BZD", "ec$": "XCD", "z$": "ZWL",
+    "fj$": "FJD", "g$": "GYD", "l$": "LRD",
 }  # fmt: skip
 
 # Currency words written after the amount (see _LOCAL_VARIANTS for words several countries use).
@@ -125,6 +127,15 @@ _DOLLAR_ADJECTIVES = {
     "hong kong": "HKD", "new zealand": "NZD", "taiwan": "TWD", "taiwanese": "TWD", "jamaican": "JMD",
     "namibian": "NAD", "zimbabwean": "ZWL", "fijian": "FJD",
 }  # fmt: skip
+
+
+# The kind of dollar named right after an amount: "$670-billion (U.S.)", "$254-billion Canadian)".
+_DOLLAR_AFTER = re.compile(
+    r"\s*(?:\(\s*(?P<a>U\.S\.|US|USD|American|Canadian|Cdn\.?|CAD|Australian|AUD)\s*\)"
+    r"|(?P<b>U\.S\.|US|American|Canadian|Cdn\.?|Australian)(?=\s*[),;]))"
+)
+_DOLLAR_NAMED_AFTER = {"u.s": "USD", "us": "USD", "usd": "USD", "american": "USD", "canadian": "CAD", "cdn": "CAD",
+                       "cad": "CAD", "australian": "AUD", "aud": "AUD"}  # fmt: skip
 
 
 def make_context(
@@ -342,8 +353,10 @@ _units("centimetre", "cm", "centimetre", "centimetres", "centimeter", "centimete
 _units("millimetre", "mm", "millimetre", "millimetres", "millimeter", "millimeters")
 _units("mile", "mile", "miles")
 _units("nautical_mile", "nautical mile", "nautical miles")
+_units("square_nautical_mile", "square nautical miles", "square nautical mile")
+_units("knot", "knot", "knots")
 _units("foot", "foot", "feet", "ft")
-_units("inch", "inch", "inches")
+_units("inch", "inch", "inches", "in")
 _units("yard", "yard", "yards")
 _units("acre", "acre", "acres")
 _units("hectare", "hectare", "hectares", "ha")
@@ -361,6 +374,7 @@ _units("ounce", "ounce", "ounces", "oz")
 _units("barrel_per_day", "barrels per day", "barrels a day", "barrels of oil per day", "bpd", "b/d")
 _units("barrel", "barrel", "barrels")
 _units("litre", "litre", "litres", "liter", "liters")
+_units("millilitre", "ml", "millilitre", "millilitres", "milliliter", "milliliters")
 _units("gallon", "gallon", "gallons")
 _units("cubic_metre", "cubic metres", "cubic meters", "cubic metre", "cubic meter")
 _units("megawatt", "megawatt", "megawatts", "mw")
@@ -384,10 +398,13 @@ _units("bushel", "bushel", "bushels")
 
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
-_ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min"})
+_ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min", "in", "ml"})
 _TIME_UNITS = frozenset({"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"})
+# Words of a unit may be joined by hyphens when it is used as an adjective ("a 12,500-square-foot structure").
 _UNIT_RE = "|".join(
-    re.escape(w) for w in sorted(_UNIT_WORDS, key=len, reverse=True) if w not in _ATTACHED_ONLY and w != "°"
+    re.escape(w).replace(r"\ ", r"[\s‑-]+")
+    for w in sorted(_UNIT_WORDS, key=len, reverse=True)
+    if w not in _ATTACHED_ONLY and w != "°"
 )
 _UNIT_ATTACHED_RE = "|".join(re.escape(w) for w in sorted(_ATTACHED_ONLY | {"km", "kg", "mm", "cm", "lb"},
                                                         key=len, reverse=True))  # fmt: skip
@@ -557,7 +574,8 @@ class _Rx:
         # Letter codes need a boundary in front and either a space ("USD 5m") or nothing ("RM1.6m", "R95bn").
         self.money_prefix = re.compile(
             r"(?<![\w$])(?P<cur>(?i:us\s?\$|u\.s\.\s?\$|c\$|ca\$|can\$|a\$|au\$|nz\$|s\$|sg\$|hk\$|nt\$|r\$|mx\$"
-            r"|gh₵)|[$£€¥₹₩₦₱₽₺₫฿₪]|Rs\.?|RM|Rp|R(?=\d)|Ksh|KSh|TSh|USh|(?:USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD"
+            r"|n\$|j\$|tt\$|b\$|bds\$|bz\$|ec\$|z\$|fj\$|g\$|l\$|gh₵)"
+            r"|[$£€¥₹₩₦₱₽₺₫฿₪]|Rs\.?|RM|Rp|R(?=\d)|Ksh|KSh|TSh|USh|(?:USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD"
             r"|AUD|NZD|SGD|HKD|ZAR|MYR|IDR|KRW|NGN|PHP|RUB|KES|TZS|UGX|AED|SAR|EGP|PKR|THB|VND|SEK|NOK|DKK|PLN"
             rf"|BRL|MXN|ILS|GHS)(?=\s?\d))\s?(?P<num>{scaled})"
         )
@@ -577,10 +595,17 @@ class _Rx:
             r"(?P<unit>\s?%|\s?(?i:per\s?cent|percent|pct)(?!\w)|\s?pc(?!\w)|"
             r"(?:\s+|[-‑])(?i:percentage[-‑\s]points?|basis[-‑\s]points?|bps|bp|pp|ppts?)(?!\w))"
         )
+        # A unit may be glued to the number ("1,340km", "20TB", "10C"), so the number here does not end at a word
+        # boundary; an attached scale letter must not run on into a unit ("5kg" is 5 kg, not 5k g).
+        scaled_q = (
+            rf"(?:{num}(?:(?:\s+|[-‑])(?i:{_SCALE_WORD})(?!\w)|(?i:{_SCALE_ATTACHED})(?![a-zA-Z]))?"
+            rf"(?:\s+(?i:{_SCALE_WORD})(?!\w))?)"
+        )
         self.quantity = re.compile(
-            rf"(?<![\w.,])(?P<sign>[-−])?(?P<num>{scaled}(?:\s+and\s+a\s+half)?)"
-            rf"(?:(?P<sep>\s*|[-‑])(?P<unit>(?i:{_UNIT_RE}))(?![\w])|(?P<unit2>(?i:{_UNIT_ATTACHED_RE}))(?![\w])"
-            rf"|\s?(?P<deg>[°º]\s?[CFcf]?)(?![\w]))"
+            rf"(?<![\w.,:])(?:(?P<sign>[-−])|(?P<minus>(?i:minus)\s+))?(?P<num>{scaled_q}(?:\s+and\s+a\s+half)?)"
+            rf"(?:(?P<more>\s+(?i:more|additional|extra|further|consecutive|straight))?(?P<sep>\s*|[-‑])"
+            rf"(?P<unit>(?i:{_UNIT_RE}))(?![\w])|(?P<unit2>(?i:{_UNIT_ATTACHED_RE}))(?![\w])"
+            rf"|\s?(?P<deg>[°º]\s?[CFcf]?)(?![\w])|\s?(?P<tl>[CF])(?![\w’']|\.\w))"
         )
         self.age_adj = re.compile(
             rf"(?<![\w.,])(?P<num>{num})[-‑](?P<unit>year|month|week|day)s?[-‑]old\b", re.IGNORECASE
@@ -595,30 +620,54 @@ _A_QUANTITY = re.compile(
     r"(?<![\w])(?P<a>a|an)\s+(?P<unit>decade|century|year|month|week|day|hour|half[-\s]century)(?![\w-])",
     re.IGNORECASE,
 )
+# "a year and a half", "the past hour and a half": one and a half of the unit.
+_UNIT_AND_A_HALF = re.compile(
+    r"(?<![\w-])(?:(?:a|an|one)\s+)?(?P<unit>decade|century|year|month|week|day|hour|minute)\s+and\s+a\s+half(?![\w-])",
+    re.IGNORECASE,
+)
 _FRACTION = re.compile(
     r"(?<![\w-])(?P<frac>(?:(?P<num>a|an|one|two|three|four|five|six|seven|eight|nine)[-‑\s]+)(?P<den>"
     r"half|third|thirds|quarter|quarters|fourth|fourths|fifth|fifths|sixth|sixths|eighth|eighths|tenth|tenths)"
-    r"|(?P<half>half)|(?P<x>\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:in|out\s+of)\s+"
-    r"(?P<y>\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+hundred|100))(?![\w-])",
+    r"|(?P<half>half)|(?P<x>\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s+|[-‑])(?:in|out[-‑\s]+of)"
+    r"(?:\s+|[-‑])(?P<y>\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+hundred|100))(?![\w-])",
     re.IGNORECASE,
 )
 _ORDINAL = re.compile(
     r"(?<![\w-])(?P<ord>(?i:" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")|\d+(?:st|nd|rd|th))"
     r"(?![\w])"
 )
+# Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.").
+_RANK_BEFORE = re.compile(
+    r"(?i)\b(?:the|finish(?:ed|es)?|came|comes|placed|ranked|ranks|rated|is|was|are|were)\s*$"
+    r"|\b(?:his|her|its|their|our|my|your)\s+(?:[a-z]+\s+)?$"
+)
+_STREET_AFTER = re.compile(
+    r"\s+(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Dr\.?|Lane|Terrace|Place|Parkway)(?!\w)"
+)
 _DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<ord>one|two|three)\b", re.I)
+_SCALED_RANGE_END = re.compile(
+    rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
+)
 _STRONG = re.compile(rf"(?<![\w.,])(?P<num>{_DIGITS})[-‑]strong\b")
 
 # Things that look like figures and are not.
 _CLOCK = re.compile(
-    r"\b\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)|\b\d{1,2}:\d{2}\b|\b(?:noon|midnight)\b", re.I
+    r"\b(?:\d{1,2}(?:[:.]\d{2})?\s*(?:[-–—‑]|to|until|till)\s*)?\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)"
+    r"|\b\d{1,2}:\d{2}(?:hrs?\b|h\b)?\b|\b(?:noon|midnight)\b",
+    re.I,
+)
+# A street address: "1775 Naramata Rd.", "1225 N. Rampart St.", "10 Downing Street".
+_ADDRESS = re.compile(
+    r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][\w’'-]*\s+){1,3}(?:St|Street|Rd|Road|Ave|Avenue|Blvd|Boulevard|Dr|Drive|"
+    r"Lane|Ln|Way|Pl|Place|Ct|Court|Hwy|Highway|Pkwy|Parkway|Terrace|Crescent|Square)\b"
 )
 _SCORE_CONTEXT = re.compile(
     r"\b(?:won|win|wins|lost|lose|loses|beat|beats|defeat|defeated|drew|draw|victory|voted|vote|votes|score|"
-    r"scored|led|lead|leads|trail|trailing|ruled|ruling|decision|margin|majority|tally|record|split)\b",
+    r"scored|led|lead|leads|trail|trailing|ruled|ruling|decision|margin|majority|tally|record|split|ended|ending|"
+    r"finished|match|game|season|series|against|thrashed|thrashing|routed|edged|clinched)\b",
     re.IGNORECASE,
 )
-_SCORE = re.compile(r"(?<![\w.,])(\d{1,3})\s?[-–](\s?)(\d{1,3})(?![\w%.,]|\s*(?:per|percent|%))")
+_SCORE = re.compile(r"(?<![\w.,])(\d{1,3})\s?[-–](\s?)(\d{1,3})(?![\w%.,/]|\s*(?:per|percent|%))")
 _MULTIPLIER_AFTER = re.compile(r"^(?:\s+times\b|[-‑]?fold\b|[-‑]to[-‑]\d|\s+to\s+(?:one|1)\b)", re.IGNORECASE)
 _URLISH = re.compile(r"\S+(?:\.\w{2,}/|@|://)\S*")
 # Words in front of a number that are not part of a name even when capitalised at a sentence start.
@@ -650,7 +699,14 @@ _CURRENCY_WORDS = frozenset({w.split()[0] for w in _SUFFIX_CURRENCY} | {"dollar"
 _SUBUNIT_WORDS = frozenset({"cent", "cents", "pence", "penny", "pennies", "p"})
 _PERCENT_WORDS = frozenset({"per", "percent", "cent", "pct", "pc", "percentage", "basis", "bps", "bp", "pp", "ppt",
                             "ppts"})  # fmt: skip
-_UNIT_FIRST_WORDS = frozenset(re.split(r"[\s/]", w)[0] for w in _UNIT_WORDS if w[0].isalpha())
+_UNIT_FIRST_WORDS = frozenset(re.split(r"[\s/]", w)[0] for w in _UNIT_WORDS if w[0].isalpha()) - {"in"}
+# Units that only count when glued to the number: "6in", "10C", "90F" (the words alone gate nothing).
+_GLUED_UNIT = re.compile(r"\d(?:in|[CF])(?![\w’'])")
+# "10C" and "90F" are temperatures only where the text talks about temperature ("Form 10C" is not).
+_TEMPERATURE_CUE = re.compile(
+    r"(?i)\b(?:temperatures?|degrees?|heat|heatwave|hot|hotter|hottest|warm|warmer|warmest|warming|cold|colder|"
+    r"coldest|cool|cooler|chilly|freezing|frost|highs?|lows?|overnight|weather|thermometer|mercury|climate)\b"
+)
 _A_UNITS = frozenset({"decade", "century", "year", "month", "week", "day", "hour"})
 _FRACTION_WORDS = frozenset(_FRACTION_WORDS_MAP)
 _RELATIVE_WORDS = frozenset({"yesterday", "today", "tomorrow", "last", "next", "this", "on", "ago",
@@ -689,7 +745,10 @@ def _money_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
     for m in sc.rx.money_prefix.finditer(text) if prefix else ():
         sym = re.sub(r"\s", "", m.group("cur")).lower()
         ambiguous = False
-        if sym == "$":
+        named = _DOLLAR_AFTER.match(text, m.end()) if sym == "$" else None
+        if named is not None:
+            code = _DOLLAR_NAMED_AFTER[(named.group("a") or named.group("b")).lower().rstrip(".")]
+        elif sym == "$":
             code, ambiguous = ctx.dollar, ctx.dollar_ambiguous
         elif sym == "¥":
             code, ambiguous = ctx.yen, ctx.yen_ambiguous
@@ -750,23 +809,29 @@ def _percent_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         value = parse_number(m.group("num"))
         if value is None:
             continue
-        if m.group("sign") in ("-", "−"):
+        signed = m.group("sign") in ("-", "−")
+        if signed:
             before = text[max(0, m.start() - 80) : m.start()]
-            if before and not before[-1].isspace() and before[-1] not in "(":
+            if re.search(r"(?i)(?:%|per\s?cent|percent)\s?$", before) and m.group("sign") == "-":
+                signed = False  # "1%-3%": the dash joins a range, it is no minus sign
+            elif before and not before[-1].isspace() and before[-1] not in "(":
                 continue
-            value = -value
+            else:
+                value = -value
         unit_word = m.group("unit").lower()
         unit = UNIT_PERCENT
         if "basis" in unit_word or unit_word.strip(" -‑") in ("bps", "bp"):
             value, unit = value / 100.0, UNIT_POINT
         elif "point" in unit_word or unit_word.strip(" -‑") in ("pp", "ppt", "ppts"):
             unit = UNIT_POINT
-        start = m.start() if m.group("sign") in ("-", "−") else m.start("num")
+        start = m.start() if signed else m.start("num")
         yield _Cand(start, m.end(), KIND_PERCENT, _P_PERCENT, value, unit=unit)
 
 
 def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
-    units = not sc.words.isdisjoint(_UNIT_FIRST_WORDS) or "°" in text or "º" in text
+    units = (
+        not sc.words.isdisjoint(_UNIT_FIRST_WORDS) or "°" in text or "º" in text or _GLUED_UNIT.search(text) is not None
+    )
     for m in sc.rx.quantity.finditer(text) if units and (sc.digit or sc.numword) else ():
         num = m.group("num")
         half = num.lower().endswith("and a half")
@@ -779,9 +844,17 @@ def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         if m.group("deg") is not None:
             d = m.group("deg").lower().replace(" ", "").replace("º", "°")
             unit = {"°c": "degree_celsius", "°f": "degree_fahrenheit"}.get(d, "degree")
+        elif m.group("tl") is not None:
+            if re.search(r"[A-Za-z]", num) or not _TEMPERATURE_CUE.search(text):
+                continue
+            unit = "degree_celsius" if m.group("tl") == "C" else "degree_fahrenheit"
         else:
             word = (m.group("unit") or m.group("unit2") or "").lower()
-            unit = _UNIT_WORDS.get(re.sub(r"\s+", " ", word), "")
+            if m.group("unit2") in ("G", "T"):
+                continue  # "5G", "3T": a network generation or a name, not grams or tonnes
+            if m.group("unit2") is not None and re.search(r"[A-Za-z]", num):
+                continue  # "ten-in", "fifty-in": a number word glued to letters
+            unit = _UNIT_WORDS.get(re.sub(r"[\s‑-]+", " ", word), "")
             if not unit:
                 continue
             if word == "pounds" and re.match(r"\s+(?:sterling)\b", text[m.end() :]):
@@ -793,6 +866,8 @@ def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             if before and not before[-1].isspace() and before[-1] != "(":
                 continue
             value = -value
+        elif m.group("minus"):
+            value = -value  # "minus 80 degrees Fahrenheit"
         start = m.start()
         # "over a four-day week": a hyphenated duration adjective, "12-month basis"; keep span as written.
         yield _Cand(start, m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit, scale=_scale_of(num))
@@ -800,8 +875,8 @@ def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         before = text[max(0, m.start() - 80) : m.start()].rstrip().lower()
         after = text[m.end() :].lower()
         unit_word = m.group("unit").lower()
-        if re.match(r"\s+(?:ago|earlier|later|before|after|or\s+two|or\s+so)\b", after):
-            continue
+        if re.match(r"\s+(?:ago|(?:earlier|later)(?!\s+than)|before|after|or\s+two|or\s+so)\b", after):
+            continue  # "a year ago" is a date; "a decade earlier than Amazon" stays a length of time
         if re.match(r"[-‑]", after):
             continue
         if unit_word not in ("decade", "century") and not re.search(
@@ -815,10 +890,21 @@ def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         unit = "century" if "half" in unit_word else unit_word
         value = 0.5 if "half" in unit_word else 1.0
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit)
+    for m in _UNIT_AND_A_HALF.finditer(text) if "half" in sc.words else ():
+        if not re.match(r"\s+(?:ago|earlier|later)\b", text[m.end() :]):
+            yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, 1.5, unit=m.group("unit").lower())
     for m in sc.rx.age_adj.finditer(text) if "old" in sc.words else ():
         value = parse_number(m.group("num"))
         if value is not None:
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit=m.group("unit").lower())
+
+
+# "John Smith, 45, said", "Bianca Jones, also 19, died".
+_NAME_AGE = re.compile(
+    r"[A-Z][\w’'-]+,\s+(?:(?:also|now|aged)\s+)?(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))"
+)
+# Words that may follow an age given as a bare number: "who turns 18 in three days", "she was 12 when".
+_AGE_FOLLOWERS = r"\s+(?:in|on|at|when|and|but|last|this|next|today|tomorrow|yesterday|before|after|until)\b"
 
 
 def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
@@ -827,11 +913,12 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         for g in ("a", "b"):
             if m.group(g):
                 yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
-    for m in re.finditer(r"\b(?:he|she|they|I|we|you)\s+(?:was|were|is|turned|turns|am)\s+(?P<a>\d{1,3})\b(?!\s*%)",
+    for m in re.finditer(r"\b(?:he|she|they|I|we|you|who)\s+(?:was|were|is|turned|turns|am)\s+(?P<a>\d{1,3})\b(?!\s*%)",
                          text):  # fmt: skip
-        if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", text[m.end() :]):
+        after = text[m.end() :]
+        if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", after) or re.match(_AGE_FOLLOWERS, after):
             yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
-    for m in re.finditer(r"[A-Z][\w’'-]+,\s+(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))", text):
+    for m in _NAME_AGE.finditer(text):
         if 0 < int(m.group("a")) < 120:
             yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
 
@@ -850,9 +937,14 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
             if g.get("year2"):
                 y2 = g["year2"]
                 y2 = y2 if len(y2) == 4 else year[:2] + y2 if year else y2
-                if year is None or int(y2) != int(year) + 1:
+                if year is None:
                     continue
-                yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 1, date_value=f"{year}/{y2}")
+                if int(y2) == int(year) + 1:
+                    yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 1, date_value=f"{year}/{y2}")
+                elif len(g["year2"]) == 4 and int(y2) > int(year) and "/" not in m.group(0):
+                    # a span of years "2021-2027", "1988–2006": two dates, as any range
+                    yield _Cand(m.start("year"), m.end("year"), KIND_DATE, _P_DATE + 1, date_value=year)
+                    yield _Cand(m.start("year2"), m.end("year2"), KIND_DATE, _P_DATE + 1, date_value=y2)
                 continue
             if mon_word is None and g.get("nmon") is None:
                 # a bare year: not when it counts something ("2000 people") or sits in a name ("Budget 2024")
@@ -872,12 +964,33 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
                 yr = str(pub_year) if pub_year is not None else "XXXX"
                 iso = f"{yr}-{month:02d}" + (f"-{day_n:02d}" if day_n else "")
             prio = _P_DATE + (2 if day_n and year else 1 if (day_n or year) else 0)
+            step = _RELATIVE_MONTH.search(text, max(0, m.start() - 6), m.start()) if year is None else None
+            if step is not None:
+                # "last June", "next March": relative to the publication date, like "last week"
+                iso = _relative_month(pub, month, step.group(1).lower()) + (f"-{day_n:02d}" if day_n else "")
+                yield _Cand(m.start(), m.end(), KIND_DATE, prio, date_value=iso, relative=True)
+                continue
             yield _Cand(m.start(), m.end(), KIND_DATE, prio, date_value=iso)
     for m in _ISO_SLASH.finditer(text) if sc.digit else ():
         iso = f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=iso)
     if pub is not None and not sc.words.isdisjoint(_RELATIVE_WORDS):
         yield from _relative_cands(text, pub, sc)
+
+
+_RELATIVE_MONTH = re.compile(r"(?i)\b(last|next|this)\s+$")
+
+
+def _relative_month(pub: datetime | date | None, month: int, step: str) -> str:
+    """Return the ISO month "last/next/this <month>" names, seen from ``pub`` (year XXXX without one)."""
+    if pub is None:
+        return f"XXXX-{month:02d}"
+    year = pub.year
+    if step == "last" and month >= pub.month:
+        year -= 1
+    elif step == "next" and month <= pub.month:
+        year += 1
+    return f"{year}-{month:02d}"
 
 
 def _month_is_date(text: str, start: int, end: int, m: re.Match[str]) -> bool:
@@ -902,13 +1015,17 @@ def _month_is_date(text: str, start: int, end: int, m: re.Match[str]) -> bool:
     return _NOT_A_MONTH_AFTER.match(text, end) is None
 
 
+# Words before a year that make it a date, not a name ("FY 2024", "CY 2015", "the 2015 report").
+_YEAR_PREFIXES = frozenset({"the", "a", "an", "fy", "cy", "fiscal", "calendar", "year"})
+
+
 def _year_is_count(text: str, m: re.Match[str]) -> bool:
     before = text[max(0, m.start() - 80) : m.start()]
     after = text[m.end() :]
     prev = re.search(r"([\w’'&.-]+)\s*$", before)
     prev_word = prev.group(1) if prev else ""
-    if prev_word.lower() in _DATE_PREPS or prev_word.lower() in ("the", "a", "an", "fy", "fiscal", "year"):
-        return False
+    if prev_word.lower() in _DATE_PREPS or prev_word.lower() in _YEAR_PREFIXES or re.search(r"[’']s$", prev_word):
+        return False  # "in 2024", "FY 2024", "the City’s 2022 policy"
     if (
         prev_word
         and prev_word[0].isupper()
@@ -1020,11 +1137,18 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             re.search(r"(?i)\bat\s*$", before) or re.match(r"(?i)\s+of\s+all\b|,", after) or re.match(r"ly", after)
         ):
             continue
+        if low == "first" and (
+            re.match(r"(?i)\s+(?:off|up)\b", after)
+            or (re.match(r"\s*(?:[.;:!?]|$)", after) and not _RANK_BEFORE.search(before))
+        ):
+            continue  # "First off, ...", "without consulting the OBR first.": the adverb, no rank
         if low == "second" and (
             re.search(r"\d\s*$|\b(?:per|one|each|every)\s*$", before)
             or (re.search(r"\ba\s*$", before) and not re.match(r"\s+[a-z]", after))
         ):
             continue  # "a second", "30 seconds" are durations; "a second term" is a rank
+        if _STREET_AFTER.match(after):
+            continue  # "Southwest 117th Avenue", "Fifth Avenue": a street name
         yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
     for m in _DAY_ONE.finditer(text) if sc.numword else ():
         rank = parse_number(m.group("ord"))
@@ -1033,6 +1157,10 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
 
 
 def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    for m in _SCALED_RANGE_END.finditer(text) if sc.numword else ():
+        value = parse_number(m.group("num"))
+        if value is not None:  # "45-50 million": the scaled end of a range (the first number is scaled later)
+            yield _Cand(m.start("num"), m.end("num"), KIND_COUNT, _P_COUNT, value, scale=_scale_of(m.group("num")))
     for m in _STRONG.finditer(text) if "strong" in sc.words else ():
         value = parse_number(m.group("num"))
         if value is not None:
@@ -1048,6 +1176,11 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         if low == "one" and (_ONE_SKIP_AFTER.match(after) or _ONE_SKIP_BEFORE.search(before)):
             continue
         if _MULTIPLIER_AFTER.match(after):
+            continue
+        if "/" in num and not re.search(r"[-‑]", num):
+            # "9/11", "24/7": a bare slash pair without a unit is a name or a date, not a count; "1/3 of" a share
+            if value < 1 and re.match(r"\s+of\b", after):
+                yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, value)
             continue
         if low == "zero" and (
             re.search(r"(?i)\b(?:net|ground)\s+$", before)
@@ -1071,6 +1204,10 @@ def _in_name(before: str, num: str) -> bool:
     word = m.group(1)
     if not word[0].isupper() or word.lower().rstrip(".") in _FUNCTION_WORDS:
         return False
+    if re.search(r"[’']s$", word):
+        return False  # a possessive owns the number: "Afghanistan’s 30 million people"
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", num):
+        return False  # names carry model or series numbers, not amounts with thousands separators ("Italy 143,600")
     if word.rstrip(".").lower() in _MONTHS:
         return False
     if word.lower() in ("no.", "no", "number", "nos.", "#"):
@@ -1086,9 +1223,12 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if ":" in text or not sc.words.isdisjoint(
         {"am", "pm", "a", "p", "noon", "midnight"}) else []  # fmt: skip
     spans += [(m.start(), m.end()) for m in _URLISH.finditer(text)] if "/" in text or "@" in text else []
+    spans += [(m.start(), m.end()) for m in _ADDRESS.finditer(text)]
     for m in _SCORE.finditer(text):
+        a, b = int(m.group(1)), int(m.group(3))
         window = text[max(0, m.start() - 40) : m.end() + 25]
-        if _SCORE_CONTEXT.search(window) and int(m.group(1)) < 200 and int(m.group(3)) < 200:
+        # a range runs upwards; "5-1", "7-2", "2-2" are scores or records even without a sports word nearby
+        if (_SCORE_CONTEXT.search(window) or a >= b) and a < 200 and b < 200:
             spans.append((m.start(), m.end()))
     for m in re.finditer(r"\b\d+[-‑]to[-‑]\d+\b|\b[A-Za-z]+[-‑]\d[\d.]*\b|\b\d+[-‑][A-Za-z]*\d+\w*\b", text):
         if re.match(r"(?i)(?:mid|early|late|pre|post|US|over|under|top|sub|around)[-‑]", m.group(0)):
@@ -1137,7 +1277,10 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
         return True
 
     for c in taken:
-        if c.kind not in (KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, KIND_DATE) or c not in out:
+        if c not in out:
+            continue
+        scaled_count = c.kind == KIND_COUNT and c.scale is not None  # "45-50 million people": scale written once
+        if c.kind not in (KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, KIND_DATE) and not scaled_count:
             continue
         span = text[c.start : c.end]
         # unit written after: "60-80 per cent", "7–10%", "0 to 1/4 percent", "January-August 2019"
@@ -1193,6 +1336,32 @@ def _pair_ranges(text: str, taken: list[_Cand]) -> list[_Cand]:
         ):
             a.low = b.low = a.value
             a.high = b.high = b.value
+    return taken
+
+
+# A bare number compared with a measured one: "44,947 megawatts, lower than the 46,797 he saw", "with 50,116,".
+_COMPARED_BEFORE = re.compile(r"(?i)\b(?:than|from|with|versus|vs\.?|against)\s+(?:the\s+)?$")
+_NO_NOUN_AFTER = re.compile(
+    r"\s*(?:[,;:.)—–]|$|(?:he|she|it|they|we|i|you|in|on|at|a|an|the|and|but|or|by|to|for|last|this|that|"
+    r"earlier|later|before|a\s+year)\b)",
+    re.IGNORECASE,
+)
+
+
+def _carry_units(text: str, taken: list[_Cand]) -> list[_Cand]:
+    """Give a bare number the unit of the measured figure it is compared with in the same text, when nothing
+    after it names what it counts and the two are of the same size ("reached 44,947 megawatts, much lower
+    than the 46,797 he saw on Friday"): the writer left the unit out, the number is no count."""
+    for i, c in enumerate(taken):
+        if c.kind != KIND_COUNT or c.value is None or c.scale is not None or i == 0:
+            continue
+        if not _COMPARED_BEFORE.search(text, max(0, c.start - 20), c.start) or not _NO_NOUN_AFTER.match(text, c.end):
+            continue
+        ref = next((t for t in reversed(taken[:i]) if t.kind in (KIND_QUANTITY, KIND_PERCENT)), None)
+        if ref is None or ref.value is None or ref.unit in _TIME_UNITS or ref.value <= 0:
+            continue
+        if 1 / 3 <= c.value / ref.value <= 3:
+            c.kind, c.priority, c.unit = ref.kind, ref.priority, ref.unit
     return taken
 
 
@@ -1272,7 +1441,7 @@ def find_figures(text: str, context: FigureContext | None = None) -> list[Figure
     if not cands:
         return []
     excluded = _excluded_spans(text, sc)
-    taken = _pair_ranges(text, _expand_ranges(text, _select(cands, excluded), excluded))
+    taken = _carry_units(text, _pair_ranges(text, _expand_ranges(text, _select(cands, excluded), excluded)))
     figures: list[Figure] = []
     for c in taken:
         mod, approx, bound = (None, False, BOUND_EXACT) if c.no_modifier else _modifier(text, c)
@@ -1312,19 +1481,22 @@ _NP_LEFT_DEPS = frozenset({"amod", "compound", "nmod", "poss", "nummod", "quantm
 _NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
 _MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH", "VBN", "VBG"})
 _PRONOUN_TAGS = frozenset({"PRP", "PRP$", "WP", "WDT", "EX", "DT"})
-_NOT_OBJECTS = frozenset({"cent", "percent", "%", "point", "points", "worth", "which", "that", "who", "total", "one"})
+# Words right after a figure that are never what it measures ("12 per cent", "$254-billion Canadian" names the dollar).
+_NOT_OBJECTS = frozenset({"cent", "percent", "%", "point", "points", "worth", "which", "that", "who", "total", "one",
+                          "canadian", "cdn"})  # fmt: skip
 # Nouns that name a change rather than the thing that changed ("an increase of 6%").
 _CHANGE_HEADS = _words(
     "increase increases decrease decreases rise rises drop drops fall falls gain gains decline declines jump "
     "growth cut cuts hike hikes reduction reductions loss losses surge boost climb plunge contraction slide dip"
 )
-# Verbs whose direct object is the amount a subject reaches ("the net worth reached 855 billion euros").
+# Verbs whose direct object is the amount a subject reaches ("the net worth reached 855 billion euros") or takes
+# in ("JPMorgan earned $4.9 billion", "the Orion spacecraft will get $1.194 billion").
 # Nouns that measure something else ("an annualized rate of 3.8%", "a pace of $35 billion per month").
 _MEASURE_HEADS = _words("rate pace level total sum amount value average figure tally high low record")
 _LEVEL_VERBS = _words(
     "reach reached reaches total totalled totaled totals hit hits exceed exceeded exceeds top topped tops "
     "surpass surpassed amount amounted stand stood come came cost costs equal equals represent represents "
-    "account accounted"
+    "account accounted earn earned earns receive received receives get gets got"
 )
 
 
@@ -1389,6 +1561,8 @@ _SHARED_GAP = re.compile(
 def _clean_object(text: str) -> str:
     text = re.sub(r"\s+", " ", text).strip(" ,;:—–-()[]\"“”'")
     text = re.sub(r"^(?:the|a|an|all|its|their|his|her|our|this|that|these|those|some)\s+", "", text, flags=re.I)
+    # a hedge on the figure is no part of what it measures: "an estimated net worth of $186.3 billion"
+    text = re.sub(r"^(?:estimated|expected|projected|approximate|reported)\s+(?=\w)", "", text, flags=re.I)
     return text.strip()
 
 
@@ -1443,12 +1617,26 @@ def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
         if pobj is not None and pobj.i not in figs:
             return _np(pobj, doc, figs)
         return _np_after(doc, nxt, figs)
-    # 2. a modifier of the noun phrase that follows: "82 per cent renewables target", "$77million Manhattan mansion"
-    after = _np_after(doc, sp.end - 1, figs)
+    # 2. a modifier of the noun phrase that follows: "82 per cent renewables target", "$77million Manhattan mansion";
+    # a figure restating the one before it in brackets looks past the bracket: "a 1,340km (832-mile) land border"
+    last = sp.end - 1
+    if sp.end < len(doc) and doc[sp.end].text == ")" and sp.start > 1 and doc[sp.start - 1].text == "(":
+        last = sp.end if doc[sp.start - 2].i in figs else last
+    after = _np_after(doc, last, figs)
     if after is not None:
         return after
     head = sp.root
     dep, gov = head.dep_, head.head
+    if gov.i == sp.end and gov.lower_ in _NOT_OBJECTS and gov.lower_ in _DOLLAR_NAMED_AFTER:
+        head, dep, gov = gov, gov.dep_, gov.head  # "$254-billion Canadian": the word only names the dollar
+    if (
+        dep in ("nmod", "compound", "amod", "nummod")
+        and gov.i >= sp.end
+        and gov.tag_ in _NOUN_TAGS
+        and gov.i not in figs
+        and gov.lower_ not in _NOT_OBJECTS
+    ):
+        return _np(gov, doc, figs)  # the noun the figure modifies, further on: "1,340km (832-mile) land border"
     # 3a. "higher pay: $18.75 an hour", "households with incomes less than $50,000", "a peak above $68,000"
     before = _before_modifiers(doc, sp.start, figs)
     if before is not None:
@@ -1481,6 +1669,8 @@ def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
         return _money_destination(sp, gov, doc, figs)
     if dep in ("npadvmod", "advmod", "acomp", "ccomp", "xcomp", "dep", "conj") and gov.tag_.startswith("VB"):
         return _verb_object(gov, doc, figs, sp)
+    if dep == "npadvmod" and gov.tag_ in ("JJ", "RB", "IN") and gov.head.tag_.startswith("VB") and gov.i not in figs:
+        return _verb_object(gov.head, doc, figs, sp)  # "the screen was 60 feet high", "the wall was 201 feet from"
     return None
 
 
@@ -1715,7 +1905,7 @@ _NP_STOP = _words(
     "least very too such said says say came come comes went go goes took take takes made make makes got "
     "get gets left fell rose saw gave ran won lost died remain remains live lives work works according "
     "including against between among across through toward towards via like dead alive injured wounded "
-    "missing homeless displaced hurt killed"
+    "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked"
 )
 _NP_NOUN_ING = _words(
     "building buildings meeting meetings spending funding savings earnings holdings housing training "
@@ -1732,6 +1922,45 @@ _OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(
 _WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
 
 
+_PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
+
+
+def _noun_phrase_at(
+    text: str, pos: int, kind: str, others: Sequence[Figure], *, skip_counts: bool = False
+) -> tuple[list[str], int | None]:
+    """Return the words of the noun phrase that starts at ``pos`` (at most five) and where it ends; other figures
+    in front are skipped when they are amounts ("two 120 mm rounds") or, with ``skip_counts``, counts."""
+    words: list[str] = []
+    last_end: int | None = None
+    for m in _WORD_TOKEN.finditer(text, pos, min(len(text), pos + 120)):
+        start = m.start()
+        other = next((o for o in others if o.start_char <= start < o.end_char), None)
+        if other is not None:
+            skippable = other.kind in (KIND_MONEY, KIND_QUANTITY) or (skip_counts and other.kind == KIND_COUNT)
+            if words or not skippable:
+                break
+            continue  # "two 120 mm rounds", "two-year $44.6 billion budget"
+        w = m.group(0)
+        low = w.lower()
+        if not w[0].isalnum() or low in _NP_STOP or (low.endswith("ly") and len(low) > 4):
+            break
+        if re.fullmatch(r"\w+(?:ed|ing)", low) and low not in _NP_NOUN_ING:
+            if words and re.search(r"[^s]s$", words[-1].lower()):
+                break  # after a plural noun it is the verb: "five publishers reached", "28 questions asked"
+            nxt = _WORD_TOKEN.search(text, m.end(), min(len(text), m.end() + 30))
+            if nxt is None or nxt.group(0).lower() in _NP_STOP or not nxt.group(0)[0].isalpha():
+                break  # a verb ("killed", "aged"), unless it modifies a following noun ("trading partners")
+            if words and nxt.group(0)[0].isupper():
+                break  # a verb taking a name: "agreement allowing Amazon"
+        words.append(w)
+        last_end = m.end()
+        if kind == KIND_ORDINAL and low in _PERIOD_NOUNS:
+            break  # "second quarter", "first half"
+        if len(words) == 5:
+            break
+    return words, last_end
+
+
 def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> str | None:
     """Return what a count, ordinal or duration adjective measures from the words after it, without a parse.
 
@@ -1742,8 +1971,10 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     aged = _AGED.search(text, max(0, figure.start_char - 40), figure.start_char)
     if figure.kind == KIND_QUANTITY and aged and aged.group(1).lower() not in _NP_STOP:
         return aged.group(1)  # "two daughters aged 11 and 7"
-    if figure.kind == KIND_QUANTITY and (figure.unit not in _TIME_UNITS or not re.search(r"[-‑]", figure.text)):
+    if figure.kind == KIND_QUANTITY and figure.unit not in _TIME_UNITS:
         return None
+    if figure.kind == KIND_QUANTITY and not re.search(r"[-‑]", figure.text):
+        return _noun_of(text, figure)  # a length of time names no noun after it: "a time horizon of 18 months"
     pos = figure.end_char
     if figure.kind == KIND_ORDINAL and re.match(r"one|two|three", figure.text, re.I):
         prev = re.search(r"(\w+)\s+$", text[max(0, figure.start_char - 30) : figure.start_char])
@@ -1752,39 +1983,34 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     rest = re.match(r"[-‑][\w-]+", text[pos:])
     if rest:
         pos += rest.end()
-    words: list[str] = []
-    last_end: int | None = None
-    for m in _WORD_TOKEN.finditer(text, pos, min(len(text), pos + 120)):
-        start = m.start()
-        other = next((o for o in others if o.start_char <= start < o.end_char), None)
-        if other is not None:
-            if words or other.kind not in (KIND_MONEY, KIND_QUANTITY):
-                break
-            continue  # "two 120 mm rounds", "two-year $44.6 billion budget"
-        w = m.group(0)
-        low = w.lower()
-        if not w[0].isalnum() or low in _NP_STOP or (low.endswith("ly") and len(low) > 4):
-            break
-        if re.fullmatch(r"\w+(?:ed|ing)", low) and low not in _NP_NOUN_ING:
-            nxt = _WORD_TOKEN.search(text, m.end(), min(len(text), m.end() + 30))
-            if nxt is None or nxt.group(0).lower() in _NP_STOP or not nxt.group(0)[0].isalpha():
-                break  # a verb ("killed", "aged"), unless it modifies a following noun ("trading partners")
-        words.append(w)
-        last_end = m.end()
-        if figure.kind == KIND_ORDINAL and low in _PERIOD_NOUNS:
-            break  # "second quarter", "first half"
-        if len(words) == 5:
-            break
+    words, last_end = _noun_phrase_at(text, pos, figure.kind, others)
+    part = _PARTITIVE.match(text, pos) if not words and figure.kind == KIND_COUNT else None
+    if part is not None:  # "four of the 12 boxes of masks", "three of those boards"
+        words, last_end = _noun_phrase_at(text, part.end(), figure.kind, others, skip_counts=True)
     if len(words) == 1 and figure.kind != KIND_ORDINAL and last_end is not None:
         # "6.4 million pairs of $1 bills", "the 26-year-old president of the local"
         of = _OF_TAIL.match(text, last_end)
-        if of and of.group(1).split()[-1].lower() not in _NP_STOP:
-            words.append("of " + of.group(1))
+        nxt = _WORD_TOKEN.search(text, of.end(), min(len(text), of.end() + 30)) if of else None
+        runs_on = nxt is not None and nxt.group(0)[0].isalpha() and nxt.group(0).lower() not in _NP_STOP
+        if of and of.group(1).split()[-1].lower() not in _NP_STOP and not runs_on:
+            words.append("of " + of.group(1))  # not "bricks of a white [powdery substance]"
     if words:
         return " ".join(words)
-    before = re.search(r"(\w+)\s+of\s+(?:the\s+)?$", text[max(0, figure.start_char - 40) : figure.start_char])
-    if before and figure.kind == KIND_COUNT and before.group(1).lower() not in _NP_STOP:
-        return before.group(1)  # "a family of four"
+    return _noun_of(text, figure)
+
+
+def _noun_of(text: str, figure: Figure) -> str | None:
+    """Return the noun a count or a length of time completes through "of": "a family of four" -> "family", "a
+    time horizon of 18 to 24 months" -> "time horizon" (a lower-case noun in front is kept for lengths of time)."""
+    before = re.search(
+        r"(?:(\w+)\s+)?(\w+)\s+of\s+(?:the\s+)?$", text[max(0, figure.start_char - 60) : figure.start_char]
+    )
+    if before is None or before.group(2).lower() in _NP_STOP or figure.kind not in (KIND_COUNT, KIND_QUANTITY):
+        return None
+    lead = before.group(1)
+    if figure.kind == KIND_QUANTITY and lead and lead.islower() and lead not in _NP_STOP:
+        return f"{lead} {before.group(2)}"
+    return before.group(2)
     return None
 
 
@@ -1817,6 +2043,21 @@ def objects_without_parse(text: str, figures: Sequence[Figure]) -> list[Figure]:
             out.append(replace(f, object=obj) if obj else f)
         else:
             out.append(f)
+    # "from 100 troops to 1,100", "157,000 cases and Italy 143,600", "a horizon of 18 to 24 months": a later count
+    # (or length of time) written without its noun takes the object of the one it is coordinated with
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if (
+            a.kind == b.kind
+            and a.kind in (KIND_COUNT, KIND_QUANTITY)
+            and a.unit == b.unit
+            and a.object
+            and not b.object
+        ):
+            gap = text[a.end_char : b.start_char]
+            rest = gap[gap.find(a.object) + len(a.object) :] if a.object in gap else gap
+            if len(gap) < 60 and re.fullmatch(r"\s*,?\s*(?:and|to|or|versus|vs\.?)\s+(?:[A-Z][\w’'.-]*\s+){0,2}", rest):
+                out[i + 1] = replace(b, object=a.object)
     # "nine and 12 shots", "10-12 people": the first of two coordinated counts takes the second's object
     for i in range(len(out) - 2, -1, -1):
         a, b = out[i], out[i + 1]

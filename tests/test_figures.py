@@ -322,3 +322,273 @@ def test_word_ranges_ages_and_half_amounts() -> None:
     assert [(f.kind, f.value, f.unit) for f in ages] == [("quantity", 19.0, "year"), ("quantity", 24.0, "year")]
     half = one("The agency got half a billion dollars more.", make_context(country="US"))
     assert (half.kind, half.value, half.unit) == ("money", 5e8, "USD")
+
+
+# ------------------------------------------------------------------------------------------------ written forms
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value", "unit"),
+    [
+        ("Finland has a 1,340km land border with Russia.", "1,340km", 1340.0, "kilometre"),
+        ("Seagate will ship 20TB hard drives.", "20TB", 20.0, "terabyte"),
+        ("Sea levels could rise 28cm by 2100.", "28cm", 28.0, "centimetre"),
+        ("The bag weighs 5kg when full.", "5kg", 5.0, "kilogram"),
+        ("Most phones are closer to the 6in mark.", "6in", 6.0, "inch"),
+    ],
+)
+def test_units_glued_to_the_number(text: str, span: str, value: float, unit: str) -> None:
+    fig = one(text, kind="quantity")
+    assert (fig.text, fig.value, fig.unit) == (span, pytest.approx(value), unit)
+
+
+def test_glued_network_generations_are_not_units() -> None:
+    assert [f.kind for f in find_figures("The 5G network covers 40 towns.")] == ["count"]
+
+
+def test_glued_temperature_letters_need_talk_of_temperature() -> None:
+    figs = find_figures("Temperatures will be between 10C and 14C, but could plunge as low as 1C overnight")
+    assert [(f.text, f.value, f.unit) for f in figs] == [
+        ("10C", 10.0, "degree_celsius"),
+        ("14C", 14.0, "degree_celsius"),
+        ("1C", 1.0, "degree_celsius"),
+    ]
+    assert one("Highs of 95F are expected in Phoenix.").unit == "degree_fahrenheit"
+    assert [f.kind for f in find_figures("Staff must file Form 10C by then.")] == []
+
+
+def test_hyphenated_multiword_units() -> None:
+    fig = one("Much of the 12,500-square-foot structure was rebuilt.", kind="quantity")
+    assert (fig.text, fig.value, fig.unit) == ("12,500-square-foot", 12500.0, "square_foot")
+
+
+def test_a_unit_and_a_half_is_one_and_a_half_units() -> None:
+    year = one("Buybacks ran for the past year and a half.", kind="quantity")
+    assert (year.text, year.value, year.unit) == ("year and a half", 1.5, "year")
+    hour = one("The hearing lasted an hour and a half.")
+    assert (hour.kind, hour.text, hour.value, hour.unit) == ("quantity", "an hour and a half", 1.5, "hour")
+
+
+def test_hyphenated_odds_are_fractions() -> None:
+    figs = find_figures("It gives a one-in-two to two-in-three chance of success.")
+    assert [(f.text, f.kind, f.value) for f in figs] == [
+        ("one-in-two", "fraction", 0.5),
+        ("two-in-three", "fraction", pytest.approx(2 / 3)),
+    ]
+
+
+def test_a_span_of_years_is_two_dates_and_a_fiscal_year_one() -> None:
+    figs = find_figures("The funds cover the period 2021-2027.")
+    assert [(f.text, f.date_value) for f in figs] == [("2021", "2021"), ("2027", "2027")]
+    assert one("The budget for 2025-26 was tabled.").date_value == "2025/2026"
+
+
+def test_scale_word_written_once_for_a_range_of_counts() -> None:
+    figs = find_figures("Some 45-50 million people could be at risk.")
+    assert [(f.text, f.kind, f.value) for f in figs] == [
+        ("45", "count", pytest.approx(45e6)),
+        ("50 million", "count", pytest.approx(50e6)),
+    ]
+    to = find_figures("Forecasts range from 5 to 10 million units.")
+    assert [f.value for f in to] == [pytest.approx(5e6), pytest.approx(10e6)]
+
+
+def test_percent_range_with_the_sign_written_twice() -> None:
+    figs = find_figures("The watch could lift revenue by 1%-3% next year.")
+    assert [(f.text, f.value) for f in figs] == [("1%", 1.0), ("3%", 3.0)]
+    assert one("Output changed by -3% in May.", kind="percent").value == -3.0
+
+
+def test_kind_of_dollar_written_after_the_amount() -> None:
+    ca = make_context(country="CA")
+    assert one("Russia owes $670-billion (U.S.) to foreigners.", ca).unit == "USD"
+    us = make_context(country="US")
+    figs = find_figures("EFSF sold €180-billion ($254-billion Canadian) in bonds.", us)
+    assert [(f.text, f.unit) for f in figs] == [("€180-billion", "EUR"), ("$254-billion", "CAD")]
+    assert one("The city spent $4 million (US) on roads.", ca).currency_ambiguous is False
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "unit"),
+    [
+        ("Subscribe for only N$85 a month.", "N$85", "NAD"),
+        ("Bus fares rose to J$1,200.", "J$1,200", "JMD"),
+        ("The ministry got TT$5 million.", "TT$5 million", "TTD"),
+        ("Nassau pays B$2.4 million.", "B$2.4 million", "BSD"),
+    ],
+)
+def test_other_dollars_written_before_the_amount(text: str, span: str, unit: str) -> None:
+    fig = one(text, kind="money")
+    assert (fig.text, fig.unit, fig.currency_ambiguous) == (span, unit, False)
+
+
+def test_bare_slash_pairs_are_not_counts() -> None:
+    assert find_figures("The only time it was invoked was after the 9/11 attacks.") == []
+    assert find_figures("The helpline runs 24/7.") == []
+    share = one("Nearly 1/3 of voters stayed home.")
+    assert (share.kind, share.value) == ("fraction", pytest.approx(1 / 3))
+
+
+def test_grouped_thousands_after_a_name_are_amounts() -> None:
+    figs = find_figures("Spain has about 157,000 cases and Italy 143,600.")
+    assert [(f.text, f.kind) for f in figs] == [("157,000", "count"), ("143,600", "count")]
+    assert find_figures("The FTSE 100 closed flat.") == []
+
+
+def test_first_as_an_adverb_is_no_rank() -> None:
+    assert find_figures("They cut taxes without consulting the OBR first.") == []
+    assert find_figures("First off, the screen is small.") == []
+    rank = one("She finished first.")
+    assert (rank.kind, rank.value) == ("ordinal", 1.0)
+
+
+def test_descending_pairs_and_records_are_scores() -> None:
+    assert find_figures("Their match against Aston Villa ended 7-2 at Villa Park.") == []
+    assert find_figures("The Sixers hosted the fellow 5-1 Boston Celtics.") == []
+    up = find_figures("Prices rose 15-20 per cent.")
+    assert [f.value for f in up] == [15.0, 20.0]
+    assert one("It now stands at 4-1/2 percent.").value == pytest.approx(4.5)
+
+
+def test_clock_ranges_and_street_addresses_are_not_figures() -> None:
+    text = "The event runs from 6-9 p.m. on June 11 at Bench 1775 Winery (1775 Naramata Rd., Penticton)."
+    assert [(f.text, f.kind) for f in find_figures(text)] == [("June 11", "date")]
+    assert find_figures("The centre at 1225 N. Rampart St. opened.") == []
+
+
+def test_age_after_who_turns() -> None:
+    figs = find_figures("Josh Acheampong, who turns 18 in three days, came on.")
+    assert [(f.text, f.value, f.unit) for f in figs] == [("18", 18.0, "year"), ("three days", 3.0, "day")]
+    ages = find_figures("The victims were two women who were 22 and 24 years old at the time.")
+    assert [(f.text, f.kind, f.unit) for f in ages] == [
+        ("two", "count", None),
+        ("22", "quantity", "year"),
+        ("24 years", "quantity", "year"),
+    ]
+
+
+def test_calendar_year_abbreviation_is_a_date() -> None:
+    assert one("Revenue could rise 3% for CY 2015.", kind="date").date_value == "2015"
+
+
+def test_a_length_of_time_compared_with_than() -> None:
+    fig = one("Microsoft aims for net zero a decade earlier than Amazon.")
+    assert (fig.kind, fig.text, fig.value, fig.unit) == ("quantity", "a decade", 1.0, "decade")
+    assert find_figures("Sales had doubled a year earlier.") == []
+
+
+def test_last_and_next_month_names_are_relative() -> None:
+    ctx = make_context(published_at=datetime(2023, 11, 7, tzinfo=UTC))
+    last = one("Questions asked last June went unanswered.", ctx)
+    assert (last.date_value, last.relative) == ("2023-06", True)
+    nxt = one("The line opens next March.", ctx)
+    assert (nxt.date_value, nxt.relative) == ("2024-03", True)
+    plain = one("The line opened in June.", ctx)
+    assert (plain.date_value, plain.relative) == ("2023-06", False)
+
+
+def test_bare_number_compared_with_a_measure_takes_its_unit() -> None:
+    figs = find_figures("Demand reached 44,947 megawatts, much lower than the 46,797 he saw on Friday.")
+    assert [(f.text, f.kind, f.unit) for f in figs] == [
+        ("44,947 megawatts", "quantity", "megawatt"),
+        ("46,797", "quantity", "megawatt"),
+    ]
+    rate = find_figures("The jobless rate fell to 5.1% from 5.3 in March.")
+    assert [(f.text, f.kind, f.unit) for f in rate if f.kind != "date"] == [
+        ("5.1%", "percent", "percent"),
+        ("5.3", "percent", "percent"),
+    ]
+    counted = find_figures("The trail runs 14 kilometres from 12 villages.")
+    assert [(f.text, f.kind) for f in counted] == [("14 kilometres", "quantity"), ("12", "count")]
+
+
+def test_minus_written_out_and_spaced_temperature_letters() -> None:
+    text = "The average is about minus 80 degrees Fahrenheit, from minus 195 F near the poles to 70 F (20 C) at noon."
+    figs = [f for f in find_figures(text) if f.kind == "quantity"]
+    assert [(f.text, f.value, f.unit) for f in figs] == [
+        ("minus 80 degrees Fahrenheit", -80.0, "degree_fahrenheit"),
+        ("minus 195 F", -195.0, "degree_fahrenheit"),
+        ("70 F", 70.0, "degree_fahrenheit"),
+        ("20 C", 20.0, "degree_celsius"),
+    ]
+
+
+def test_speed_in_knots_and_areas_in_square_nautical_miles() -> None:
+    figs = find_figures("It flew at 353 knots over up to 10,000 square nautical miles.")
+    assert [(f.text, f.unit) for f in figs] == [
+        ("353 knots", "knot"),
+        ("10,000 square nautical miles", "square_nautical_mile"),
+    ]
+
+
+def test_a_possessive_before_a_number_is_no_name() -> None:
+    figs = find_figures("About 36 percent of Afghanistan’s 30 million people are poor.")
+    assert [(f.text, f.kind, f.value) for f in figs] == [
+        ("36 percent", "percent", 36.0),
+        ("30 million", "count", pytest.approx(3e7)),
+    ]
+    assert one("The City’s 2022 trading policy stands.").date_value == "2022"
+
+
+def test_age_after_also() -> None:
+    fig = one("Her friend Bianca Jones, also 19, died the same day.", kind="quantity")
+    assert (fig.text, fig.value, fig.unit) == ("19", 19.0, "year")
+
+
+def test_count_objects_without_parse_from_partitives_and_coordination() -> None:
+    def objects(text: str) -> list[tuple[str, str | None]]:
+        return [(f.text, f.object) for f in extract_figures(text, make_context(text, country="US"))]
+
+    assert objects("Four of the 12 boxes of masks were gone.") == [("Four", "boxes of masks"), ("12", "boxes of masks")]
+    assert objects("The surge took the presence from 100 troops to 1,100 in a year.")[:2] == [
+        ("100", "troops"),
+        ("1,100", "troops"),
+    ]
+    assert objects("Spain has 157,000 cases and Italy 143,600.") == [("157,000", "cases"), ("143,600", "cases")]
+    assert objects("Eventually, all five publishers reached out-of-court settlements.") == [("five", "publishers")]
+    assert objects("Agents found 202 bricks of a white powdery substance.") == [("202", "bricks")]
+    assert objects("A two-year consent agreement allowing Amazon to cut prices expired.") == [
+        ("two-year", "consent agreement")
+    ]
+
+
+def test_lengths_of_time_take_the_noun_they_complete() -> None:
+    text = "The bank adopted a time horizon of 18 to 24 months for its target."
+    figs = extract_figures(text, make_context(text, country="CA"))
+    assert [(f.text, f.object) for f in figs] == [("18", "time horizon"), ("24 months", "time horizon")]
+
+
+@pytest.mark.integration
+def test_objects_from_the_parse_for_subjects_brackets_and_named_dollars() -> None:
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
+    text = (
+        "JPMorgan Chase earned $4.9 billion in the fourth quarter. "
+        "Finland has a 1,340km (832-mile) land border with Russia. "
+        "Olympus Mons is roughly 17 miles high. "
+        "EFSF has sold €180-billion ($254-billion Canadian) in bonds. "
+        "The collector has an estimated net worth of $186.3 billion."
+    )
+    figs = extract_figures(text, make_context(text, country="US"), parse=parser.pipe)
+    objects = {f.text: f.object for f in figs if f.kind in ("money", "quantity")}
+    assert objects == {
+        "$4.9 billion": "JPMorgan Chase",
+        "1,340km": "land border",
+        "832-mile": "land border",
+        "17 miles": "Olympus Mons",
+        "€180-billion": "bonds",
+        "$254-billion": "bonds",
+        "$186.3 billion": "net worth",
+    }
+
+
+def test_more_between_number_and_unit() -> None:
+    fig = one("They figured they had two more years.")
+    assert (fig.kind, fig.text, fig.value, fig.unit) == ("quantity", "two more years", 2.0, "year")
+
+
+def test_ordinals_in_street_names_are_no_ranks() -> None:
+    assert find_figures("The crash was on Southwest 117th Avenue.") == []
+    assert find_figures("Shops on Fifth Avenue closed.") == []
+    assert one("It was the 117th day of the strike.").value == 117.0
