@@ -1,7 +1,8 @@
 """The ingest flow: news items in, partitioned Parquet datasets out.
 
 The recipe, batch by batch (bounded memory, a handful of task runs per batch rather than one per article;
-a batch is cleaned in worker processes while the previous one is extracted, so both cores stay busy):
+a batch is read while the previous one is cleaned in worker processes and the one before it is extracted in
+others, so both cores stay busy):
 
 1. discover and load the items (local files, JSONL lines, feeds, sitemaps, pages, WARC records)
 2. clean: main text and metadata
@@ -40,8 +41,8 @@ from tasks.dedup import DedupIndex, check_articles_task, relabel_known_copies, r
 from tasks.fetch import FetchClient
 from tasks.index import open_index, persist_index, recorded_copies
 from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
-from tasks.nlp import analyze_articles_task
-from tasks.records import Article, RawItem, Rejection
+from tasks.nlp import Analysis, analyze_articles_task
+from tasks.records import Article, DedupDecision, RawItem, Rejection
 from tasks.write import BatchCounts, write_batch_task
 
 FLOW_NAME = "ingest-news"
@@ -85,6 +86,17 @@ class Loaded:
 
 
 @dataclass(slots=True)
+class Extracting:
+    """A batch that has been cleaned and deduplicated and whose extraction is under way in the background."""
+
+    loaded: Loaded
+    articles: list[Article]
+    decisions: list[DedupDecision]
+    rejected: list[Rejection]
+    extracting: PrefectFuture[list[Analysis]]
+
+
+@dataclass(slots=True)
 class Writing:
     """A batch whose write is under way in the background."""
 
@@ -92,23 +104,25 @@ class Writing:
     future: PrefectFuture[BatchCounts]
 
 
-def _start_batch(number: int, batch: SourceBatch, run: Run) -> Loaded:
-    """Steps 1-2 of a batch: read it, then start cleaning it (in the clean workers) without waiting."""
+def _load_batch(number: int, batch: SourceBatch, run: Run) -> tuple[int, SourceBatch, list[RawItem], list[Rejection]]:
+    """Step 1 of a batch: read it (in the flow's thread, while the workers clean and extract earlier batches)."""
     with run.ledger.timer("load"):
         items, rejected = read_batch_task(batch, run.opts.sources, run.client, run.state)  # 1. load
     run.ledger.items_in += len(items) + len(rejected)
     progress.current().advance("load", len(batch))
+    return number, batch, items, rejected
+
+
+def _start_cleaning(read: tuple[int, SourceBatch, list[RawItem], list[Rejection]], run: Run) -> Loaded:
+    """Step 2 of a batch: start cleaning it in the clean workers, without waiting."""
+    number, batch, items, rejected = read
     cleaning = clean_items_task.submit(items, run.opts.clean)  # 2. clean (runs while the previous batch extracts)
     return Loaded(number, len(batch), batch.versions, items, rejected, cleaning)
 
 
-def _finish_batch(loaded: Loaded, run: Run, previous: Writing | None) -> Writing:
-    """Steps 2-5 of a batch: collect its cleaning, dedup, extract, then start writing it in the background.
-
-    The write of a batch overlaps the dedup and extraction of the next; writes stay one at a time, in order:
-    ``previous`` is settled before this batch's write starts.
-    """
-    bar, ledger, opts, n = progress.current(), run.ledger, run.opts, loaded.size
+def _start_extracting(loaded: Loaded, run: Run) -> Extracting:
+    """Steps 2-4 of a batch: collect its cleaning, dedup it, then start extracting its originals, without waiting."""
+    bar, ledger, n = progress.current(), run.ledger, loaded.size
     with ledger.timer("clean"):
         articles, rejected_clean = loaded.cleaning.result()  # 2. clean
     bar.advance("clean", n)
@@ -117,23 +131,33 @@ def _finish_batch(loaded: Loaded, run: Run, previous: Writing | None) -> Writing
         decisions = relabel_known_copies(decided, run.copies)
     bar.advance("dedup", n)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
+    extracting = analyze_articles_task.submit(originals, run.opts.nlp)  # 4. extract (on a worker if Dask)
+    ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
+    return Extracting(loaded, articles, decisions, [*loaded.rejected, *rejected_clean], extracting)
+
+
+def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Writing:
+    """Steps 4-5 of a batch: collect its extraction, then start writing it, without waiting.
+
+    Writes stay one at a time, in order: ``previous`` is settled before this batch's write starts.
+    """
+    ledger, opts, loaded = run.ledger, run.opts, batch.loaded
     with ledger.timer("extract"):
-        analyses = analyze_articles_task.submit(originals, opts.nlp).result()  # 4. extract (on a worker if Dask)
-    bar.advance("extract", n)
+        analyses = batch.extracting.result()  # 4. extract
+    progress.current().advance("extract", loaded.size)
     with ledger.timer("write"):
         _settle(previous, run)
         writing = write_batch_task.submit(  # 5. write (from a worker if Dask: the lake is a filesystem URI)
             run.lake,
             ledger.run_id,
             f"b{loaded.number:05d}",
-            articles,
-            decisions,
+            batch.articles,
+            batch.decisions,
             analyses,
-            [*loaded.rejected, *rejected_clean],
+            batch.rejected,
             opts.max_payload_bytes,
             loaded.items if opts.keep_raw else (),
         )
-    ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
     return Writing(loaded, writing)
 
 
@@ -281,16 +305,24 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     """Process every batch of ``plan``, save the dedup index, and close the ledger (checking the counts)."""
     _quarantine(plan.rejections, "discover", run)
     progress.current().start(plan.total_items)
-    in_flight: Loaded | None = None
+    cleaning: Loaded | None = None
+    extracting: Extracting | None = None
     writing: Writing | None = None
     try:
+        # Three batches in flight: while batch k is read here, batch k-1 cleans in the clean workers and batch
+        # k-2 extracts in the NLP workers; each pool serves one batch at a time, so both cores stay busy.
         for number, batch in enumerate(plan.batches(batch_size, run.opts.sources, run.items)):
-            loaded = _start_batch(number, batch, run)  # cleaning of this batch overlaps extraction of the last
-            if in_flight is not None:
-                writing = _finish_batch(in_flight, run, writing)
-            in_flight = loaded
-        if in_flight is not None:
-            writing = _finish_batch(in_flight, run, writing)
+            read = _load_batch(number, batch, run)  # 1. load
+            if extracting is not None:
+                writing = _start_writing(extracting, run, writing)  # 4-5. extract, write
+                extracting = None
+            if cleaning is not None:
+                extracting = _start_extracting(cleaning, run)  # 2-4. clean, dedup, extract
+            cleaning = _start_cleaning(read, run)  # 2. clean
+        if extracting is not None:
+            writing = _start_writing(extracting, run, writing)
+        if cleaning is not None:
+            writing = _start_writing(_start_extracting(cleaning, run), run, writing)
     except BaseException:
         if writing is not None:  # the lake stays locked until the write under way has ended
             writing.future.wait()
