@@ -23,6 +23,9 @@ from pathlib import Path
 from typing import Any
 
 READY = "ready"
+# Thread-count variables of the BLAS and OpenMP libraries the workers' numpy and spaCy may use; set to 1 for
+# workers unless the user set them.
+ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
 def serve(handle: Callable[[Any, Any], Any], warm_up: Callable[[Any], None], argv: list[str] | None = None) -> None:
@@ -54,6 +57,8 @@ class WorkerProcess:
         from_child_r, from_child_w = os.pipe()
         root = str(Path(__file__).resolve().parent.parent)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p))
+        for name in ONE_THREAD:  # a pool already fills the cores: threads inside each worker would only contend
+            env.setdefault(name, "1")
         code = f"from {module} import {function}; {function}()"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code, str(to_child_r), str(from_child_w)],
