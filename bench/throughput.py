@@ -141,6 +141,7 @@ def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -
     """Run ``script`` in a fresh Python process; return the JSON it prints after ``RESULT``, with the CPU seconds
     and the peak resident memory (sampled every 0.2 s, summed over the process and its workers) of the run."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", script, *args],
         cwd=REPO,
@@ -159,6 +160,7 @@ def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     stdout, stderr = proc.communicate()
+    process_wall = time.perf_counter() - started
     done.set()
     sampler.join()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -167,7 +169,9 @@ def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -
             result: dict[str, Any] = json.loads(line[len("RESULT ") :])
             # CPU of the whole process tree (the flow process, its clean and NLP workers), start-up included.
             result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-            result["tree_rss_mb"] = peak[0] / 2**20
+            result["process_wall"] = process_wall
+            # A short run can peak between two samples; the process's own peak is a floor for the tree's.
+            result["tree_rss_mb"] = max(peak[0] / 2**20, result.get("rss_self_mb", 0.0))
             return result
     raise RuntimeError(f"{label} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
 
@@ -256,8 +260,9 @@ def report_run(label: str, result: dict[str, Any]) -> float:
         "(flow run start and end, lock, index load/save, discovery, artifacts)"
     )
     print(
-        f"   CPU: {result['cpu']:.1f} s in the run's processes (start-up included) = {result['cpu'] / wall:.2f} "
-        f"of {os.cpu_count()} cores busy on average"
+        f"   CPU: {result['cpu']:.1f} s in the run's processes over {result['process_wall']:.1f} s of process wall "
+        f"(interpreter start-up included) = {result['cpu'] / result['process_wall']:.2f} of {os.cpu_count()} "
+        "cores busy on average"
     )
     print(
         f"   peak RSS: {result['tree_rss_mb']:.0f} MB summed over the flow process and its workers "

@@ -14,7 +14,7 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.ingest import default_task_runner, open_run
+from flows.ingest import as_is, default_task_runner, open_run
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from tasks.clean import clean_items_task
@@ -36,13 +36,19 @@ def replay_raw(since: str | None = None, data_dir: str | None = None, batch_size
             items = [item for _, item in batch]
             ledger.items_in += len(items)
             with ledger.timer("clean"):
-                articles, rejected = clean_items_task(items, run.opts.clean)  # 2. clean
+                articles, rejected = clean_items_task(as_is(items), run.opts.clean)  # 2. clean
             articles = keep_identity(articles, ids_by_key)
             with ledger.timer("extract"):
-                analyses = analyze_articles_task(articles, run.opts.nlp)  # 3. extract
+                analyses = analyze_articles_task(as_is(articles), run.opts.nlp)  # 3. extract
             with ledger.timer("write"):
                 write_replay_task(  # 4. replace
-                    run.lake, ledger.run_id, f"b{number:05d}", articles, analyses, rejected, run.opts.max_payload_bytes
+                    run.lake,
+                    ledger.run_id,
+                    f"b{number:05d}",
+                    as_is(articles),
+                    as_is(analyses),
+                    as_is(rejected),
+                    run.opts.max_payload_bytes,
                 )
             ledger.add_batch(len(articles), 0, sum(len(e) for e, _ in analyses), sum(len(f) for _, f in analyses))
             for r in rejected:
