@@ -15,6 +15,7 @@ others, so both cores stay busy):
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ from tasks.index import open_index, persist_index, recorded_copies
 from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
 from tasks.nlp import Analysis, analyze_articles_task
 from tasks.records import Article, DedupDecision, RawItem, Rejection
+from tasks.sources import staged_keys
 from tasks.write import BatchCounts, write_batch_task
 
 T = TypeVar("T")
@@ -83,6 +85,9 @@ class Run:
     items: ItemLedger
     seen: set[str] = field(default_factory=set)  # originals of this run, to tell a rerun from a same-URL copy
     copies: set[str] = field(default_factory=set)  # copies already in `duplicates`: recorded once, ever
+    # Fetch-state keys of pages fetched but not yet written (discovered pages, batches in flight): a commit of
+    # the fetch state leaves them pending, so a crash makes the next run fetch them again.
+    unsettled: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass(slots=True)
@@ -92,6 +97,7 @@ class Loaded:
     number: int
     size: int
     versions: dict[str, str]
+    fetch_keys: list[str]
     items: list[RawItem]
     rejected: list[Rejection]
     cleaning: PrefectFuture[tuple[list[Article], list[Rejection]]]
@@ -118,6 +124,7 @@ class Writing:
 
 def _load_batch(number: int, batch: SourceBatch, run: Run) -> tuple[int, SourceBatch, list[RawItem], list[Rejection]]:
     """Step 1 of a batch: read it (in the flow's thread, while the workers clean and extract earlier batches)."""
+    run.unsettled.update(t.key for t in batch.targets)  # staged as they are fetched
     with run.ledger.timer("load"):
         items, rejected = read_batch_task(as_is(batch), run.opts.sources, run.client, run.state)  # 1. load
     run.ledger.items_in += len(items) + len(rejected)
@@ -128,25 +135,28 @@ def _load_batch(number: int, batch: SourceBatch, run: Run) -> tuple[int, SourceB
 def _start_cleaning(read: tuple[int, SourceBatch, list[RawItem], list[Rejection]], run: Run) -> Loaded:
     """Step 2 of a batch: start cleaning it in the clean workers, without waiting."""
     number, batch, items, rejected = read
-    cleaning = clean_items_task.submit(
-        as_is(items), run.opts.clean
-    )  # 2. clean (runs while the previous batch extracts)
-    return Loaded(number, len(batch), batch.versions, items, rejected, cleaning)
+    cleaning = clean_items_task.submit(as_is(items), run.opts.clean)  # 2. clean (while the previous batch extracts)
+    return Loaded(number, len(batch), batch.versions, batch.fetch_keys(), items, rejected, cleaning)
 
 
-def _start_extracting(loaded: Loaded, run: Run) -> Extracting:
-    """Steps 2-4 of a batch: collect its cleaning, dedup it, then start extracting its originals, without waiting."""
-    bar, ledger, n = progress.current(), run.ledger, loaded.size
-    with ledger.timer("clean"):
-        articles, rejected_clean = loaded.cleaning.result()  # 2. clean
-    bar.advance("clean", n)
-    with ledger.timer("dedup"):
+def _finish_cleaning(loaded: Loaded, run: Run) -> tuple[Loaded, list[Article], list[Rejection]]:
+    """Step 2 of a batch: wait for its cleaning."""
+    with run.ledger.timer("clean"):
+        articles, rejected = loaded.cleaning.result()  # 2. clean
+    progress.current().advance("clean", loaded.size)
+    return loaded, articles, rejected
+
+
+def _start_extracting(cleaned: tuple[Loaded, list[Article], list[Rejection]], run: Run) -> Extracting:
+    """Steps 3-4 of a batch: dedup it, then start extracting its originals, without waiting."""
+    loaded, articles, rejected_clean = cleaned
+    with run.ledger.timer("dedup"):
         decided = relabel_same_run(articles, check_articles_task(run.index, as_is(articles)), run.seen)  # 3. dedup
         decisions = relabel_known_copies(decided, run.copies)
-    bar.advance("dedup", n)
+    progress.current().advance("dedup", loaded.size)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     extracting = analyze_articles_task.submit(as_is(originals), run.opts.nlp)  # 4. extract (on a worker if Dask)
-    ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
+    run.ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
     return Extracting(loaded, articles, decisions, [*loaded.rejected, *rejected_clean], extracting)
 
 
@@ -182,7 +192,9 @@ def _settle(writing: Writing | None, run: Run) -> None:
         return
     ledger = run.ledger
     counts = writing.future.result()
-    run.state.commit()  # fetched URLs count as fetched only once their rows are in the lake
+    run.unsettled.subtract(writing.loaded.fetch_keys)
+    run.unsettled = +run.unsettled
+    run.state.commit(keep=run.unsettled)  # fetched URLs count as fetched only once their rows are in the lake
     run.items.record(writing.loaded.versions.items())  # so do processed files
     progress.current().advance("write", writing.loaded.size)
     ledger.add_batch(counts.articles, counts.duplicates, counts.entities, counts.figures)
@@ -317,6 +329,7 @@ def _busy(exc: LakeLockedError) -> State[Any]:
 
 def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     """Process every batch of ``plan``, save the dedup index, and close the ledger (checking the counts)."""
+    run.unsettled.update(staged_keys(plan.items))  # pages fetched during discovery: not written yet
     _quarantine(plan.rejections, "discover", run)
     progress.current().start(plan.total_items)
     cleaning: Loaded | None = None
@@ -324,19 +337,21 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     writing: Writing | None = None
     try:
         # Three batches in flight: while batch k is read here, batch k-1 cleans in the clean workers and batch
-        # k-2 extracts in the NLP workers; each pool serves one batch at a time, so both cores stay busy.
+        # k-2 extracts in the NLP workers; each pool serves one batch at a time, so both cores stay busy. The
+        # next batch starts cleaning before this one is deduplicated, so the cores work through the dedup too.
         for number, batch in enumerate(plan.batches(batch_size, run.opts.sources, run.items)):
             read = _load_batch(number, batch, run)  # 1. load
             if extracting is not None:
                 writing = _start_writing(extracting, run, writing)  # 4-5. extract, write
                 extracting = None
-            if cleaning is not None:
-                extracting = _start_extracting(cleaning, run)  # 2-4. clean, dedup, extract
-            cleaning = _start_cleaning(read, run)  # 2. clean
+            cleaned = _finish_cleaning(cleaning, run) if cleaning is not None else None  # 2. clean
+            cleaning = _start_cleaning(read, run)  # 2. clean, in the background
+            if cleaned is not None:
+                extracting = _start_extracting(cleaned, run)  # 3-4. dedup, extract in the background
         if extracting is not None:
             writing = _start_writing(extracting, run, writing)
         if cleaning is not None:
-            writing = _start_writing(_start_extracting(cleaning, run), run, writing)
+            writing = _start_writing(_start_extracting(_finish_cleaning(cleaning, run), run), run, writing)
     except BaseException:
         if writing is not None:  # the lake stays locked until the write under way has ended
             writing.future.wait()
@@ -359,4 +374,4 @@ def _quarantine(rejections: Sequence[Rejection], batch: str, run: Run) -> None:
     run.ledger.items_in += len(rejections)
     for (stage, reason), n in counts.quarantined.items():
         run.ledger.add_quarantined(stage, reason, n)
-    run.state.commit()
+    run.state.commit(keep=run.unsettled)

@@ -18,7 +18,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,16 +152,20 @@ class FetchState:
             rows = self._db.execute("SELECT url FROM pending WHERE session = ?", (self.session,)).fetchall()
         return [str(r[0]) for r in rows]
 
-    def commit(self, urls: Iterable[str] | None = None) -> int:
-        """Make this session's staged rows (all, or only ``urls``) remembered state, atomically.
+    def commit(self, urls: Iterable[str] | None = None, keep: Collection[str] = ()) -> int:
+        """Make this session's staged rows (all, or only ``urls``; never those in ``keep``) remembered state,
+        atomically.
 
-        Returns how many rows were committed. Call after the run's output is durably written.
+        Returns how many rows were committed. Call after the run's output is durably written; ``keep`` holds
+        the URLs of items staged but not yet written (later batches already fetched), which must stay pending.
         """
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 wanted = None if urls is None else json.dumps(list(dict.fromkeys(urls)))
                 selected = self._db.execute(_SELECT_PENDING, (self.session, wanted, wanted)).fetchall()
+                if keep:
+                    selected = [r for r in selected if r[0] not in keep]
                 self._db.executemany(_PROMOTE, selected)
                 self._db.executemany(
                     "DELETE FROM pending WHERE session = ? AND url = ?",

@@ -35,6 +35,7 @@ from tasks.sources import (
     iter_warc,
     parse_source,
     retry_on_transient,
+    staged_keys,
 )
 
 P = ParamSpec("P")
@@ -71,6 +72,10 @@ class SourceBatch:
 
     def __len__(self) -> int:
         return len(self.local) + len(self.targets) + len(self.items) + len(self.rejections)
+
+    def fetch_keys(self) -> list[str]:
+        """The fetch-state keys this batch stages when read: its targets' and its fetched pages'."""
+        return [t.key for t in self.targets] + staged_keys(self.items)
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ import re
 import sqlite3
 import tomllib
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -114,6 +114,15 @@ class FetchTarget:
     def key(self) -> str:
         """The stable identity of the page: its canonical URL (also its fetch-state key)."""
         return state_key(self.url)
+
+
+FETCH_KEY_PREFIX = "fetch:"
+
+
+def staged_keys(items: Iterable[RawItem]) -> list[str]:
+    """Return the fetch-state keys of the fetched pages among ``items`` (their item keys without the prefix)."""
+    n = len(FETCH_KEY_PREFIX)
+    return [i.item_key[n:] for i in items if i.item_key.startswith(FETCH_KEY_PREFIX)]
 
 
 def state_key(url: str) -> str:
@@ -630,7 +639,7 @@ def _rejection(
     uri: str, source_uri: str, reason: str, detail: str, payload: bytes = b"", external_id: str | None = None
 ) -> Rejection:
     return Rejection(
-        item_key=f"fetch:{state_key(uri)}",
+        item_key=f"{FETCH_KEY_PREFIX}{state_key(uri)}",
         source_uri=source_uri,
         stage=STAGE_FETCH,
         reason=reason,
@@ -981,7 +990,7 @@ def _item_from_response(target: FetchTarget, response: FetchResponse, state: Fet
         last_modified=response.header("last-modified"),
     )
     return RawItem(
-        item_key=f"fetch:{target.key}",
+        item_key=f"{FETCH_KEY_PREFIX}{target.key}",
         source_uri=target.source_uri,
         payload=response.body,
         kind="html",
