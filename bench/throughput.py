@@ -151,11 +151,13 @@ def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -
         text=True,
     )
     peak = [0]
+    cpu_seen: dict[int, tuple[str, float]] = {}
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.2):
             peak[0] = max(peak[0], tree_rss(proc.pid))
+            cpu_seen.update(tree_cpu(proc.pid))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -170,14 +172,18 @@ def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -
             # CPU of the whole process tree (the flow process, its clean and NLP workers), start-up included.
             result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             result["process_wall"] = process_wall
+            roles: dict[str, float] = {}
+            for role, seconds in cpu_seen.values():  # as last sampled: a process's final 0.2 s is missed
+                roles[role] = roles.get(role, 0.0) + seconds
+            result["cpu_by_role"] = roles
             # A short run can peak between two samples; the process's own peak is a floor for the tree's.
             result["tree_rss_mb"] = max(peak[0] / 2**20, result.get("rss_self_mb", 0.0))
             return result
     raise RuntimeError(f"{label} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
 
 
-def tree_rss(root: int) -> int:
-    """Return the resident bytes of process ``root`` and all its descendants (from /proc; 0 elsewhere)."""
+def _tree(root: int) -> set[int]:
+    """Return process ``root`` and all its descendants (from /proc; just ``root`` elsewhere)."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -191,14 +197,35 @@ def tree_rss(root: int) -> int:
         children = [c for c, p in parents.items() if p == pid]
         tree.update(children)
         frontier.extend(children)
+    return tree
+
+
+def tree_rss(root: int) -> int:
+    """Return the resident bytes of process ``root`` and all its descendants (from /proc; 0 elsewhere)."""
     page = os.sysconf("SC_PAGE_SIZE")
     total = 0
-    for pid in tree:
+    for pid in _tree(root):
         try:
             total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page
         except (OSError, IndexError, ValueError):
             continue
     return total
+
+
+def tree_cpu(root: int) -> dict[int, tuple[str, float]]:
+    """Return ``{pid: (role, CPU seconds so far)}`` for ``root`` and its descendants; the role is "clean
+    workers", "NLP workers" or "flow process" (from the command line)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[str, float]] = {}
+    for pid in _tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        role = "clean workers" if "tasks.clean" in command else "NLP workers" if "tasks.nlp" in command else "flow"
+        out[pid] = (role, (int(fields[11]) + int(fields[12])) / tick)
+    return out
 
 
 NAIVE = r"""
@@ -264,6 +291,9 @@ def report_run(label: str, result: dict[str, Any]) -> float:
         f"(interpreter start-up included) = {result['cpu'] / result['process_wall']:.2f} of {os.cpu_count()} "
         "cores busy on average"
     )
+    roles = result.get("cpu_by_role") or {}
+    if roles:
+        print("   CPU by process (sampled): " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(roles.items())))
     print(
         f"   peak RSS: {result['tree_rss_mb']:.0f} MB summed over the flow process and its workers "
         f"(flow process alone {result['rss_self_mb']:.0f} MB)"
