@@ -23,6 +23,7 @@ from typing import Any, TypeVar, cast
 
 from prefect import flow, get_run_logger
 from prefect.client.schemas.objects import State
+from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.states import Cancelled
@@ -58,9 +59,14 @@ def as_is(value: T) -> T:
 
     Prefect visits every element of a task's arguments twice (to find futures to resolve and to record
     upstream inputs); for a batch of 200 articles and their payloads that cost about an eighth of the flow
-    process's CPU. Batches hold no futures, so they are passed quoted.
+    process's CPU. Batches hold no futures, so they are passed quoted, on the default thread runner only:
+    prefect-dask's runner rebuilds a quoted argument as a plain tuple when it looks for futures in it, and
+    serialises every argument anyway.
     """
-    return cast(T, quote(value))
+    context = FlowRunContext.get()
+    if context is not None and isinstance(context.task_runner, ThreadPoolTaskRunner):
+        return cast(T, quote(value))
+    return value
 
 
 def _run_name() -> str:

@@ -233,7 +233,8 @@ def kill_and_rerun(
         for kill_no in range(kills_per_round):
             proc = run_cli(corpus, data_dir, env)
             # The first kill of a round lands anywhere in a full run; the second, with less work left, earlier.
-            low, high = (0.25, 1.0) if kill_no == 0 else (0.15, 0.45)
+            # A run that meets leftovers can be shorter than the clean one, so the window stops short of its end.
+            low, high = (0.2, 0.8) if kill_no == 0 else (0.1, 0.4)
             time.sleep(rng.uniform(low, high) * duration)
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -274,7 +275,7 @@ def test_a_few_kills_then_rerun_match_a_clean_run(
 def test_twenty_kills_then_rerun_match_a_clean_run(
     clean_lake: tuple[Path, Path, float], prefect_server: dict[str, str], tmp_path: Path
 ) -> None:
-    survived, crashed = kill_and_rerun(20, 2, 2, clean_lake, prefect_server, tmp_path, max_rounds=24)
+    survived, crashed = kill_and_rerun(20, 2, 2, clean_lake, prefect_server, tmp_path, max_rounds=30)
     assert survived >= 20
     assert crashed >= 3  # several kills landed mid-run, after batches had been committed
 
