@@ -43,10 +43,9 @@ from tasks.clean import clean_items_task
 from tasks.dedup import DedupIndex, check_articles_task, relabel_known_copies, relabel_same_run
 from tasks.fetch import FetchClient
 from tasks.index import open_index, persist_index, recorded_copies
-from tasks.inputs import SourceBatch, SourcePlan, plan_retry, plan_sources_task, read_batch_task
+from tasks.inputs import SourceBatch, SourcePlan, fetch_keys, plan_retry, plan_sources_task, read_batch_task
 from tasks.nlp import Analysis, analyze_articles_task
 from tasks.records import Article, DedupDecision, RawItem, Rejection
-from tasks.sources import staged_keys
 from tasks.write import BatchCounts, write_batch_task
 
 T = TypeVar("T")
@@ -130,7 +129,6 @@ class Writing:
 
 def _load_batch(number: int, batch: SourceBatch, run: Run) -> tuple[int, SourceBatch, list[RawItem], list[Rejection]]:
     """Step 1 of a batch: read it (in the flow's thread, while the workers clean and extract earlier batches)."""
-    run.unsettled.update(t.key for t in batch.targets)  # staged as they are fetched
     with run.ledger.timer("load"):
         items, rejected = read_batch_task(as_is(batch), run.opts.sources, run.client, run.state)  # 1. load
     run.ledger.items_in += len(items) + len(rejected)
@@ -142,7 +140,7 @@ def _start_cleaning(read: tuple[int, SourceBatch, list[RawItem], list[Rejection]
     """Step 2 of a batch: start cleaning it in the clean workers, without waiting."""
     number, batch, items, rejected = read
     cleaning = clean_items_task.submit(as_is(items), run.opts.clean)  # 2. clean (while the previous batch extracts)
-    return Loaded(number, len(batch), batch.versions, batch.fetch_keys(), items, rejected, cleaning)
+    return Loaded(number, len(batch), batch.versions, fetch_keys(batch.targets, batch.items), items, rejected, cleaning)
 
 
 def _finish_cleaning(loaded: Loaded, run: Run) -> tuple[Loaded, list[Article], list[Rejection]]:
@@ -335,7 +333,7 @@ def _busy(exc: LakeLockedError) -> State[Any]:
 
 def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     """Process every batch of ``plan``, save the dedup index, and close the ledger (checking the counts)."""
-    run.unsettled.update(staged_keys(plan.items))  # pages fetched during discovery: not written yet
+    run.unsettled.update(fetch_keys(plan.targets, plan.items))  # staged when read, written batch by batch
     _quarantine(plan.rejections, "discover", run)
     progress.current().start(plan.total_items)
     cleaning: Loaded | None = None

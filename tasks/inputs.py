@@ -73,9 +73,11 @@ class SourceBatch:
     def __len__(self) -> int:
         return len(self.local) + len(self.targets) + len(self.items) + len(self.rejections)
 
-    def fetch_keys(self) -> list[str]:
-        """The fetch-state keys this batch stages when read: its targets' and its fetched pages'."""
-        return [t.key for t in self.targets] + staged_keys(self.items)
+
+def fetch_keys(targets: Sequence[FetchTarget], items: Sequence[RawItem]) -> list[str]:
+    """Return the fetch-state keys that reading ``targets`` and ``items`` stages: the targets' and those of
+    the pages fetched during discovery."""
+    return [t.key for t in targets] + staged_keys(items)
 
 
 @dataclass(slots=True)
