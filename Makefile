@@ -8,7 +8,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint format typecheck unit bench clean
+.PHONY: demo test lint format typecheck unit bench fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ format: $(STAMP)
 
 bench: $(STAMP)  ## throughput and quality benchmarks (print figures; see README)
 	$(BIN)/python -m bench.run_all
+
+fuzz: $(STAMP)  ## property-based fuzzing of the parsers, randomized, for 10 minutes (examples and failures per property)
+	$(BIN)/python -m bench.fuzz --seconds 600
 
 clean:
 	rm -rf $(VENV) .prefect data .pytest_cache .mypy_cache .ruff_cache

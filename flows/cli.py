@@ -56,6 +56,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 batch_size=args.batch_size,
                 refetch=True if args.refetch else None,
                 reprocess=True if args.reprocess else None,
+                follow_symlinks=True if args.follow_symlinks else None,
                 return_state=True,
             )
         summary = _summary_or_message(state)
@@ -265,6 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(run)
     run.add_argument("--batch-size", type=int, help="items per batch (default 200)")
     run.add_argument("--refetch", action="store_true", help="fetch URLs again even if fetched before")
+    run.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="read links in input folders (and sources files) that point outside them",
+    )
     run.add_argument(
         "--reprocess", action="store_true", help="read files and WARC records again even if processed unchanged"
     )

@@ -36,9 +36,10 @@ from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from storage.fetch_state import FetchState
 from storage.item_ledger import ItemLedger
-from storage.lake import Lake, LakeLockedError
+from storage.lake import Lake, LakeLockedError, Settles, batch_stem
 from storage.query import unresolved_quarantine
 from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
+from storage.state import bind_state_dir
 from tasks.clean import clean_items_task
 from tasks.dedup import DedupIndex, check_articles_task, relabel_known_copies, relabel_same_run
 from tasks.fetch import FetchClient
@@ -50,6 +51,7 @@ from tasks.write import BatchCounts, write_batch_task
 
 T = TypeVar("T")
 FLOW_NAME = "ingest-news"
+SKIPPED_EXAMPLES = 20
 RETRY_FLOW_NAME = "retry-quarantine"
 
 
@@ -121,10 +123,11 @@ class Extracting:
 
 @dataclass(slots=True)
 class Writing:
-    """A batch whose write is under way in the background."""
+    """A batch whose write is under way in the background, and its commit stem."""
 
     loaded: Loaded
     future: PrefectFuture[BatchCounts]
+    stem: str
 
 
 def _load_batch(number: int, batch: SourceBatch, run: Run) -> tuple[int, SourceBatch, list[RawItem], list[Rejection]]:
@@ -175,36 +178,49 @@ def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Wri
     progress.current().advance("extract", loaded.size)
     with ledger.timer("write"):
         _settle(previous, run)
+        batch_name = f"b{loaded.number:05d}"
+        settles = _stage(batch_stem(ledger.run_id, batch_name), loaded.versions, loaded.fetch_keys, run)
         writing = write_batch_task.submit(  # 5. write (from a worker if Dask: the lake is a filesystem URI)
             run.lake,
             ledger.run_id,
-            f"b{loaded.number:05d}",
+            batch_name,
             as_is(batch.articles),
             as_is(batch.decisions),
             as_is(analyses),
             as_is(batch.rejected),
             opts.max_payload_bytes,
             as_is(loaded.items if opts.keep_raw else ()),
+            settles,
         )
-    return Writing(loaded, writing)
+    return Writing(loaded, writing, batch_stem(ledger.run_id, batch_name))
+
+
+def _stage(stem: str, versions: dict[str, str], keys: Sequence[str], run: Run) -> Settles:
+    """Stage what a batch about to be written settles: its input items in the item ledger, its fetched pages
+    (and listings no later batch waits for) in the fetch state, all under the batch's commit stem. Returns the
+    same, for the commit marker: the marker is the truth both caches are reconciled with at the next start."""
+    run.unsettled.subtract(keys)
+    run.unsettled = +run.unsettled
+    run.items.stage(stem, versions)
+    fetched = run.state.assign(stem, keep=run.unsettled)
+    return Settles(items=versions, fetched=fetched)
 
 
 def _settle(writing: Writing | None, run: Run) -> None:
-    """Wait for a batch's write, then count it and commit the fetch state and item ledger (what is in the lake
-    counts as done only now: a crash before this point makes the next run redo the batch)."""
+    """Wait for a batch's write, then count it and promote its staged fetch-state and item-ledger rows (what is
+    in the lake counts as done only now; a crash in between is settled by the next start's reconciliation)."""
     if writing is None:
         return
     ledger = run.ledger
     counts = writing.future.result()
-    run.unsettled.subtract(writing.loaded.fetch_keys)
-    run.unsettled = +run.unsettled
-    run.state.commit(keep=run.unsettled)  # fetched URLs count as fetched only once their rows are in the lake
-    run.items.record(writing.loaded.versions.items())  # so do processed files
+    run.state.promote([writing.stem])  # fetched URLs count as fetched only once their rows are in the lake
+    run.items.promote([writing.stem])  # so do processed files
     progress.current().advance("write", writing.loaded.size)
     ledger.add_batch(counts.articles, counts.duplicates, counts.entities, counts.figures)
     for (stage, reason), k in counts.quarantined.items():
         ledger.add_quarantined(stage, reason, k)
     ledger.duplicate_methods.update(counts.duplicate_methods)
+    ledger.repairs.update(counts.repairs)
     ledger.save()
 
 
@@ -224,6 +240,11 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
             model_name=settings.model,
             model_version=model_version(settings.model),
         )
+        state_dir = settings.state_dir or str(lake.local_state_dir("fetch"))
+        items_dir = settings.state_dir or str(lake.local_state_dir("items"))
+        lake_id = lake.lake_id()
+        for directory in dict.fromkeys((state_dir, items_dir)):
+            bind_state_dir(directory, lake_id, lake.uri)  # before anything is written: a wrong state dir stops here
         for crashed in mark_crashed_runs(lake, ledger.run_id):
             log.warning("run %s had crashed; marked as crashed", crashed)
         removed = lake.sweep() + lake.rollback_run(ledger.run_id)  # a flow retry starts over
@@ -231,13 +252,12 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
             log.warning("removed %d files of uncommitted batches from an earlier attempt", len(removed))
         ledger.save()
         try:
-            state_dir = settings.state_dir or str(lake.local_state_dir("fetch"))
-            items_dir = settings.state_dir or str(lake.local_state_dir("items"))
             with (
-                FetchState(state_dir) as state,
+                FetchState(state_dir, on_corrupt=log.warning) as state,
                 FetchClient(opts.sources.fetch) as client,
-                ItemLedger(items_dir) as items,
+                ItemLedger(items_dir, on_corrupt=log.warning) as items,
             ):
+                _reconcile(lake, items, state)
                 run = Run(opts, lake, ledger, open_index(lake, opts.dedup), client, state, items)
                 run.copies = recorded_copies(lake)
                 yield run
@@ -245,6 +265,19 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
         except BaseException as exc:
             ledger.save(STATE_FAILED, f"{type(exc).__name__}: {exc}")
             raise
+
+
+def _reconcile(lake: Lake, items: ItemLedger, state: FetchState) -> None:
+    """Bring the item ledger and the fetch state in line with the lake's commits (after sweep and rollback)."""
+    committed = lake.batch_stems()
+    done_items = items.reconcile(committed, lambda stem: lake.marker_settles(stem).items)
+    done_fetch = state.reconcile(committed, lambda stem: lake.marker_settles(stem).fetched)
+    if done_items["forgotten"] or done_fetch["forgotten"]:
+        get_run_logger().warning(
+            "%d items and %d fetched pages of rolled-back batches will be read again",
+            done_items["forgotten"],
+            done_fetch["forgotten"],
+        )
 
 
 def default_task_runner() -> TaskRunner[Any]:
@@ -288,13 +321,20 @@ def ingest_news(
     batch_size: int | None = None,
     refetch: bool | None = None,
     reprocess: bool | None = None,
+    follow_symlinks: bool | None = None,
 ) -> dict[str, Any] | State[Any]:
     """Ingest news items from ``sources`` (files, directories, URLs, WARC files, a sources TOML) into the lake.
 
     Returns the run's counts; a Cancelled state (not retried) when another run holds the data directory.
     Settings come from ``MEDIAWATCH_*``; the arguments override them.
     """
-    settings = Settings.build(data_dir=data_dir, batch_size=batch_size, refetch=refetch, reprocess=reprocess)
+    settings = Settings.build(
+        data_dir=data_dir,
+        batch_size=batch_size,
+        refetch=refetch,
+        reprocess=reprocess,
+        follow_symlinks=follow_symlinks,
+    )
     try:
         with open_run(settings, sources, FLOW_NAME) as run:
             plan = plan_sources_task(sources, run.opts.sources, run.client, run.state, run.items)  # 1. discover
@@ -362,8 +402,10 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
         raise
     with run.ledger.timer("write"):
         _settle(writing, run)
+    run.state.commit(keep=run.unsettled)  # listings (feeds, sitemaps) whose pages are all settled or known
     persist_index(run.index, run.lake)
-    run.ledger.notes["skipped"] = plan.skipped
+    run.ledger.notes["skipped"] = len(plan.skipped)  # a count, and a few names: a folder may hold thousands
+    run.ledger.notes["skipped_examples"] = plan.skipped[:SKIPPED_EXAMPLES]
     run.ledger.notes["unchanged"] = plan.unchanged
     run.ledger.finish()
 
@@ -372,10 +414,12 @@ def _quarantine(rejections: Sequence[Rejection], batch: str, run: Run) -> None:
     """Write rejections found outside a batch (missing paths, dead feeds) to quarantine, as their own commit."""
     if not rejections:
         return
+    stem = batch_stem(run.ledger.run_id, batch)
+    settles = _stage(stem, {}, (), run)
     counts = write_batch_task(
-        run.lake, run.ledger.run_id, batch, [], [], [], list(rejections), run.opts.max_payload_bytes
+        run.lake, run.ledger.run_id, batch, [], [], [], list(rejections), run.opts.max_payload_bytes, (), settles
     )
     run.ledger.items_in += len(rejections)
     for (stage, reason), n in counts.quarantined.items():
         run.ledger.add_quarantined(stage, reason, n)
-    run.state.commit(keep=run.unsettled)
+    run.state.promote([stem])

@@ -60,6 +60,8 @@ def fetch_options(settings: Settings) -> FetchOptions:
         retries=settings.retries,
         refetch=settings.refetch,
         max_workers=settings.fetch_workers,
+        host_budget_seconds=settings.fetch_host_budget_seconds,
+        run_budget_seconds=settings.fetch_run_budget_seconds,
         allow_networks=tuple(c.strip() for c in settings.allow_networks.split(",") if c.strip()),
     )
 
@@ -68,17 +70,22 @@ def build_run_options(settings: Settings) -> RunOptions:
     """Return the frozen options of a run built from ``settings``."""
     return RunOptions(
         sources=SourceOptions(
-            load=LoadOptions(max_bytes=settings.max_file_bytes),
+            load=LoadOptions(max_bytes=settings.max_file_bytes, follow_symlinks=settings.follow_symlinks),
             fetch=fetch_options(settings),
             reprocess=settings.reprocess,
         ),
-        clean=CleanOptions(workers=settings.clean_workers, timeout_seconds=settings.clean_timeout_seconds),
+        clean=CleanOptions(
+            workers=settings.clean_workers,
+            timeout_seconds=settings.clean_timeout_seconds,
+            max_text_chars=settings.max_text_chars,
+        ),
         dedup=DedupOptions(window_days=settings.dedup_window_days),
         nlp=NlpOptions(
             model=settings.model,
             batch_size=settings.nlp_batch_size,
             n_process=settings.n_process,
             with_figures=settings.with_figures,
+            max_text_chars=settings.max_text_chars,
         ),
         max_payload_bytes=settings.max_payload_bytes,
         code_version=code_version(),

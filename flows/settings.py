@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         2, ge=0, description="Worker processes cleaning HTML, each page under a hard time limit (0: in-process)."
     )
     clean_timeout_seconds: float = Field(5.0, gt=0, description="Time budget for cleaning one page.")
+    # 500,000: 13 times the longest of 976 real article texts (37,289 characters) and half spaCy's own limit;
+    # longer is a dump (a whole feed or transcript in one item), rejected before the NLP stage.
+    max_text_chars: int = Field(
+        500_000, ge=1, description="Longest main text kept, in characters (longer: quarantined as text_too_long)."
+    )
     with_figures: bool = Field(True, description="Extract figures (money, percentages, quantities, dates...).")
     max_payload_bytes: int = Field(
         65_536, ge=0, description="Bytes of raw payload kept per quarantined item (the rest is cut, flagged)."
@@ -60,7 +65,16 @@ class Settings(BaseSettings):
     reprocess: bool = Field(
         False, description="Read local files and WARC records again even if processed from the same file version."
     )
+    follow_symlinks: bool = Field(
+        False, description="Follow links in input folders (and sources files) to files outside them."
+    )
     fetch_workers: int = Field(8, ge=1, description="Threads fetching from different hosts at once.")
+    fetch_host_budget_seconds: float = Field(
+        300.0, gt=0, description="Request time one host may use in a run; its remaining URLs wait for the next run."
+    )
+    fetch_run_budget_seconds: float = Field(
+        1800.0, gt=0, description="Wall time a run may spend fetching; after it the rest waits for the next run."
+    )
 
     @classmethod
     def build(cls, **overrides: Any) -> Settings:

@@ -6,15 +6,21 @@ Layout under the data directory (a local path or any filesystem URI pyarrow unde
     entities/... figures/... duplicates/... quarantine/...
     runs/date=2025-11-23/run-<run>.parquet                          one file per run, replaced as it progresses
     _commits/<run>-<batch>.json                                     a batch is visible to mediawatch once this exists
+    _intents/<run>-<batch>.json                                     files a write is about to publish (crash recovery)
+    _lake.json                                                      the lake's id (state kept elsewhere is bound to it)
     _staging/                                                       files being written (never read)
     _reports/                                                       HTML reports of the daily report flow
     _state/                                                         caches (dedup index, fetch state), rebuildable
 
 Publication is atomic per file: a file is written under ``_staging/`` and then renamed into its partition (a
 rename on local disks; object stores publish a single object write at once, so there files are written in
-place). A batch's commit marker is written after all of its files; on start, :meth:`Lake.sweep` deletes files
-of batches that never committed (a crashed run), so a rerun of the same input writes them again exactly once.
-Only this module knows paths; names derived from input never reach a path without :func:`safe_token`.
+place). Before a write publishes anything it records an *intent* naming every file it is about to publish; its
+commit marker, written after all of its files, names them again, with what the batch settles (the input items and
+fetched URLs it holds), and is the single point of visibility. On start, :meth:`Lake.sweep` deletes the files of
+intents that never committed (a crashed run), so a rerun of the same input writes them again exactly once. The
+lake only ever deletes files an intent or a marker names: other files in the data directory are never touched,
+and readers through this class never see them. Only this module knows paths; names derived from input never
+reach a path without :func:`safe_token`.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ import contextlib
 import errno
 import fcntl
 import json
+import logging
 import os
 import re
 import time
 import uuid
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +48,8 @@ import pyarrow.parquet as pq
 from storage.schemas import DATASETS, PARTITION_COLUMN, SCHEMAS, schema_with_metadata
 
 COMMITS_DIR = "_commits"
+INTENTS_DIR = "_intents"
+LAKE_ID_FILE = "_lake.json"
 STAGING_DIR = "_staging"
 STATE_DIR = "_state"
 LOCK_FILE = "_lock"
@@ -56,6 +65,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _COMPRESSION = "zstd"
 # Large row groups read fast; articles carry long texts, so cap rows rather than let a group grow unbounded.
 _ROW_GROUP_ROWS = 50_000
+
+log = logging.getLogger(__name__)
 
 
 class LakeError(RuntimeError):
@@ -105,6 +116,20 @@ def _filesystem_from_uri(uri: str) -> tuple[pafs.FileSystem, str]:
         return pafs.PyFileSystem(handler), "/" + rest.lstrip("/")
 
 
+def _has_parquet_magic(path: str, size: int) -> bool:
+    """Return True when the file at ``path`` starts and ends with Parquet's magic bytes ``PAR1``."""
+    if size < 12:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+            handle.seek(size - 4)
+            tail = handle.read(4)
+    except OSError:
+        return False
+    return head == tail == b"PAR1"
+
+
 @dataclass(frozen=True, slots=True)
 class CommitRecord:
     """What a committed batch wrote: the marker's content."""
@@ -113,6 +138,21 @@ class CommitRecord:
     batch: str
     files: tuple[str, ...]
     rows: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Settles:
+    """What a batch's commit makes count as done: input items (``item_key -> version`` of its file) and the
+    fetch-state keys of the pages it holds. Recorded in the commit marker, so the item ledger and the fetch state
+    (caches outside the lake) can be reconciled with the lake, and rebuilt from it when lost."""
+
+    items: Mapping[str, str] = field(default_factory=dict)
+    fetched: Sequence[str] = ()
+
+
+def batch_stem(run_id: str, batch: str) -> str:
+    """Return the commit stem of one batch of one run: ``<run>-<batch>``, path-safe."""
+    return f"{safe_token(run_id)}-{safe_token(batch)}"
 
 
 class Lake:
@@ -132,6 +172,7 @@ class Lake:
         self.fs: pafs.FileSystem = fs
         self.root = path.rstrip("/")
         self.is_local = isinstance(fs, pafs.LocalFileSystem)
+        self._checked: dict[tuple[str, int | None, int | None], bool] = {}
 
     # -- paths -------------------------------------------------------------------------------------------------
 
@@ -160,6 +201,48 @@ class Lake:
         if not self.is_local:
             raise LakeError("local state needs a local data directory; set a local state directory")
         return Path(self.state_dir(name))
+
+    def _readable(self, info: pafs.FileInfo) -> bool:
+        """Return False (and warn once, naming it) for a committed file that is not Parquet any more (overwritten
+        or cut by something else): readers skip it rather than fail every query, report and compaction.
+
+        Checks the magic bytes at both ends on local disks (two small reads, remembered per file version);
+        object stores write whole objects, so there the check is left to the reader.
+        """
+        if not self.is_local:
+            return True
+        key = (info.path, info.size, info.mtime_ns)
+        verdict = self._checked.get(key)
+        if verdict is None:
+            verdict = _has_parquet_magic(info.path, info.size or 0)
+            self._checked[key] = verdict
+            if not verdict:
+                log.warning("skipping %s: committed by mediawatch but no longer a Parquet file", info.path)
+        return verdict
+
+    # -- identity ----------------------------------------------------------------------------------------------
+
+    def lake_id(self) -> str:
+        """Return the lake's id, creating it on first use (call while holding :meth:`write_lock`).
+
+        State kept outside the data directory (``MEDIAWATCH_STATE_DIR``) records this id, so a state directory met
+        with another lake is refused instead of making that lake skip items it never saw.
+        """
+        path = self.path(LAKE_ID_FILE)
+        data = self.read_bytes(path)
+        if data is not None:
+            try:
+                value = json.loads(data.decode()).get("lake_id")
+            except (ValueError, UnicodeDecodeError, AttributeError):
+                value = None
+            if isinstance(value, str) and value:
+                return value
+            raise LakeError(f"{path} is not a valid lake id file; restore it or move it aside")
+        value = uuid.uuid4().hex
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        self.fs.create_dir(self.root, recursive=True)
+        self.write_bytes(path, json.dumps({"lake_id": value, "uri": self.uri, "created_at": created}).encode())
+        return value
 
     # -- locking -----------------------------------------------------------------------------------------------
 
@@ -223,8 +306,8 @@ class Lake:
             os.fsync(handle.fileno())
         self.fs.move(tmp, final_path)
 
-    def write_partitioned(self, dataset: str, table: pa.Table, file_stem: str) -> list[str]:
-        """Write ``table`` (which has a ``date`` column) into its Hive partitions; return the files written.
+    def plan_partitioned(self, dataset: str, table: pa.Table, file_stem: str) -> list[tuple[str, pa.Table]]:
+        """Return ``(path, rows)`` for each Hive partition ``table`` (which has a ``date`` column) falls into.
 
         ``file_stem`` must be unique per writer and batch (for example ``<run>-<batch>``); rewriting the same
         stem replaces the same files, which is what makes a retried batch idempotent.
@@ -232,7 +315,7 @@ class Lake:
         if table.num_rows == 0:
             return []
         schema = schema_with_metadata(dataset)
-        written: list[str] = []
+        planned: list[tuple[str, pa.Table]] = []
         dates = table.column(PARTITION_COLUMN)
         for date in sorted(pc.unique(dates).to_pylist()):
             if not isinstance(date, str) or not _DATE_RE.match(date):
@@ -240,28 +323,46 @@ class Lake:
             part = table.filter(pc.equal(dates, date)).drop_columns([PARTITION_COLUMN])
             part = part.select(schema.names).cast(schema)
             final = f"{self.dataset_path(dataset)}/{PARTITION_COLUMN}={date}/part-{safe_token(file_stem)}.parquet"
-            self._publish(part, final)
-            written.append(final)
-        return written
+            planned.append((final, part))
+        return planned
 
-    def commit_batch(self, run_id: str, batch: str, tables: Mapping[str, pa.Table]) -> CommitRecord:
-        """Publish one batch's tables for several datasets, then its commit marker.
+    def commit_batch(
+        self, run_id: str, batch: str, tables: Mapping[str, pa.Table], settles: Settles | None = None
+    ) -> CommitRecord:
+        """Publish one batch's tables for several datasets, then its commit marker (with what it ``settles``).
 
         Returns the commit record. If the process dies before the marker is written, :meth:`sweep` removes the
-        batch's files on the next start, so nothing half-written survives.
+        batch's files on the next start (its intent names them), so nothing half-written survives.
         """
-        stem = f"{safe_token(run_id)}-{safe_token(batch)}"
-        files: list[str] = []
-        rows: dict[str, int] = {}
-        for dataset, table in tables.items():
-            files.extend(self.write_partitioned(dataset, table, stem))
-            rows[dataset] = table.num_rows
-        record = CommitRecord(run_id=run_id, batch=batch, files=tuple(files), rows=rows)
-        marker = json.dumps(
-            {"run_id": run_id, "batch": batch, "files": [self._relative(f) for f in files], "rows": rows}
-        ).encode()
-        self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), marker)
-        return record
+        stem = batch_stem(run_id, batch)
+        planned = [
+            (path, part)
+            for dataset, table in tables.items()
+            for path, part in self.plan_partitioned(dataset, table, stem)
+        ]
+        rows = {dataset: table.num_rows for dataset, table in tables.items()}
+        files = [path for path, _ in planned]
+        self._write_intent(stem, files)
+        for path, part in planned:
+            self._publish(part, path)
+        marker: dict[str, object] = {"run_id": run_id, "batch": batch, "files": [self._relative(f) for f in files]}
+        marker["rows"] = rows
+        if settles is not None:
+            marker["items"] = dict(settles.items)
+            marker["fetched"] = list(settles.fetched)
+        self._commit(stem, marker)
+        return CommitRecord(run_id=run_id, batch=batch, files=tuple(files), rows=rows)
+
+    def _write_intent(self, stem: str, files: Sequence[str]) -> None:
+        """Record the files a write is about to publish, before it publishes any (see :meth:`sweep`)."""
+        intent = {"files": [self._relative(f) for f in files]}
+        self.write_bytes(self.path(INTENTS_DIR, f"{stem}.json"), json.dumps(intent).encode())
+
+    def _commit(self, stem: str, marker: Mapping[str, object]) -> None:
+        """Write the commit marker of ``stem`` (the point of visibility), then drop its intent."""
+        self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), json.dumps(marker).encode())
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.delete_file(self.path(INTENTS_DIR, f"{stem}.json"))
 
     def write_bytes(self, final_path: str, data: bytes) -> None:
         """Write a small file atomically (staging + rename on local disks)."""
@@ -313,23 +414,54 @@ class Lake:
         selector = pafs.FileSelector(self.path(COMMITS_DIR), allow_not_found=True)
         return {info.base_name[: -len(".json")] for info in self.fs.get_file_info(selector) if info.is_file}
 
+    def read_marker(self, stem: str) -> dict[str, object] | None:
+        """Return the content of ``stem``'s commit marker, or None when it is missing or unreadable."""
+        data = self.read_bytes(self.path(COMMITS_DIR, f"{stem}.json"))
+        if data is None:
+            return None
+        try:
+            marker = json.loads(data.decode())
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return marker if isinstance(marker, dict) else None
+
+    def marker_settles(self, stem: str) -> Settles:
+        """Return what the committed batch ``stem`` settles (empty for batches written before markers said it)."""
+        marker = self.read_marker(stem) or {}
+        items = marker.get("items")
+        fetched = marker.get("fetched")
+        return Settles(
+            items={str(k): str(v) for k, v in items.items()} if isinstance(items, dict) else {},
+            fetched=[str(k) for k in fetched] if isinstance(fetched, list) else [],
+        )
+
+    def _marker_files(self, marker: Mapping[str, object], key: str) -> list[str]:
+        names = marker.get(key)
+        return [self.path(str(rel)) for rel in names] if isinstance(names, list) else []
+
     def rollback_run(self, run_id: str) -> list[str]:
-        """Delete every batch ``run_id`` committed (files, then markers); return the files removed.
+        """Delete every batch ``run_id`` committed (its files as its markers name them, then the markers); return
+        the files removed.
 
         A flow retry reuses its run id and starts over: without this, its first attempt's batches would be
-        seen as already ingested by its second.
+        seen as already ingested by its second. The caller reconciles the caches (item ledger, fetch state,
+        dedup index) with the lake afterwards, so what was rolled back is read again.
         """
         prefix = f"{safe_token(run_id)}-"
-        stems = {s for s in self.batch_stems() if s.startswith(prefix)}
         removed: list[str] = []
-        for dataset in DATASETS:
-            for info in self._parquet_files(dataset, include_replaced=True):
-                if file_stem(info.base_name) in stems:
-                    self.fs.delete_file(info.path)
-                    removed.append(info.path)
-        for stem in stems:
+        for stem in sorted(s for s in self.batch_stems() if s.startswith(prefix)):
+            for path in self._marker_files(self.read_marker(stem) or {}, "files"):
+                if self._delete_if_exists(path):
+                    removed.append(path)
             self.fs.delete_file(self.path(COMMITS_DIR, f"{stem}.json"))
         return removed
+
+    def _delete_if_exists(self, path: str) -> bool:
+        try:
+            self.fs.delete_file(path)
+        except FileNotFoundError:
+            return False
+        return True
 
     def batch_stems(self) -> set[str]:
         """Return the stems of committed ingest batches (compactions excluded)."""
@@ -339,17 +471,17 @@ class Lake:
         """Return the files that committed compactions and replays replaced (absolute paths), deleted or not."""
         replaced: set[str] = set()
         for stem in self.committed_stems():
-            if not stem.startswith(_REPLACING):
-                continue
-            data = self.read_bytes(self.path(COMMITS_DIR, f"{stem}.json"))
-            if data:
-                replaced.update(self.path(rel) for rel in json.loads(data.decode()).get("replaces", []))
+            if stem.startswith(_REPLACING):
+                replaced.update(self._marker_files(self.read_marker(stem) or {}, "replaces"))
         return replaced
 
     def sweep(self) -> list[str]:
-        """Delete staging leftovers and the files of batches that never committed; return what was removed.
+        """Finish or undo what a crash left; return the files removed.
 
-        Call it while holding :meth:`write_lock`, so no live writer's files are mistaken for a crash's.
+        Deletes staging leftovers, the files named by intents that never committed (a crashed batch, compaction
+        or replay), and the files committed compactions and replays replaced but had not deleted yet. It never
+        deletes a file that no intent or marker of this lake names. Call it while holding :meth:`write_lock`,
+        so no live writer's files are mistaken for a crash's.
         """
         removed: list[str] = []
         staging = self.fs.get_file_info(self.path(STAGING_DIR))
@@ -359,34 +491,45 @@ class Lake:
                     self.fs.delete_file(info.path)
                     removed.append(info.path)
         committed = self.committed_stems()
-        replaced = self.replaced_files()
-        for dataset in DATASETS:
-            if dataset == "runs":
+        selector = pafs.FileSelector(self.path(INTENTS_DIR), allow_not_found=True)
+        for info in self.fs.get_file_info(selector):
+            if not (info.is_file and info.base_name.endswith(".json")):
                 continue
-            for info in self._parquet_files(dataset, include_replaced=True):
-                stem = file_stem(info.base_name)
-                # Uncommitted: a crashed batch or compaction. Replaced: a compaction that died before cleaning up.
-                if stem not in committed or info.path in replaced:
-                    self.fs.delete_file(info.path)
-                    removed.append(info.path)
+            stem = info.base_name[: -len(".json")]
+            if stem not in committed:
+                data = self.read_bytes(info.path)
+                try:
+                    intent = json.loads(data.decode()) if data else {}
+                except (ValueError, UnicodeDecodeError):
+                    intent = {}
+                for path in self._marker_files(intent if isinstance(intent, dict) else {}, "files"):
+                    if self._delete_if_exists(path):
+                        removed.append(path)
+            self.fs.delete_file(info.path)
+        for path in sorted(self.replaced_files()):
+            if self._delete_if_exists(path):
+                removed.append(path)
         return removed
 
     def _parquet_files(self, dataset: str, include_replaced: bool = False) -> list[pafs.FileInfo]:
         """Return the dataset's Parquet files as readers should see them.
 
-        Only files of committed writes count, minus those a committed compaction replaced, so readers going
-        through this class see a consistent snapshot even while a batch or a compaction is being published.
-        ``include_replaced`` returns every file on disk (for :meth:`sweep`).
+        Only files of committed writes count (``part-<stem>[~<n>].parquet`` with a committed stem), minus those a
+        committed compaction or replay replaced, so readers going through this class see a consistent snapshot
+        even while a batch or a compaction is being published, and never a file mediawatch did not write.
+        ``include_replaced`` also returns the replaced files still on disk.
         """
         selector = pafs.FileSelector(self.dataset_path(dataset), recursive=True, allow_not_found=True)
         files = [i for i in self.fs.get_file_info(selector) if i.is_file and i.base_name.endswith(".parquet")]
-        if include_replaced or dataset == "runs":
-            return files
+        if dataset == "runs":
+            return [i for i in files if i.base_name.startswith("run-") and self._readable(i)]
         committed = self.committed_stems()
+        files = [i for i in files if i.base_name.startswith("part-") and file_stem(i.base_name) in committed]
+        files = [i for i in files if self._readable(i)]
+        if include_replaced:
+            return files
         replaced = self.replaced_files()
-        return [
-            i for i in files if i.base_name[len("part-") : -len(".parquet")] in committed and i.path not in replaced
-        ]
+        return [i for i in files if i.path not in replaced]
 
     def files(self, dataset: str) -> list[str]:
         """Return the paths of the dataset's visible files (see :meth:`_parquet_files`)."""
@@ -411,15 +554,16 @@ class Lake:
         table = ds.dataset(files, schema=SCHEMAS[dataset], format="parquet", filesystem=self.fs).to_table()
         stem = f"{COMPACT_PREFIX}{uuid.uuid4().hex[:16]}"
         final = f"{directory}/part-{stem}.parquet"
+        self._write_intent(stem, [final])
         self._publish(table.cast(schema), final)
         marker = {
             "files": [self._relative(final)],
             "replaces": [self._relative(f) for f in files],
             "rows": {dataset: table.num_rows},
         }
-        self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), json.dumps(marker).encode())
+        self._commit(stem, marker)
         for path in files:
-            self.fs.delete_file(path)
+            self._delete_if_exists(path)
         return final
 
     def commit_replacement(
@@ -436,7 +580,7 @@ class Lake:
         if not stem.startswith(REPLAY_PREFIX):
             raise LakeError(f"replacement stems start with {REPLAY_PREFIX!r}, not {stem!r}")
         stem = safe_token(stem)
-        files: list[str] = []
+        planned: list[tuple[str, pa.Table]] = []
         replaces: list[str] = []
         rows: dict[str, int] = {}
         for dataset, ids in drop_ids.items():
@@ -452,19 +596,22 @@ class Lake:
                 replaces.append(info.path)
                 if kept.num_rows:
                     final = f"{info.path.rsplit('/', 1)[0]}/part-{stem}~{n}.parquet"
-                    self._publish(kept.cast(schema_with_metadata(dataset)), final)
-                    files.append(final)
+                    planned.append((final, kept.cast(schema_with_metadata(dataset))))
         for dataset, table in tables.items():
-            files.extend(self.write_partitioned(dataset, table, stem))
+            planned.extend(self.plan_partitioned(dataset, table, stem))
             rows[dataset] = table.num_rows
+        files = [path for path, _ in planned]
+        self._write_intent(stem, files)
+        for path, part in planned:
+            self._publish(part, path)
         marker = {
             "files": [self._relative(f) for f in files],
             "replaces": [self._relative(f) for f in replaces],
             "rows": rows,
         }
-        self.write_bytes(self.path(COMMITS_DIR, f"{stem}.json"), json.dumps(marker).encode())
+        self._commit(stem, marker)
         for path in replaces:
-            self.fs.delete_file(path)
+            self._delete_if_exists(path)
         return CommitRecord(run_id=stem, batch="", files=tuple(files), rows=rows)
 
     # -- reading -----------------------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Views read the lake's committed Parquet files with Hive partitioning and ``union_by_name`` (files written
 under an older schema version simply lack the newer columns). A dataset with no files yet is an empty view
-with its declared columns, so queries never fail just because, say, nothing was quarantined.
+with its declared columns, so queries never fail just because, say, nothing was quarantined. In every view the
+partition column ``date`` is a DATE, whether it was read from folder names, from a remote lake's table or
+declared for an empty view, so ``where date >= ?`` with a date works on any lake.
 """
 
 from __future__ import annotations
@@ -25,14 +27,17 @@ def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
             listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
             con.sql(
                 f"create view {name} as select * from read_parquet([{listed}], "  # noqa: S608 - names from the lake
-                "hive_partitioning = true, union_by_name = true)"
+                f"hive_partitioning = true, hive_types = {{'{PARTITION_COLUMN}': DATE}}, union_by_name = true)"
             )
         elif files:
-            table = lake.read(name)
+            table = lake.read(name)  # the partition column comes as a string here
             con.register(f"{name}_arrow", table)
-            con.sql(f"create view {name} as select * from {name}_arrow")  # noqa: S608 - fixed names
+            con.sql(
+                f"create view {name} as select * replace (cast({PARTITION_COLUMN} as date) as {PARTITION_COLUMN}) "  # noqa: S608 - fixed names
+                f"from {name}_arrow"
+            )
         else:
-            empty = SCHEMAS[name].append(pa.field(PARTITION_COLUMN, pa.string())).empty_table()
+            empty = SCHEMAS[name].append(pa.field(PARTITION_COLUMN, pa.date32())).empty_table()
             con.register(f"{name}_empty", empty)
             con.sql(f"create view {name} as select * from {name}_empty")  # noqa: S608 - fixed names
     return con

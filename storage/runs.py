@@ -53,6 +53,7 @@ class RunLedger:
     stages: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     duplicate_methods: Counter[str] = field(default_factory=Counter)
+    repairs: Counter[str] = field(default_factory=Counter)  # values repaired or left out, items kept
     stage_seconds: dict[str, float] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -88,6 +89,7 @@ class RunLedger:
                 "stages": dict(self.stages),
                 "quarantine_reasons": dict(sorted(self.reasons.items())),
                 "duplicate_methods": dict(sorted(self.duplicate_methods.items())),
+                "repairs": dict(sorted(self.repairs.items())),
                 "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
                 "wall_seconds": round((datetime.now(UTC) - self.started_at).total_seconds(), 3),
                 **self.notes,

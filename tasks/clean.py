@@ -1,28 +1,30 @@
 """Clean stage: one raw item (page bytes or plain text) in, main text plus metadata with provenance out.
 
-An HTML item is decoded (HTTP header charset, then ``<meta charset>``, then detection), parsed once, its
-metadata read from JSON-LD / meta tags / markup (:mod:`tasks.metadata`), and its main text extracted with
-trafilatura (balanced mode, comments off), then rid of boilerplate paragraphs that extractors keep across
-sites ("Read more: ...", newsletter and subscription calls, copyright lines). When the page's own JSON-LD
-``articleBody`` is much longer than what was extracted, the declared body is used instead. The language is the
-declared one checked by detection (:mod:`tasks.language`). A plain-text item is taken as given.
+An HTML item is decoded by :mod:`tasks.decode` (byte-order mark, valid UTF-8, HTTP header charset,
+``<meta charset>``, detection), parsed once, its metadata read from JSON-LD / meta tags / markup
+(:mod:`tasks.metadata`), and its main text extracted with trafilatura (balanced mode, comments off), then
+rid of boilerplate paragraphs that extractors keep across sites ("Read more: ...", newsletter and subscription
+calls, copyright lines). When the page's own JSON-LD ``articleBody`` is much longer than what was extracted,
+the declared body is used instead. The language is the declared one checked by detection
+(:mod:`tasks.language`). A plain-text item is taken as given (:mod:`tasks.load` decoded it).
 
 Every failure is a :class:`~tasks.records.Rejection` with one of the ``REASON_*`` codes below, never an
-exception. :func:`clean_items` runs extraction in child processes so a pathological page is stopped after
+exception. A bad value outside the main text (an unreadable date, a lone surrogate in a title) is repaired or
+dropped and noted in ``Article.repairs`` (codes in :mod:`tasks.records`); only an item without usable text is
+rejected. :func:`clean_items` runs extraction in child processes so a pathological page is stopped after
 ``timeout_seconds`` (a thread cannot be stopped in Python, and Prefect runs tasks in worker threads).
 """
 
 from __future__ import annotations
 
 import atexit
-import codecs
 import re
 import threading
 import time
 import unicodedata
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from importlib.metadata import version
@@ -33,12 +35,23 @@ from urllib.parse import urlsplit
 import trafilatura
 from trafilatura.utils import load_html
 
+from tasks.decode import DecodeError, bom_codec, decode_bytes
 from tasks.ids import content_hash, make_article_id
 from tasks.language import resolve_language
-from tasks.metadata import Found, PageMetadata, date_from_url, extract_page_metadata, parse_datetime
-from tasks.records import STAGE_CLEAN, Article, RawItem, Rejection
+from tasks.metadata import Found, PageMetadata, date_from_url, extract_page_metadata, read_datetime
+from tasks.records import (
+    REPAIR_CONTROL_CHARACTERS,
+    REPAIR_LONE_SURROGATE,
+    STAGE_CLEAN,
+    Article,
+    RawItem,
+    Rejection,
+    describe_error,
+    repair_surrogates,
+    with_repairs,
+)
 from tasks.urls import canonicalize_url, site_of
-from tasks.workers import READY, WorkerProcess, serve
+from tasks.workers import READY, JobFailed, WorkerProcess, serve
 
 REASON_EMPTY_PAYLOAD = "empty_payload"
 REASON_BINARY_PAYLOAD = "binary_payload"
@@ -46,6 +59,8 @@ REASON_NOT_HTML = "not_html"
 REASON_DECODE_ERROR = "decode_error"
 REASON_NO_MAIN_TEXT = "no_main_text"
 REASON_TOO_SHORT = "too_short"
+REASON_TOO_LARGE = "too_large"
+REASON_TEXT_TOO_LONG = "text_too_long"
 REASON_EXTRACT_TIMEOUT = "extract_timeout"
 REASON_EXTRACT_ERROR = "extract_error"
 
@@ -74,6 +89,12 @@ class CleanOptions:
     # Tag count above which extraction would exceed the budget (5 MB of 100,000 paragraphs takes 26 s);
     # the largest benchmark page has about 40,000 tags.
     max_tags: int = 120_000
+    # Longest main text kept, in characters. The longest of the 976 real article texts in the dedup set runs
+    # 37,289 characters and a 10,000-word long read about 60,000, so 500,000 is a book-length dump (a whole
+    # feed or transcript in one item), not an article; spaCy refuses texts over its max_length (1,000,000 by
+    # default, error E088) and its cost grows with length, so such a text is rejected here, before the NLP
+    # stage, which raises the model's max_length to this limit when it is set higher.
+    max_text_chars: int = 500_000
     # Tables carry data in news (results, figures); trafilatura keeps them as text rows.
     include_tables: bool = True
     # trafilatura without its fallback extractors (readability, jusText): about 1.5x the pages per CPU second,
@@ -89,8 +110,6 @@ class CleanOptions:
     teaser_ratio: float = 0.5
     # A page marked isAccessibleForFree=false whose text is below this many words is a teaser.
     paywalled_max_words: int = 150
-    # Characters of a decoded page that may be U+FFFD before the decoding counts as failed.
-    max_replacement_share: float = 0.01
     extra_boilerplate: tuple[str, ...] = field(default=())
 
 
@@ -98,100 +117,36 @@ class CleanOptions:
 
 # Magic numbers of formats that are not text: PDF, PNG, GIF, JPEG, ZIP/Office, gzip, WebP/RIFF, MP4, OLE.
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b", b"RIFF", b"\xd0\xcf")
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]{0,100}encoding\s*=\s*["']([A-Za-z0-9_.\-]+)""", re.IGNORECASE)
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9_:.\-]+)""", re.IGNORECASE)
-# Browsers read these labels as windows-1252 (WHATWG Encoding Standard); so do we.
-_WINDOWS_1252_ALIASES = frozenset({"iso8859-1", "latin-1", "iso-8859-1", "latin1", "ascii", "us-ascii", "cp819"})
-# Code pages a server or CMS declares by default while serving UTF-8 bytes.
-_SINGLE_BYTE = frozenset({"cp1252", "iso8859-15", "iso8859-2", "cp1250", "cp1251", "koi8-r", "iso8859-9"})
 _HTML_MARKER = re.compile(
     r"<\s*(?:!doctype|html|head|body|meta|title|div|p|article|section|main|span|a|table|h[1-6]|br|ul|script)\b",
     re.IGNORECASE,
 )
-# The charset must be declared in the first 1024 bytes (HTML spec); 4 KB tolerates long heads.
-_SNIFF_BYTES = 4096
 
 
-class DecodeError(ValueError):
-    """The bytes could not be read as text in any plausible charset."""
+def decode_html(payload: bytes, http_headers: Sequence[tuple[str, str]] = ()) -> tuple[str, str]:
+    """Return ``(text, codec)`` for page bytes, read by the rule of :func:`tasks.decode.decode_bytes`.
 
-
-def _codec_name(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
-    except LookupError:
-        return None
-    return "cp1252" if name in _WINDOWS_1252_ALIASES else name
-
-
-def _looks_utf8(payload: bytes) -> bool:
-    """Return True when ``payload`` is valid UTF-8 containing multi-byte sequences."""
-    if payload.isascii():
-        return False
-    try:
-        payload.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def declared_charsets(payload: bytes, http_headers: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Return ``(codec, origin)`` pairs a page declares: BOM, HTTP Content-Type, then <meta>/XML declaration."""
-    found: list[tuple[str, str]] = [(codec, "bom") for bom, codec in _BOMS if payload.startswith(bom)]
-    name: str | None
-    for key, value in http_headers:
-        header = _HEADER_CHARSET.search(value) if key.casefold() == "content-type" else None
-        if header and (name := _codec_name(header.group(1))):
-            found.append((name, "http_header"))
-    head = payload[:_SNIFF_BYTES]
-    for pattern in (_META_CHARSET, _XML_ENCODING):
-        declared = pattern.search(head)
-        if declared and (name := _codec_name(declared.group(1).decode("ascii", "replace"))):
-            found.append((name, "meta"))
-    return found
-
-
-def decode_html(
-    payload: bytes, http_headers: Sequence[tuple[str, str]] = (), max_replacement_share: float = 0.01
-) -> tuple[str, str]:
-    """Return ``(text, codec)`` for page bytes: declared charset first, then UTF-8, then detection.
-
-    A declared single-byte code page is ignored when the bytes are valid multi-byte UTF-8 (servers keep
-    announcing ISO-8859-1 for UTF-8 pages). Raises :class:`DecodeError` when nothing reads cleanly.
+    Raises :class:`~tasks.decode.DecodeError` (reason ``decode_error``) when no charset reads them.
     """
-    candidates = [name for name, _ in declared_charsets(payload, http_headers)]
-    if candidates and candidates[0] in _SINGLE_BYTE and _looks_utf8(payload):
-        candidates.insert(0, "utf-8")
-    candidates.append("utf-8")
-    limit = max(1, int(len(payload) * max_replacement_share))
-    for name in dict.fromkeys(candidates):
-        try:
-            text = payload.decode(name, errors="replace")
-        except LookupError:
-            continue
-        if text.count("\ufffd") <= limit:
-            return text, name
-    from charset_normalizer import from_bytes
+    decoded = decode_bytes(payload, http_headers)
+    return decoded.text, decoded.codec
 
-    best = from_bytes(payload[:200_000]).best()
-    if best is None or best.encoding is None:
-        raise DecodeError("no charset reads the bytes as text")
-    text = payload.decode(best.encoding, errors="replace")
-    if text.count("\ufffd") > limit:
-        raise DecodeError(f"detected {best.encoding} leaves {text.count(chr(0xFFFD))} undecodable bytes")
-    return text, best.encoding
+
+# C0 control bytes that text does not use (tab, line breaks, form feed and ESC, which ISO-2022 text uses, are
+# left out), and the share of them above which bytes are binary: random or compressed bytes hold about 10 %, a
+# page with a stray NUL from a broken CMS export well under 0.1 %.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 11, 12, 13, 27))
+MAX_CONTROL_SHARE = 0.05
 
 
 def _is_binary(payload: bytes) -> bool:
-    """Return True for bytes that are a binary file rather than text (magic number or NUL bytes)."""
-    if any(payload.startswith(bom) for bom, _ in _BOMS):
+    """Return True for bytes that are a binary file rather than text (magic number, or a share of control bytes
+    over ``MAX_CONTROL_SHARE``: one stray NUL in a page does not make it binary)."""
+    if bom_codec(payload):
         return False
     head = payload[:4096]
-    return head.startswith(_BINARY_MAGIC) or b"\x00" in head
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return head.startswith(_BINARY_MAGIC) or controls > MAX_CONTROL_SHARE * len(head)
 
 
 # ------------------------------------------------------------------------------------- text handling
@@ -285,6 +240,19 @@ def count_words(text: str) -> int:
 
 def _clean_line(line: str) -> str:
     return _WS.sub(" ", unicodedata.normalize("NFC", line)).strip()
+
+
+# C0 control characters other than tab and line breaks: never text, and invisible when stored (a NUL the page
+# or the export carried).
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+
+
+def _strip_controls(text: str, repairs: list[str]) -> str:
+    """Return ``text`` without C0 control characters, noting ``control_characters`` in ``repairs`` if any."""
+    if not _CONTROL_CHARS.search(text):
+        return text
+    repairs.append(REPAIR_CONTROL_CHARACTERS)
+    return _CONTROL_CHARS.sub("", text)
 
 
 def split_paragraphs(text: str, *, blank_line_separated: bool = False) -> list[str]:
@@ -420,8 +388,14 @@ def _parse_html(decoded: str) -> Any:
     return load_html(decoded)
 
 
-def _published(meta: PageMetadata, item: RawItem, url: str | None) -> tuple[datetime | None, bool | None, str | None]:
-    """Return the publication time in UTC, whether its timezone was known, and its provenance."""
+def _published(
+    meta: PageMetadata, item: RawItem, url: str | None, repairs: list[str]
+) -> tuple[datetime | None, bool | None, str | None]:
+    """Return the publication time in UTC, whether its timezone was known, and its provenance.
+
+    A declared time that cannot be read is passed over for the next source (page, input item, URL) and its
+    repair code added to ``repairs``; a date guessed from the URL that does not read is no repair.
+    """
     candidates: list[tuple[str | None, str]] = []
     if meta.published:
         candidates.append((meta.published.value, meta.published.origin))
@@ -430,7 +404,9 @@ def _published(meta: PageMetadata, item: RawItem, url: str | None) -> tuple[date
         candidates.append((item.published_at, origin))
     candidates.append((date_from_url(url), "url"))
     for raw, origin in candidates:
-        parsed = parse_datetime(raw, now=item.fetched_at)
+        parsed, repair = read_datetime(raw, now=item.fetched_at)
+        if repair and origin != "url":
+            repairs.append(repair)
         if parsed:
             return parsed[0], parsed[1], origin
     return None, None, None
@@ -477,36 +453,46 @@ def _header(item: RawItem, name: str) -> str | None:
     return None
 
 
-def _clean_html(item: RawItem, options: CleanOptions) -> Article | Rejection:
+def _clean_html(item: RawItem, options: CleanOptions, repairs: list[str]) -> Article | Rejection:
     payload = item.payload
     if len(payload) > options.max_payload_bytes:
-        return _reject(
-            item, REASON_EXTRACT_TIMEOUT, f"{len(payload)} bytes exceed max_payload_bytes={options.max_payload_bytes}"
-        )
+        detail = f"{len(payload)} bytes exceed max_payload_bytes={options.max_payload_bytes}"
+        return _reject(item, REASON_TOO_LARGE, detail)
     try:
-        decoded, _codec = decode_html(payload, item.http_headers, options.max_replacement_share)
+        decoded = decode_bytes(payload, item.http_headers).text
     except DecodeError as exc:
         return _reject(item, REASON_DECODE_ERROR, str(exc))
+    decoded = _strip_controls(decoded, repairs)
     if not _HTML_MARKER.search(decoded[:65536]):
         return _reject(item, REASON_NOT_HTML, "no HTML markup in the first 64 KB")
     tags = decoded.count("<")
     if tags > options.max_tags:
-        return _reject(item, REASON_EXTRACT_TIMEOUT, f"{tags} tags exceed max_tags={options.max_tags}")
+        return _reject(item, REASON_TOO_LARGE, f"{tags} tags exceed max_tags={options.max_tags}")
     tree = _parse_html(decoded)
     if tree is None:
         return _reject(item, REASON_NOT_HTML, "the HTML parser found no document")
-    meta = extract_page_metadata(tree, item.url)
+    meta, repaired = repair_surrogates(extract_page_metadata(tree, item.url))  # JSON-LD "\ud800" escapes
+    if repaired:
+        repairs.append(REPAIR_LONE_SURROGATE)
     text, paywalled = _extract_main_text(tree, item.url, meta, options)
-    words = count_words(text)
     if not text:
         return _reject(item, REASON_NO_MAIN_TEXT, "the extractor found no main text")
+    if len(text) > options.max_text_chars:
+        return _reject(item, REASON_TEXT_TOO_LONG, f"{len(text)} characters > max_text_chars={options.max_text_chars}")
+    words = count_words(text)
     if words < options.min_words:
         return _reject(item, REASON_TOO_SHORT, f"{words} words < min_words={options.min_words}")
-    return _build_article(item, text, words, meta, paywalled, options)
+    return _build_article(item, text, words, meta, paywalled, options, repairs)
 
 
 def _build_article(
-    item: RawItem, text: str, words: int, meta: PageMetadata, paywalled: bool, options: CleanOptions
+    item: RawItem,
+    text: str,
+    words: int,
+    meta: PageMetadata,
+    paywalled: bool,
+    options: CleanOptions,
+    repairs: list[str],
 ) -> Article:
     provenance: dict[str, str] = {}
 
@@ -529,13 +515,17 @@ def _build_article(
     elif item.authors:
         authors = tuple(a for a in (_clean_line(a) for a in item.authors) if a)
         provenance["authors"] = "input"
-    published_at, tz_known, origin = _published(meta, item, canonical_url or item.url)
+    published_at, tz_known, origin = _published(meta, item, canonical_url or item.url, repairs)
     if origin:
         provenance["published_at"] = origin
     modified_at = None
-    if meta.modified and (parsed := parse_datetime(meta.modified.value, now=item.fetched_at)):
-        modified_at = parsed[0]
-        provenance["modified_at"] = meta.modified.origin
+    if meta.modified:
+        parsed, repair = read_datetime(meta.modified.value, now=item.fetched_at)
+        if repair:
+            repairs.append(repair)
+        if parsed:
+            modified_at = parsed[0]
+            provenance["modified_at"] = meta.modified.origin
     declared, declared_origin = None, "meta"
     if meta.language:
         declared, declared_origin = meta.language.value, meta.language.origin
@@ -555,7 +545,7 @@ def _build_article(
     source = item.source or site_of(canonical_url or item.url) or "local"
     provenance["source"] = "input" if item.source else ("url" if source != "local" else "input")
     teaser_reason = _teaser(meta, words, paywalled, options)
-    return Article(
+    article = Article(
         article_id=make_article_id(canonical_url, text),
         item_key=item.item_key,
         source_uri=item.source_uri,
@@ -585,43 +575,64 @@ def _build_article(
         extractor_version=_extractor_version(),
         hints=item.hints,
     )
+    # The last net for what the fields above took from the page or the item unchecked.
+    article, repaired = repair_surrogates(article)
+    if repaired:
+        repairs.append(REPAIR_LONE_SURROGATE)
+    if item.repairs or repairs:
+        article = replace(article, repairs=with_repairs(item.repairs, *repairs))
+    return article
 
 
-def _clean_text(item: RawItem, options: CleanOptions) -> Article | Rejection:
+def _clean_text(item: RawItem, options: CleanOptions, repairs: list[str]) -> Article | Rejection:
     try:
         decoded = item.payload.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return _reject(item, REASON_DECODE_ERROR, f"plain text is not UTF-8: {exc}")
+    decoded = _strip_controls(decoded, repairs)
     blank_separated = bool(re.search(r"\n\s*\n", decoded))
     paragraphs = split_paragraphs(decoded, blank_line_separated=blank_separated)
     text = "\n\n".join(paragraphs)
     if not text:
         return _reject(item, REASON_NO_MAIN_TEXT, "the text has no visible characters")
+    if len(text) > options.max_text_chars:
+        return _reject(item, REASON_TEXT_TOO_LONG, f"{len(text)} characters > max_text_chars={options.max_text_chars}")
     words = count_words(text)
     if words < options.min_words:
         return _reject(item, REASON_TOO_SHORT, f"{words} words < min_words={options.min_words}")
-    return _build_article(item, text, words, PageMetadata(), False, options)
+    return _build_article(item, text, words, PageMetadata(), False, options, repairs)
 
 
 def clean_item(item: RawItem, options: CleanOptions) -> Article | Rejection:
     """Return the cleaned article for one raw item, or a Rejection with one of the reasons:
 
-    ``empty_payload`` (no bytes or only whitespace), ``binary_payload`` (a file format, NUL bytes),
-    ``decode_error`` (no charset reads it), ``not_html`` (an html item without markup), ``no_main_text`` /
-    ``too_short`` (fewer than ``min_words`` words of main text), ``extract_timeout`` (page too large for the
-    budget; the hard time limit is applied by :func:`clean_items`), ``extract_error`` (anything unexpected).
-    Runs in the calling thread.
+    ``empty_payload`` (no bytes or only whitespace), ``binary_payload`` (a file format by its signature, or
+    bytes of which more than ``MAX_CONTROL_SHARE`` are control bytes), ``decode_error`` (no charset reads it),
+    ``not_html`` (an html item without markup), ``too_large`` (more bytes than ``max_payload_bytes`` or more
+    tags than ``max_tags``: past the time budget), ``no_main_text``, ``text_too_long`` (main text longer than
+    ``max_text_chars``), ``too_short`` (fewer than ``min_words`` words of main text), ``extract_error``
+    (anything unexpected; the exception in the detail). The hard time limit (``extract_timeout``) is applied
+    by :func:`clean_items`. Runs in the calling thread.
+
+    The article's ``repairs`` are the item's own followed by the stage's: ``lone_surrogate`` (in any field of
+    the item or the page's metadata), ``control_characters``, ``unparseable_date``, ``implausible_date``,
+    ``bad_utc_offset``.
     """
     if not item.payload.strip():
         return _reject(item, REASON_EMPTY_PAYLOAD, f"payload of {len(item.payload)} bytes has no content")
     if _is_binary(item.payload):
         return _reject(item, REASON_BINARY_PAYLOAD, f"binary content starting {item.payload[:8]!r}")
+    repairs: list[str] = []
     try:
+        # A JSONL "title": "bad \ud800 title" reaches here as a lone surrogate, which no UTF-8 writer accepts.
+        item, repaired = repair_surrogates(item)
+        if repaired:
+            repairs.append(REPAIR_LONE_SURROGATE)
         if item.kind == "text":
-            return _clean_text(item, options)
-        return _clean_html(item, options)
+            return _clean_text(item, options, repairs)
+        return _clean_html(item, options, repairs)
     except Exception as exc:  # noqa: BLE001 - a bad page must become a Rejection, never stop the run
-        return _reject(item, REASON_EXTRACT_ERROR, f"{type(exc).__name__}: {exc}")
+        return _reject(item, REASON_EXTRACT_ERROR, describe_error(exc))
 
 
 # ------------------------------------------------------------------------------ hard per-document budget
@@ -741,7 +752,9 @@ class ExtractorPool:
             worker.ready = True
             return
         index, _ = busy.pop(slot)
-        results[index] = message[1]
+        answer = message[1]
+        failed = isinstance(answer, JobFailed)
+        results[index] = _reject(items[index], REASON_EXTRACT_ERROR, answer.detail) if failed else answer
 
     def _replace(self, slot: int) -> None:
         self._workers[slot].stop(kill=True)

@@ -7,6 +7,8 @@ sites it reads and the machine it runs on:
   spacing between requests to the same host, a User-Agent that names mediawatch and a contact;
 * resilience: connect, read and total timeouts, retries with exponential backoff and jitter on transient
   failures only (connection errors, timeouts, 5xx, 408, 429 with Retry-After honoured);
+* time budgets: each host and the whole run get a bounded amount of fetching time (:class:`FetchBudget`);
+  a URL that finds its budget spent raises :class:`BudgetExhaustedError` and is left for the next run;
 * safety: only http(s); every redirect hop followed by hand and checked; hosts resolving to private, loopback,
   link-local, multicast or reserved addresses refused (checked before connecting and again on the connected
   socket, so DNS rebinding does not get through) unless a network was opted in; body size capped while
@@ -14,14 +16,13 @@ sites it reads and the machine it runs on:
 * conditional GET: ``If-None-Match`` / ``If-Modified-Since`` from validators the caller kept.
 
 Failures are raised as :class:`FetchError` with a reason code (the ``REASON_*`` constants below) that callers
-turn into :class:`~tasks.records.Rejection` rows. :func:`decode_html` turns fetched bytes into text without
-mojibake.
+turn into :class:`~tasks.records.Rejection` rows. :func:`decode_html` turns fetched bytes into text by the
+rule of :mod:`tasks.decode`, the one every input is decoded by.
 Prefect wrappers do not live here: the batch tasks that use this client are in :mod:`tasks.sources`.
 """
 
 from __future__ import annotations
 
-import codecs
 import email.utils
 import ipaddress
 import random
@@ -43,6 +44,9 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
+
+from tasks.decode import decode_bytes
+from tasks.decode import headers_with_charset as headers_with_charset
 
 # ------------------------------------------------------------------------------------------------------------
 # Reason codes (``Rejection.reason`` for stage "fetch"). 4xx statuses are reported as ``http_<code>``.
@@ -75,6 +79,9 @@ MAX_CRAWL_DELAY_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 30.0
 # Bytes read per socket read while streaming: small enough to check size caps and the deadline often.
 CHUNK_BYTES = 65_536
+# A socket timeout may fire a hair before the time it was given; a timeout this close to the end of a request's
+# budgeted time is taken as the budget's.
+_BUDGET_SLACK_SECONDS = 0.05
 # Response headers copied onto fetched items: what later stages may use (charset, language, dates, the
 # canonical Link header, robots directives). Cookies and server internals are not kept.
 KEPT_HEADERS = (
@@ -136,6 +143,13 @@ class FetchOptions:
     max_urls_per_source: int = 2_000
     # Child sitemaps read from one sitemap index (newest first): news sites split by day or by section.
     max_sitemaps_per_source: int = 50
+    # Seconds of request time one host may use in a run: 5 minutes, hundreds of ordinary pages. A host that
+    # drips a byte every 2 s costs ~2 minutes per URL (deadline, then retries), so a feed of 2,000 such links
+    # would hold the run for days; once spent, the host's remaining URLs wait for the next run.
+    host_budget_seconds: float = 300.0
+    # Wall time the run's fetching may use (time with a request under way): 30 minutes, after which no new
+    # request starts and what is left waits for the next run, so the lake is not held for hours.
+    run_budget_seconds: float = 1800.0
 
     def user_agent_string(self) -> str:
         """Return the User-Agent header: the template with the contact filled in."""
@@ -162,6 +176,22 @@ class FetchError(Exception):
         self.status = status
         self.transient = transient
         self.retry_after = retry_after
+
+
+class BudgetExhaustedError(FetchError):
+    """A URL was not fetched because its host's or the run's time budget is spent (``FetchOptions``).
+
+    Not a failure of the URL: callers leave it for the next run (no rejection, nothing recorded as fetched)
+    and count it in ``FetchStats.deferred_budget``. ``scope`` says what is spent: ``host`` (the URL's host gets
+    no more requests this run), ``run`` (nothing does), or None (too little time left for this URL's retry).
+    """
+
+    def __init__(
+        self, detail: str, *, url: str = "", host: str = "", scope: Literal["host", "run"] | None = None
+    ) -> None:
+        super().__init__("budget_exhausted", detail, url=url)
+        self.host = host
+        self.scope = scope
 
 
 class _BlockedPeerError(Exception):
@@ -345,12 +375,99 @@ class HostLimiter:
                 self.defer(host, delay)
 
 
+class FetchBudget:
+    """How much time one run may spend fetching: per host and in all. Thread-safe.
+
+    A host's time is what its requests took (connection to last byte) and the backoff waited after its
+    failures; the politeness gap between its requests is not its fault and is not counted. The run's time is
+    the wall time during which any request was under way: time spent cleaning or writing between batches does
+    not count. A request is given no more time than is left (:meth:`remaining`), and when one is cut short by
+    the budget, :meth:`use_up` marks that budget spent even if the clocks say a few milliseconds remain.
+    """
+
+    def __init__(self, host_seconds: float, run_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        if host_seconds <= 0 or run_seconds <= 0:
+            raise ValueError("time budgets must be positive")
+        self._host_seconds = host_seconds
+        self._run_seconds = run_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._host_used: dict[str, float] = {}
+        self._spent_hosts: set[str] = set()
+        self._run_used = 0.0
+        self._run_spent = False
+        self._active = 0
+        self._busy_since = 0.0
+
+    def _left(self, host: str) -> tuple[float, float]:
+        """Return (host seconds left, run seconds left); the caller holds the lock."""
+        host_left = 0.0 if host in self._spent_hosts else self._host_seconds - self._host_used.get(host, 0.0)
+        busy = self._clock() - self._busy_since if self._active else 0.0
+        run_left = 0.0 if self._run_spent else self._run_seconds - self._run_used - busy
+        return host_left, run_left
+
+    def remaining(self, host: str) -> float:
+        """Return the seconds a request to ``host`` may still take (0 when either budget is spent)."""
+        with self._lock:
+            return max(0.0, min(self._left(host)))
+
+    def spent_by(self, host: str) -> Literal["host", "run"] | None:
+        """Return which budget leaves ``host`` no time: ``run`` (checked first), ``host``, or None."""
+        with self._lock:
+            host_left, run_left = self._left(host)
+        if run_left <= 0:
+            return "run"
+        return "host" if host_left <= 0 else None
+
+    def use_up(self, host: str) -> None:
+        """Mark spent whichever budget cut a request to ``host`` short: the host's, or the run's."""
+        with self._lock:
+            host_left, run_left = self._left(host)
+            if host_left <= run_left:
+                self._spent_hosts.add(host)
+            else:
+                self._run_spent = True
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        """Count the wall time of the block against the run (overlapping blocks of several threads once)."""
+        with self._lock:
+            if self._active == 0:
+                self._busy_since = self._clock()
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0:
+                    self._run_used += self._clock() - self._busy_since
+
+    @contextmanager
+    def charge(self, host: str) -> Iterator[None]:
+        """Count the time the block takes against ``host``."""
+        start = self._clock()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._host_used[host] = self._host_used.get(host, 0.0) + self._clock() - start
+
+
 @dataclass(frozen=True, slots=True)
 class _RobotsEntry:
     rules: Protego | None  # None: allow everything (no robots.txt)
     unavailable: str | None = None  # set: robots.txt could not be read, so nothing is fetched from the origin
     crawl_delay: float = 0.0
     sitemaps: tuple[str, ...] = ()
+
+
+def _netloc(url: str) -> str:
+    """Return the host (with port) a URL's requests are limited and budgeted under ("" when unparseable)."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
 
 
 def _origin(url: str) -> str:
@@ -395,12 +512,35 @@ class FetchStats:
     bytes_received: int = 0
     # URLs a feed or sitemap listed beyond ``FetchOptions.max_urls_per_source`` (left for a later run).
     urls_over_cap: int = 0
+    # Child sitemaps of an index not read: past ``FetchOptions.max_sitemaps_per_source``, or once the
+    # source's URL cap was reached (their URLs are not known, so they are counted as sitemaps).
+    sitemaps_over_cap: int = 0
+    # URLs (pages, feeds, sitemaps) not fetched because a time budget was spent: left for the next run.
+    deferred_budget: int = 0
+    # Hosts whose own time budget ran out (their names: :meth:`budget_hosts`); 1 when the run's budget did.
+    hosts_over_budget: int = 0
+    run_over_budget: int = 0
+    _budget_hosts: set[str] = field(default_factory=set, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to the counter ``name``."""
         with self._lock:
             setattr(self, name, getattr(self, name) + amount)
+
+    def note_budget_spent(self, host: str | None) -> None:
+        """Record that ``host``'s time budget ran out (``None``: the run's), once each."""
+        with self._lock:
+            if host is None:
+                self.run_over_budget = 1
+            elif host not in self._budget_hosts:
+                self._budget_hosts.add(host)
+                self.hosts_over_budget += 1
+
+    def budget_hosts(self) -> list[str]:
+        """Return the hosts whose time budget ran out, sorted."""
+        with self._lock:
+            return sorted(self._budget_hosts)
 
     def snapshot(self) -> dict[str, int]:
         """Return the counters as a plain dict."""
@@ -460,7 +600,7 @@ class FetchClient:
     """The one HTTP client: polite, retrying, size-capped and address-guarded. Use as a context manager.
 
     Thread-safe: each worker thread gets its own ``requests.Session``; per-host limits are shared. ``stats``
-    counts requests, retries, 304s and skips for the run record.
+    counts requests, retries, 304s and skips for the run record; ``budget`` holds the run's time budgets.
     """
 
     def __init__(
@@ -476,6 +616,7 @@ class FetchClient:
         _networks(options.allow_networks)  # fail fast on a malformed CIDR
         self.options = options
         self.stats = FetchStats()
+        self.budget = FetchBudget(options.host_budget_seconds, options.run_budget_seconds)
         self._limiter = limiter or HostLimiter(sleep=sleep)
         self._host_delays: dict[str, float] = {}
         self._rng = rng or random.Random()
@@ -540,6 +681,8 @@ class FetchClient:
         self.stats.add("robots_fetched")
         try:
             response = self._get(origin + "/robots.txt", accept="any", check_robots=False)
+        except BudgetExhaustedError:
+            raise  # not an answer about robots.txt: ask again when there is time
         except FetchError as exc:
             if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
                 return _RobotsEntry(rules=None)
@@ -593,9 +736,21 @@ class FetchClient:
         says nothing changed. Raises :class:`FetchError` with reason ``http_<4xx>``, ``http_5xx``,
         ``timeout``, ``connection_error``, ``too_large``, ``truncated_body``, ``robots_disallowed``,
         ``robots_unavailable``, ``blocked_address``, ``bad_scheme``, ``bad_url``, ``bad_content_type``,
-        ``redirect_loop``, ``too_many_redirects`` or ``unexpected_status``.
+        ``redirect_loop``, ``too_many_redirects`` or ``unexpected_status``. Raises :class:`BudgetExhaustedError`
+        (not a failure of the URL) when its host's or the run's time budget is spent before it is fetched.
         """
-        return self._get(url, accept=accept, etag=etag, last_modified=last_modified, check_robots=True)
+        with self.budget.running():
+            return self._get(url, accept=accept, etag=etag, last_modified=last_modified, check_robots=True)
+
+    def _out_of_budget(self, url: str, host: str, detail: str = "") -> BudgetExhaustedError:
+        """Return the error for ``url`` not fetched for lack of time, recording which budget ran out."""
+        spent = self.budget.spent_by(host)
+        if spent is not None:
+            self.stats.note_budget_spent(host if spent == "host" else None)
+        what = {"host": f"{host}'s time budget is spent", "run": "the run's time budget is spent"}
+        return BudgetExhaustedError(
+            detail or what.get(spent or "", "too little time left"), url=url, host=host, scope=spent
+        )
 
     def _get(
         self,
@@ -614,6 +769,8 @@ class FetchClient:
         current = url
         seen = {url}
         hops: list[str] = []
+        if self.budget.remaining(_netloc(url)) <= 0:
+            raise self._out_of_budget(url, _netloc(url))  # before resolving its name: nothing more to spend
         while True:
             self._retrying(current, partial(check_url, current, self.options.allow_networks))
             if check_robots:
@@ -670,67 +827,86 @@ class FetchClient:
                         raise
                     self._limiter.defer(host, exc.retry_after)
                     delay = max(delay, exc.retry_after)
+                if self.budget.remaining(host) <= delay:
+                    raise self._out_of_budget(url, host, f"no time left to retry after {exc.reason}") from exc
                 self.stats.add("retries")
                 attempt += 1
-                self._sleep(delay)
+                with self.budget.charge(host):
+                    self._sleep(delay)
 
     def _request_once(
         self, url: str, host: str, headers: dict[str, str], accept: Accept
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
-        options = self.options
         with self._limiter.slot(host, self._host_delay(url)):
+            left = self.budget.remaining(host)
+            if left <= 0:
+                raise self._out_of_budget(url, host)
             self.stats.add("requests")
-            deadline = time.monotonic() + options.total_timeout
+            started = time.monotonic()
             try:
-                response = self._session().get(
-                    url,
-                    headers=headers,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=(options.connect_timeout, min(options.read_timeout, options.total_timeout)),
-                )
-            except _BlockedPeerError as exc:
-                raise FetchError(REASON_BLOCKED_ADDRESS, str(exc), url=url) from exc
-            except requests.exceptions.Timeout as exc:
-                raise FetchError(REASON_TIMEOUT, _short(exc), url=url, transient=True) from exc
-            except requests.exceptions.SSLError as exc:
-                raise FetchError(REASON_CONNECTION_ERROR, f"TLS: {_short(exc)}", url=url) from exc
-            except requests.exceptions.ConnectionError as exc:
-                raise FetchError(REASON_CONNECTION_ERROR, _short(exc), url=url, transient=True) from exc
-            except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, ValueError) as exc:
-                raise FetchError(REASON_BAD_URL, _short(exc), url=url) from exc
-            except requests.exceptions.RequestException as exc:
-                raise FetchError(REASON_CONNECTION_ERROR, _short(exc), url=url, transient=True) from exc
-            with response:
-                status = response.status_code
-                kept = tuple((name, value) for name, value in response.headers.items() if name.lower() in KEPT_HEADERS)
-                if status in REDIRECT_STATUSES:
-                    location = response.headers.get("location")
-                    return status, (*kept, ("location", location)) if location else kept, b""
-                if status == 304:
-                    self.stats.add("not_modified")
-                    return status, kept, b""
-                if status >= 400:
-                    retry_after = _parse_retry_after(response.headers.get("retry-after"))
-                    raise FetchError(
-                        reason_for_status(status),
-                        f"HTTP {status} {response.reason or ''}".strip(),
-                        url=url,
-                        status=status,
-                        transient=is_transient(status),
-                        retry_after=retry_after if status in (429, 503) else None,
-                    )
-                if status not in (200, 203):
-                    raise FetchError(REASON_UNEXPECTED_STATUS, f"HTTP {status}", url=url, status=status)
-                content_type = response.headers.get("content-type", "")
-                if not _content_type_acceptable(accept, content_type):
-                    raise FetchError(REASON_BAD_CONTENT_TYPE, f"content-type {content_type!r}", url=url)
-                body = self._read_body(response, url, deadline)
-            if accept == "html" and _mime(content_type) in _AMBIGUOUS_TYPES and not _HTML_SNIFF.search(body[:4096]):
+                with self.budget.charge(host):
+                    return self._exchange(url, headers, accept, min(self.options.total_timeout, left))
+            except FetchError as exc:
+                # A timeout that came when the budget's time was up is the budget's doing, not the URL's.
+                if exc.reason == REASON_TIMEOUT and time.monotonic() - started >= left - _BUDGET_SLACK_SECONDS:
+                    self.budget.use_up(host)
+                    raise self._out_of_budget(url, host) from exc
+                raise
+
+    def _exchange(
+        self, url: str, headers: dict[str, str], accept: Accept, total: float
+    ) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
+        """One request and its body within ``total`` seconds; raises :class:`FetchError` as :meth:`get` says."""
+        options = self.options
+        deadline = time.monotonic() + total
+        try:
+            response = self._session().get(
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=(min(options.connect_timeout, total), min(options.read_timeout, total)),
+            )
+        except _BlockedPeerError as exc:
+            raise FetchError(REASON_BLOCKED_ADDRESS, str(exc), url=url) from exc
+        except requests.exceptions.Timeout as exc:
+            raise FetchError(REASON_TIMEOUT, _short(exc), url=url, transient=True) from exc
+        except requests.exceptions.SSLError as exc:
+            raise FetchError(REASON_CONNECTION_ERROR, f"TLS: {_short(exc)}", url=url) from exc
+        except requests.exceptions.ConnectionError as exc:
+            raise FetchError(REASON_CONNECTION_ERROR, _short(exc), url=url, transient=True) from exc
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, ValueError) as exc:
+            raise FetchError(REASON_BAD_URL, _short(exc), url=url) from exc
+        except requests.exceptions.RequestException as exc:
+            raise FetchError(REASON_CONNECTION_ERROR, _short(exc), url=url, transient=True) from exc
+        with response:
+            status = response.status_code
+            kept = tuple((name, value) for name, value in response.headers.items() if name.lower() in KEPT_HEADERS)
+            if status in REDIRECT_STATUSES:
+                location = response.headers.get("location")
+                return status, (*kept, ("location", location)) if location else kept, b""
+            if status == 304:
+                self.stats.add("not_modified")
+                return status, kept, b""
+            if status >= 400:
+                retry_after = _parse_retry_after(response.headers.get("retry-after"))
                 raise FetchError(
-                    REASON_BAD_CONTENT_TYPE, f"content-type {content_type!r} and body is not HTML", url=url
+                    reason_for_status(status),
+                    f"HTTP {status} {response.reason or ''}".strip(),
+                    url=url,
+                    status=status,
+                    transient=is_transient(status),
+                    retry_after=retry_after if status in (429, 503) else None,
                 )
-            return status, kept, body
+            if status not in (200, 203):
+                raise FetchError(REASON_UNEXPECTED_STATUS, f"HTTP {status}", url=url, status=status)
+            content_type = response.headers.get("content-type", "")
+            if not _content_type_acceptable(accept, content_type):
+                raise FetchError(REASON_BAD_CONTENT_TYPE, f"content-type {content_type!r}", url=url)
+            body = self._read_body(response, url, deadline)
+        if accept == "html" and _mime(content_type) in _AMBIGUOUS_TYPES and not _HTML_SNIFF.search(body[:4096]):
+            raise FetchError(REASON_BAD_CONTENT_TYPE, f"content-type {content_type!r} and body is not HTML", url=url)
+        return status, kept, body
 
     def _read_body(self, response: requests.Response, url: str, deadline: float) -> bytes:
         """Return the body, decompressed, enforcing the wire and decompressed caps and the deadline.
@@ -871,168 +1047,21 @@ def gunzip_capped(data: bytes, cap: int, url: str = "") -> bytes:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Charset handling
-
-# WHATWG Encoding Standard label mapping for the labels where Python's codec differs from what browsers do:
-# browsers decode "iso-8859-1"/"ascii" as windows-1252 and "gb2312"/"gbk" as gb18030, and so must we, or
-# curly quotes and rarer Chinese characters come out garbled.
-_CHARSET_ALIASES = {
-    "iso-8859-1": "cp1252",
-    "iso8859-1": "cp1252",
-    "iso_8859-1": "cp1252",
-    "latin1": "cp1252",
-    "latin-1": "cp1252",
-    "l1": "cp1252",
-    "us-ascii": "cp1252",
-    "ascii": "cp1252",
-    "windows-1252": "cp1252",
-    "x-user-defined": "cp1252",
-    "iso-8859-9": "cp1254",
-    "latin5": "cp1254",
-    "iso-8859-11": "cp874",
-    "tis-620": "cp874",
-    "gb2312": "gb18030",
-    "gb_2312-80": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "csgb2312": "gb18030",
-    "chinese": "gb18030",
-    "shift_jis": "cp932",
-    "shift-jis": "cp932",
-    "sjis": "cp932",
-    "x-sjis": "cp932",
-    "ms_kanji": "cp932",
-    "windows-31j": "cp932",
-    "euc-kr": "cp949",
-    "ks_c_5601-1987": "cp949",
-    "big5": "big5hkscs",
-    "utf8": "utf-8",
-    "unicode-1-1-utf-8": "utf-8",
-    # A page that says UTF-16 in an ASCII-compatible meta tag is not UTF-16 (HTML spec: treat as UTF-8).
-    "utf-16": "utf-8",
-    "utf-16le": "utf-8",
-    "utf-16be": "utf-8",
-}
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-_CHARSET_PARAM = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:\-]+)", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"<meta[^>]{0,512}?charset\s*=\s*[\"']?\s*([\w.:\-]+)", re.IGNORECASE | re.DOTALL)
-_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]{0,200}?encoding\s*=\s*[\"']([\w.:\-]+)", re.IGNORECASE)
-# The HTML spec's prescan reads 1024 bytes; real pages put long scripts before the meta tag, so read more.
-_META_SCAN_BYTES = 8192
-
-
-def normalize_charset(label: str | None) -> str | None:
-    """Return the Python codec name for a charset label as a browser reads it, or None if unknown."""
-    if not label:
-        return None
-    key = label.strip().strip("\"'").lower()
-    key = _CHARSET_ALIASES.get(key, key)
-    try:
-        name = codecs.lookup(key).name
-    except LookupError:
-        return None
-    return _CHARSET_ALIASES.get(name, name)
-
-
-@lru_cache(maxsize=1)
-def _c1_error_handler() -> str:
-    """Register (once) the error handler that maps windows-1252's five unassigned bytes to C1 controls, as
-    browsers do, so a stray 0x81 does not make a declared windows-1252 page fail to decode."""
-    name = "mediawatch-c1"
-
-    def handler(err: UnicodeError) -> tuple[str, int]:
-        if not isinstance(err, UnicodeDecodeError):
-            raise err
-        return "".join(chr(b) for b in err.object[err.start : err.end]), err.end
-
-    codecs.register_error(name, handler)
-    return name
-
-
-def _try_decode(payload: bytes, codec: str) -> str | None:
-    try:
-        if codec == "cp1252":
-            return payload.decode(codec, errors=_c1_error_handler())
-        return payload.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-def _declared_charsets(payload: bytes, headers: HeadersLike) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    for bom, codec in _BOMS:
-        if payload.startswith(bom):
-            found.append((codec, "bom"))
-    content_type = header_value(headers, "content-type") or ""
-    match = _CHARSET_PARAM.search(content_type)
-    if match and (header_codec := normalize_charset(match.group(1))):
-        found.append((header_codec, "header"))
-    head = payload[:_META_SCAN_BYTES]
-    for pattern in (_XML_ENCODING, _META_CHARSET):
-        meta = pattern.search(head)
-        if meta and (meta_codec := normalize_charset(meta.group(1).decode("ascii", "ignore"))):
-            found.append((meta_codec, "meta"))
-    return found
+# Charset handling: the rule lives in tasks.decode, shared with local files and the clean stage. These two
+# shortcuts (and headers_with_charset, imported above) are what fetch callers use.
 
 
 def resolve_charset(payload: bytes, headers: HeadersLike = ()) -> tuple[str, str]:
-    """Return ``(codec, source)``: the encoding to read ``payload`` with and where it came from.
+    """Return ``(codec, source)``: the codec :func:`tasks.decode.decode_bytes` reads ``payload`` with and how it
+    was chosen (``bom``, ``utf8``, ``http_header``, ``meta``, ``detected``, ``fallback``).
 
-    Order: a byte-order mark; then UTF-8 when the bytes are valid UTF-8 and not plain ASCII (legacy text is
-    practically never valid UTF-8 by accident, while servers and templates that wrongly declare ISO-8859-1 or
-    GB2312 for UTF-8 pages are common); then the HTTP header charset and the ``<meta charset>`` / XML
-    declaration, the first that decodes the bytes cleanly; then statistical detection (charset_normalizer);
-    then windows-1252. ``source`` is ``bom``, ``utf8``, ``header``, ``meta``, ``detected`` or ``fallback``.
+    Raises :class:`~tasks.decode.DecodeError` (reason ``decode_error``) when no charset reads the bytes.
     """
-    declared = _declared_charsets(payload, headers)
-    if declared and declared[0][1] == "bom":
-        return declared[0]
-    if not payload.isascii() and _try_decode(payload, "utf-8") is not None:
-        return "utf-8", "utf8"
-    for codec, source in declared:
-        if _try_decode(payload, codec) is not None:
-            return codec, source
-    if _try_decode(payload, "utf-8") is not None:
-        return "utf-8", "utf8"
-    detected = _detect_charset(payload)
-    if detected:
-        return detected, "detected"
-    if declared:
-        return declared[0][0], declared[0][1]
-    return "cp1252", "fallback"
-
-
-def _detect_charset(payload: bytes) -> str | None:
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(payload[:200_000]).best()
-    if best is None:
-        return None
-    return normalize_charset(best.encoding)
+    decoded = decode_bytes(payload, headers)
+    return decoded.codec, decoded.source
 
 
 def decode_html(payload: bytes, headers: HeadersLike = ()) -> str:
-    """Return ``payload`` as text, read with the charset :func:`resolve_charset` picks (never garbled by a
-    wrong default: declared windows-1252 and GB2312 pages are read as browsers read them)."""
-    codec, _ = resolve_charset(payload, headers)
-    text = _try_decode(payload, codec)
-    if text is None:
-        text = payload.decode(codec, errors="replace")
-    return text.removeprefix("\ufeff")
-
-
-def headers_with_charset(payload: bytes, headers: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
-    """Return ``headers`` with a Content-Type that names the charset the payload really uses.
-
-    The original Content-Type is kept as ``x-original-content-type`` when it changes, and
-    ``x-charset-source`` tells where the charset came from (see :func:`resolve_charset`).
-    """
-    codec, source = resolve_charset(payload, headers)
-    original = header_value(headers, "content-type") or ""
-    mime = _mime(original) or "text/html"
-    rest = tuple((k, v) for k, v in headers if k.lower() != "content-type")
-    content_type = f"{mime}; charset={codec}"
-    extra: tuple[tuple[str, str], ...] = (("x-charset-source", source),)
-    if original and original != content_type:
-        extra += (("x-original-content-type", original),)
-    return (("content-type", content_type), *rest, *extra)
+    """Return fetched ``payload`` as text, read as :func:`tasks.decode.decode_bytes` decides (a byte-order mark
+    removed). Raises :class:`~tasks.decode.DecodeError` (reason ``decode_error``) when no charset reads it."""
+    return decode_bytes(payload, headers).text

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import itertools
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -256,7 +257,8 @@ _SCALE_ATTACHED = r"(?:thousand|million|billion|trillion|bn|mn|mln|bln|tn|trn|m|
 
 
 def parse_number(text: str) -> float | None:
-    """Return the value of a written number ("1,200", "3-1/2", "forty-five", "a dozen", "6.6 billion")."""
+    """Return the value of a written number ("1,200", "3-1/2", "forty-five", "a dozen", "6.6 billion"), or None
+    when ``text`` is not one or its value is not a finite float."""
     s = text.strip().lower().replace("‑", "-").replace("−", "-").replace(",", "")
     scale = 1.0
     while True:
@@ -270,7 +272,16 @@ def parse_number(text: str) -> float | None:
         scale *= _SCALES[m.group(1)]
         s = head
     value = _parse_plain(s)
-    return None if value is None else value * scale
+    if value is None:
+        return None
+    # A run of 400 nines, "1e999" or "nan" reads as no finite number: it is no figure, and dates are not computed
+    # from it ("10000000000 days ago").
+    return _finite(value * scale)
+
+
+def _finite(value: float) -> float | None:
+    """Return ``value``, or None when it is infinite or NaN (a 300-digit number scaled by "billion")."""
+    return value if math.isfinite(value) else None
 
 
 def _parse_plain(s: str) -> float | None:
@@ -279,6 +290,8 @@ def _parse_plain(s: str) -> float | None:
         return None
     m = re.fullmatch(r"(-?\d+)-(\d+)/(\d+)", s)
     if m:
+        if not float(m.group(3)):
+            return None  # "3-1/0" is no mixed fraction
         whole = float(m.group(1))
         return whole + (1 if whole >= 0 else -1) * float(m.group(2)) / float(m.group(3))
     m = re.fullmatch(r"(\d+)/(\d+)", s)
@@ -1041,37 +1054,10 @@ def _year_is_count(text: str, m: re.Match[str]) -> bool:
 def _relative_cands(text: str, pub: datetime | date, sc: _Scan) -> Iterable[_Cand]:
     today = pub.date() if isinstance(pub, datetime) else pub
     for m in _RELATIVE_DATES.finditer(text):
-        expr = re.sub(r"\s+", " ", m.group("expr").lower())
-        words = expr.split()
-        iso: str | None = None
-        if expr == "today":
-            iso = today.isoformat()
-        elif expr == "yesterday":
-            iso = (today - timedelta(days=1)).isoformat()
-        elif expr == "tomorrow":
-            iso = (today + timedelta(days=1)).isoformat()
-        elif words[-1] in ("year", "month", "week"):
-            step = {"last": -1, "next": 1, "this": 0}[words[0]]
-            if words[-1] == "year":
-                iso = str(today.year + step)
-            elif words[-1] == "month":
-                y, mo = divmod(today.year * 12 + today.month - 1 + step, 12)
-                iso = f"{y}-{mo + 1:02d}"
-            else:
-                monday = today - timedelta(days=today.weekday()) + timedelta(weeks=step)
-                iso = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
-        elif words[-1] in _WEEKDAYS:
-            target = _WEEKDAYS[words[-1]]
-            if words[0] == "next":
-                delta = (target - today.weekday()) % 7 or 7
-            else:
-                # news reports mostly look back: the most recent such day (today counts), a week back at most
-                delta = -((today.weekday() - target) % 7)
-                if words[0] == "last" and delta == 0:
-                    delta = -7
-                if delta < 0 and _FUTURE_CUE.search(text, max(0, m.start() - 60), m.start()):
-                    delta += 7
-            iso = (today + timedelta(days=delta)).isoformat()
+        try:
+            iso = _relative_day(text, m, today)
+        except OverflowError:
+            continue  # a publication date at the calendar's end (year 9999) has no "tomorrow" or "next week"
         if iso is not None:
             yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE - 1, date_value=iso, relative=True)
     for m in sc.rx.ago.finditer(text) if "ago" in sc.words else ():
@@ -1079,14 +1065,52 @@ def _relative_cands(text: str, pub: datetime | date, sc: _Scan) -> Iterable[_Can
         if n is None or n != int(n):
             continue
         unit = m.group("unit").lower().rstrip("s")
-        if unit == "year":
-            iso = str(today.year - int(n))
-        elif unit == "month":
-            y, mo = divmod(today.year * 12 + today.month - 1 - int(n), 12)
-            iso = f"{y}-{mo + 1:02d}"
-        else:
-            iso = (today - timedelta(days=int(n) * (7 if unit == "week" else 1))).isoformat()
+        try:
+            if unit == "year":
+                iso = str(today.year - int(n))
+            elif unit == "month":
+                y, mo = divmod(today.year * 12 + today.month - 1 - int(n), 12)
+                iso = f"{y}-{mo + 1:02d}"
+            else:
+                iso = (today - timedelta(days=int(n) * (7 if unit == "week" else 1))).isoformat()
+        except OverflowError:
+            continue  # "5000000 days ago" is before the first day of the calendar
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_QUANTITY + 2, date_value=iso, relative=True)
+
+
+def _relative_day(text: str, m: re.Match[str], today: date) -> str | None:
+    """Return the ISO date (or month, year, ISO week) a relative expression ("yesterday", "last week", "next
+    Monday") names, seen from ``today``; raise OverflowError when it falls outside the calendar."""
+    expr = re.sub(r"\s+", " ", m.group("expr").lower())
+    words = expr.split()
+    if expr == "today":
+        return today.isoformat()
+    if expr == "yesterday":
+        return (today - timedelta(days=1)).isoformat()
+    if expr == "tomorrow":
+        return (today + timedelta(days=1)).isoformat()
+    if words[-1] in ("year", "month", "week"):
+        step = {"last": -1, "next": 1, "this": 0}[words[0]]
+        if words[-1] == "year":
+            return str(today.year + step)
+        if words[-1] == "month":
+            y, mo = divmod(today.year * 12 + today.month - 1 + step, 12)
+            return f"{y}-{mo + 1:02d}"
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=step)
+        return f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
+    if words[-1] in _WEEKDAYS:
+        target = _WEEKDAYS[words[-1]]
+        if words[0] == "next":
+            delta = (target - today.weekday()) % 7 or 7
+        else:
+            # news reports mostly look back: the most recent such day (today counts), a week back at most
+            delta = -((today.weekday() - target) % 7)
+            if words[0] == "last" and delta == 0:
+                delta = -7
+            if delta < 0 and _FUTURE_CUE.search(text, max(0, m.start() - 60), m.start()):
+                delta += 7
+        return (today + timedelta(days=delta)).isoformat()
+    return None
 
 
 def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
@@ -1311,9 +1335,9 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
             )
             if tail and claim(c.end + tail.start("num"), c.end + tail.end("num"), c):
                 value = parse_number(tail.group("num"))
+                if value is not None and _scale_of(tail.group("num")) is None and c.scale:
+                    value = _finite(value * c.scale)
                 if value is not None and c.value is not None:
-                    if _scale_of(tail.group("num")) is None and c.scale:
-                        value *= c.scale
                     out.append(
                         _Cand(c.end + tail.start("num"), c.end + tail.end("num"), c.kind, c.priority, value,
                               unit=c.unit, scale=c.scale, currency_ambiguous=c.currency_ambiguous, low=c.value,
@@ -1371,10 +1395,10 @@ def _range_first(first: str, c: _Cand, start: int, end: int) -> _Cand | None:
             return None
         return _Cand(start, end, KIND_DATE, c.priority, date_value=f"{c.date_value[:4]}-{_MONTHS[first.lower()]:02d}")
     value = parse_number(first)
+    if value is not None and c.scale and _scale_of(first) is None:
+        value = _finite(value * c.scale)
     if value is None or c.value is None:
         return None
-    if c.scale and _scale_of(first) is None:
-        value *= c.scale
     if c.kind == KIND_PERCENT and c.unit == UNIT_POINT and c.value is not None and value > 10 * abs(c.value) > 0:
         value /= 100.0  # basis points written once: "50-75 basis points"
     c.low, c.high = value, c.value

@@ -24,7 +24,7 @@ from prefect.tasks import exponential_backoff
 from storage.fetch_state import FetchState
 from storage.item_ledger import ItemLedger
 from tasks.fetch import Fetcher, FetchOptions
-from tasks.load import ItemRef, LoadOptions, discover_local, load_items, ref_from_key
+from tasks.load import ContentCache, ItemRef, LoadOptions, discover_local, file_version, load_items, ref_from_key
 from tasks.records import RawItem, Rejection
 from tasks.sources import (
     WARC_SUFFIXES,
@@ -69,6 +69,8 @@ class SourceBatch:
     rejections: tuple[Rejection, ...] = ()
     # item_key -> version of its file, recorded in the item ledger once the batch is committed.
     versions: dict[str, str] = field(default_factory=dict)
+    # The run's cache of the JSONL file being read, shared by consecutive batches of one file.
+    cache: ContentCache | None = None
 
     def __len__(self) -> int:
         return len(self.local) + len(self.targets) + len(self.items) + len(self.rejections)
@@ -92,6 +94,7 @@ class SourcePlan:
     skipped: list[str] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)
     unchanged: int = 0  # items an earlier run processed from the same file version: not read again
+    cache: ContentCache = field(default_factory=ContentCache)
 
     @property
     def total_items(self) -> int:
@@ -107,7 +110,7 @@ class SourcePlan:
         for start in range(0, len(self.local), size):
             refs = self.local[start : start + size]
             versions = {r.key: self.versions[r.key] for r in refs if r.key in self.versions}
-            yield SourceBatch(local=tuple(refs), versions=versions)
+            yield SourceBatch(local=tuple(refs), versions=versions, cache=self.cache)
         for start in range(0, len(self.targets), size):
             yield SourceBatch(targets=tuple(self.targets[start : start + size]))
         for start in range(0, len(self.items), size):
@@ -126,15 +129,6 @@ class SourcePlan:
                         rejections=tuple(r for r in fresh if isinstance(r, Rejection)),
                         versions={r.item_key: version for r in fresh},
                     )
-
-
-def file_version(path: Path) -> str:
-    """Return the version of a file for the item ledger: ``<size>:<mtime_ns>`` ("" when it cannot be read)."""
-    try:
-        info = path.stat()
-    except OSError:
-        return ""
-    return f"{info.st_size}:{info.st_mtime_ns}"
 
 
 def is_url_list(path: Path) -> bool:
@@ -257,7 +251,7 @@ def read_batch(
     Every reference yields an item or a rejection, except pages that an earlier run already fetched (or that
     answered 304): incremental runs skip them before they enter, and the client's counters report them.
     """
-    items, rejections = load_items(batch.local, options.load)
+    items, rejections = load_items(batch.local, options.load, batch.cache, batch.versions)
     if batch.targets:
         fetched, failed = fetch_targets(batch.targets, client, state, options.fetch)
         items.extend(fetched)

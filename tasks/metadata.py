@@ -20,6 +20,8 @@ from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
+from tasks.records import REPAIR_BAD_UTC_OFFSET, REPAIR_IMPLAUSIBLE_DATE, REPAIR_UNPARSEABLE_DATE
+
 # schema.org types that describe the article itself (not the site, the breadcrumb or a video on the page).
 ARTICLE_TYPES = frozenset(
     {
@@ -235,22 +237,41 @@ def parse_datetime(value: str | None, *, now: datetime | None = None) -> tuple[d
 
     Accepts ISO 8601 (with or without offset, date only), RFC 2822 (feeds, HTTP), Unix epochs and free
     text such as "May 2, 2024 10:00 AM". A value without a timezone is read as UTC and flagged unknown.
-    Years before 1990 or more than a year ahead of ``now`` are placeholders and give None.
+    Years before 1990 or more than a year ahead of ``now`` are placeholders and give None. See
+    :func:`read_datetime` for why a value gave None.
     """
-    if not value:
-        return None
+    return read_datetime(value, now=now)[0]
+
+
+def read_datetime(value: str | None, *, now: datetime | None = None) -> tuple[tuple[datetime, bool] | None, str | None]:
+    """Return what :func:`parse_datetime` returns and the repair code of a bad value, None for a good one.
+
+    A bad value gives no datetime: ``unparseable_date`` (no format reads it), ``implausible_date`` (a
+    placeholder year) or ``bad_utc_offset`` (an offset of a day or more, such as ``+25:00``: which part was
+    mistyped, the time or the offset, cannot be told, so the value is not trusted at all). An empty value is no
+    value, not a bad one: ``(None, None)``.
+    """
+    if value is None:
+        return None, None
     text = _norm(str(value))
-    if not text or len(text) > 80:
-        return None
-    parsed = _parse_datetime_text(text)
+    if not text:
+        return None, None
+    parsed = _parse_datetime_text(text) if len(text) <= 80 else None
     if parsed is None:
-        return None
-    tz_known = parsed.tzinfo is not None and parsed.utcoffset() is not None
-    result = parsed.astimezone(UTC) if tz_known else parsed.replace(tzinfo=UTC)
+        return None, REPAIR_UNPARSEABLE_DATE
+    try:
+        offset = parsed.utcoffset()
+    except ValueError:  # datetime refuses offsets of 24 hours or more only when asked for them
+        return None, REPAIR_BAD_UTC_OFFSET
+    tz_known = parsed.tzinfo is not None and offset is not None
+    try:
+        result = parsed.astimezone(UTC) if tz_known else parsed.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):  # year 1 or 9999 shifted past the calendar's ends
+        return None, REPAIR_IMPLAUSIBLE_DATE
     limit = (now or datetime.now(UTC)).year + MAX_FUTURE_YEARS
     if not MIN_YEAR <= result.year <= limit:
-        return None
-    return result, tz_known
+        return None, REPAIR_IMPLAUSIBLE_DATE
+    return (result, tz_known), None
 
 
 def _parse_datetime_text(text: str) -> datetime | None:

@@ -17,11 +17,17 @@ form so counts aggregate across articles.
 
 Figures come from :mod:`tasks.figures`: rules find them in every sentence, and a tagger + parser pipeline reads
 only the sentences that hold one, to find what each figure measures.
+
+One article never costs the others theirs: when spaCy raises on a batch of texts, the texts are read again one
+by one, and an article whose text still fails gets an :class:`~tasks.records.Analysis` with ``error`` set (the
+write stage quarantines it); when figure extraction raises on an article, it keeps its entities and notes the
+repair ``figures_failed``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
@@ -38,7 +44,8 @@ from thinc.api import NumpyOps
 
 from tasks.figures import attach_objects, find_figures, make_context, objects_without_parse, parse_window
 from tasks.ids import make_entity_id
-from tasks.records import Article, Entity, Figure
+from tasks.records import REPAIR_FIGURES_FAILED, Article, Entity, Figure, describe_error
+from tasks.records import Analysis as Analysis  # the stage's result type, imported from here by the flows
 from tasks.workers import WorkerPool, serve
 
 # Components for entities: the sentence recogniser (for sentence ids) and the entity recogniser, with the
@@ -55,6 +62,8 @@ ENTITY_LABELS = frozenset(
 _ALIASABLE = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "PRODUCT"})
 GAZETTEER = "gazetteer.jsonl"
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class NlpOptions:
@@ -66,6 +75,9 @@ class NlpOptions:
     n_process: int = 1
     with_figures: bool = True
     languages: tuple[str, ...] = ("en",)
+    # The clean stage's limit on text length (CleanOptions.max_text_chars): the model's max_length is raised to
+    # it when it is higher, so a text the clean stage let through is never refused by spaCy (error E088).
+    max_text_chars: int = 500_000
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -350,15 +362,15 @@ def _figures_for(
     return out
 
 
-Analysis = tuple[list[Entity], list[Figure]]
-
-
 def analyze_articles(articles: Sequence[Article], options: NlpOptions) -> list[Analysis]:
-    """Return one ``(entities, figures)`` pair per article, in order; offsets index into ``article.text``.
+    """Return one :class:`~tasks.records.Analysis` (``(entities, figures)``) per article, in order; offsets index
+    into ``article.text``.
 
     Articles whose language is not in ``options.languages`` (or whose text is empty) get two empty lists.
     Figures use ``article.published_at`` for relative and month-only dates and ``article.hints`` for a bare
-    "$" or "¥". This stage rejects nothing.
+    "$" or "¥". This stage rejects nothing itself: an article the model cannot read gets an analysis whose
+    ``error`` says why, which the write stage quarantines (``extract_error``); one whose figure extraction
+    raises keeps its entities, with the repair ``figures_failed``.
 
     With ``options.n_process > 1`` the articles are spread over that many worker processes (started once per
     process, each loading the model once, reused by every batch): spaCy holds the GIL for most of its work, so
@@ -368,7 +380,7 @@ def analyze_articles(articles: Sequence[Article], options: NlpOptions) -> list[A
     chosen = [i for i, a in enumerate(articles) if a.text.strip() and _in_languages(a, options.languages)]
     if options.n_process <= 1 or len(chosen) < 2:
         return analyze_here(articles, options)
-    results: list[Analysis] = [([], []) for _ in articles]
+    results: list[Analysis] = [Analysis() for _ in articles]
     chunks = _chunks(chosen, [len(articles[i].text) for i in chosen], options.n_process * CHUNKS_PER_WORKER)
     answers = nlp_pool(options).map([[articles[i] for i in chunk] for chunk in chunks])
     for chunk, answer in zip(chunks, answers, strict=True):
@@ -421,35 +433,96 @@ def warm_up(options: NlpOptions) -> None:
 
 def analyze_here(articles: Sequence[Article], options: NlpOptions) -> list[Analysis]:
     """:func:`analyze_articles` in the calling process."""
-    results: list[Analysis] = [([], []) for _ in articles]
+    results: list[Analysis] = [Analysis() for _ in articles]
     chosen = [i for i, a in enumerate(articles) if a.text.strip() and _in_languages(a, options.languages)]
     if not chosen:
         return results
-    nlp = load_nlp(options.model, ENTITY_COMPONENTS)
-    docs: Iterator[Doc] = nlp.pipe((articles[i].text for i in chosen), batch_size=options.batch_size)
+    nlp = _allow_length(load_nlp(options.model, ENTITY_COMPONENTS), options)
+    texts = [articles[i].text for i in chosen]
     pending: list[tuple[int, int, int, list[Figure]]] = []  # (article index, start, end, figures)
-    all_entities: dict[int, list[Entity]] = {}
-    for i, doc in zip(chosen, docs, strict=True):
-        sentences = [(s.start_char, s.end_char) for s in doc.sents]
-        entities = entities_from_doc(doc, [s for s, _ in sentences])
-        all_entities[i] = entities
-        figures: list[Figure] = []
-        if options.with_figures:
-            for window, figs in _figures_for(articles[i], sentences):
-                if window is None:
-                    figures.extend(figs)
-                else:
-                    pending.append((i, window[0], window[1], figs))
-        results[i] = (entities, figures)
+    entities_of: dict[int, list[Entity]] = {}
+    figures_of: dict[int, list[Figure]] = {}
+    figures_failed: set[int] = set()
+    for i, doc in zip(chosen, pipe_isolated(nlp, texts, options.batch_size), strict=True):
+        if isinstance(doc, str):
+            results[i] = Analysis(error=doc)
+            continue
+        try:
+            sentences = [(s.start_char, s.end_char) for s in doc.sents]
+            entities_of[i] = entities_from_doc(doc, [s for s, _ in sentences])
+        except Exception as exc:  # noqa: BLE001 - one article's failure must not cost the batch
+            results[i] = Analysis(error=describe_error(exc))
+            continue
+        figures_of[i] = []
+        if not options.with_figures:
+            continue
+        try:
+            found = _figures_for(articles[i], sentences)
+        except Exception as exc:  # noqa: BLE001 - a figures bug costs the article its figures, not its entities
+            _figures_failed(articles[i], describe_error(exc), figures_failed, i)
+            continue
+        for window, figs in found:
+            if window is None:
+                figures_of[i].extend(figs)
+            else:
+                pending.append((i, window[0], window[1], figs))
     if pending:
-        parser = load_nlp(options.model, PARSE_COMPONENTS)
-        parsed = parser.pipe((articles[i].text[s:e] for i, s, e, _ in pending), batch_size=options.batch_size * 4)
-        for (i, s, _e, figs), doc in zip(pending, parsed, strict=True):
-            spans = [(en.start_char, en.end_char, en.canonical) for en in all_entities[i] if en.sentence_id is not None]
-            results[i][1].extend(attach_objects(figs, doc, offset=s, entity_spans=spans))
-    for i in chosen:
-        results[i][1].sort(key=lambda f: f.start_char)
+        parser = _allow_length(load_nlp(options.model, PARSE_COMPONENTS), options)
+        windows = [articles[i].text[s:e] for i, s, e, _ in pending]
+        for (i, s, _e, figs), doc in zip(pending, pipe_isolated(parser, windows, options.batch_size * 4), strict=True):
+            if i in figures_failed:
+                continue
+            if isinstance(doc, str):
+                _figures_failed(articles[i], doc, figures_failed, i)
+                continue
+            ents = entities_of[i]
+            spans = [(en.start_char, en.end_char, en.canonical) for en in ents if en.sentence_id is not None]
+            try:
+                figures_of[i].extend(attach_objects(figs, doc, offset=s, entity_spans=spans))
+            except Exception as exc:  # noqa: BLE001 - as above
+                _figures_failed(articles[i], describe_error(exc), figures_failed, i)
+    for i, entities in entities_of.items():
+        if i in figures_failed:
+            results[i] = Analysis(entities, [], repairs=(REPAIR_FIGURES_FAILED,))
+        else:
+            results[i] = Analysis(entities, sorted(figures_of[i], key=lambda f: f.start_char))
     return results
+
+
+def _allow_length(nlp: Language, options: NlpOptions) -> Language:
+    """Return ``nlp`` with its ``max_length`` at least the clean stage's ``max_text_chars``."""
+    nlp.max_length = max(nlp.max_length, options.max_text_chars)
+    return nlp
+
+
+def pipe_isolated(nlp: Language, texts: Sequence[str], batch_size: int) -> Iterator[Doc | str]:
+    """Yield one Doc per text, in order, or for a text the pipeline cannot process the error on one line.
+
+    Texts stream through ``nlp.pipe``; if it raises (a text over ``max_length``, a component bug on one odd
+    input), the texts not yet yielded are processed one at a time, so only the failing text gets an error.
+    """
+    done = 0
+    try:
+        for doc in nlp.pipe(texts, batch_size=batch_size):
+            yield doc
+            done += 1
+        return
+    except Exception as exc:  # noqa: BLE001 - retried text by text below
+        log.warning("spaCy failed on a batch of %d texts (%s); reading them one by one", len(texts) - done, exc)
+    for text in texts[done:]:
+        yield _one_doc(nlp, text)
+
+
+def _one_doc(nlp: Language, text: str) -> Doc | str:
+    try:
+        return nlp(text)
+    except Exception as exc:  # noqa: BLE001 - the caller records the error for this text alone
+        return describe_error(exc)
+
+
+def _figures_failed(article: Article, detail: str, failed: set[int], index: int) -> None:
+    failed.add(index)
+    log.warning("figures failed on article %s: %s", article.article_id, detail)
 
 
 # ------------------------------------------------------------------------------------- Prefect wrappers

@@ -3,13 +3,28 @@
 Every stage takes and returns these plain, typed values so that stages can be used from a notebook or a test
 with no Prefect running. A stage returns either a record for the next stage or a :class:`Rejection`; the flow
 routes rejections to the ``quarantine`` dataset, so an item that enters a run is never silently lost.
+
+A bad value in a field that is not the content (a date no parser reads, a ``+25:00`` offset, a lone UTF-16
+surrogate in a title) does not cost the item: the stage repairs or drops the value, keeps the record and notes
+a *repair code* in its ``repairs``; the write stage counts them per run. The codes:
+
+- ``lone_surrogate``: a string held a lone UTF-16 surrogate (a JSON ``"\\ud800"`` escape with no partner), which
+  no UTF-8 writer accepts; replaced with U+FFFD.
+- ``control_characters``: the text held C0 control characters (a stray NUL from a broken export); removed.
+- ``unparseable_date``: a published or modified time no parser reads ("yesterday-ish"); left out, the next
+  source of the date (the input item, the URL) used if there is one.
+- ``implausible_date``: a date before 1990 or more than a year ahead (a 1970 epoch placeholder); left out.
+- ``bad_utc_offset``: a time whose UTC offset is impossible (``+25:00``); left out, as above.
+- ``figures_failed``: figure extraction raised on the article; its entities are kept, its figures dropped.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 PayloadKind = Literal["html", "text"]
 
@@ -21,6 +36,14 @@ STAGE_CLEAN = "clean"
 STAGE_DEDUP = "dedup"
 STAGE_EXTRACT = "extract"
 STAGE_WRITE = "write"
+
+# Repair codes (see the module docstring), as written in the per-run counts.
+REPAIR_LONE_SURROGATE = "lone_surrogate"
+REPAIR_CONTROL_CHARACTERS = "control_characters"
+REPAIR_UNPARSEABLE_DATE = "unparseable_date"
+REPAIR_IMPLAUSIBLE_DATE = "implausible_date"
+REPAIR_BAD_UTC_OFFSET = "bad_utc_offset"
+REPAIR_FIGURES_FAILED = "figures_failed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +85,7 @@ class RawItem:
     language: str | None = None
     http_headers: tuple[tuple[str, str], ...] = ()
     hints: SourceHints = field(default_factory=SourceHints)
+    repairs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +113,7 @@ class Article:
     ``site_name``, ...) to its origin: ``jsonld``, ``meta``, ``time_tag``, ``feed``, ``url``, ``text``,
     ``http_header``, ``input`` (given by the JSONL item) or ``detected``.
     ``published_tz_known`` is False when the page gave a time without a timezone (then UTC was assumed).
+    ``repairs`` holds the repair codes of the item and of its cleaning, each once.
     """
 
     article_id: str
@@ -119,6 +144,7 @@ class Article:
     extractor: str = ""
     extractor_version: str = ""
     hints: SourceHints = field(default_factory=SourceHints)
+    repairs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +210,123 @@ class Figure:
     object_entity: str | None = None
     sentence_id: int | None = None
     sentence: str | None = None
+
+
+class Analysis(tuple[list[Entity], list[Figure]]):
+    """What the NLP stage found in one article: the pair ``(entities, figures)``, which unpacks as such.
+
+    ``error`` is set (one line, the exception) when the model could not read the article's text at all; the
+    write stage then quarantines the article instead of writing it. ``repairs`` holds repair codes such as
+    ``figures_failed`` (figure extraction raised: entities kept, no figures).
+    """
+
+    error: str | None
+    repairs: tuple[str, ...]
+
+    def __new__(
+        cls,
+        entities: Iterable[Entity] = (),
+        figures: Iterable[Figure] = (),
+        error: str | None = None,
+        repairs: tuple[str, ...] = (),
+    ) -> Analysis:
+        self = super().__new__(cls, (list(entities), list(figures)))
+        self.error = error
+        self.repairs = repairs
+        return self
+
+    @property
+    def entities(self) -> list[Entity]:
+        """The entity mentions, in text order."""
+        return self[0]
+
+    @property
+    def figures(self) -> list[Figure]:
+        """The figure mentions, in text order."""
+        return self[1]
+
+    def __reduce__(self) -> tuple[type[Analysis], tuple[list[Entity], list[Figure], str | None, tuple[str, ...]]]:
+        # A tuple subclass is otherwise pickled as its items only (worker processes send these through pipes).
+        return (Analysis, (self[0], self[1], self.error, self.repairs))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, tuple) or not tuple.__eq__(self, other):
+            return False
+        if isinstance(other, Analysis):
+            return (self.error, self.repairs) == (other.error, other.repairs)
+        return self.error is None and not self.repairs
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]  # holds lists
+
+    def __repr__(self) -> str:
+        return f"Analysis(entities={self[0]!r}, figures={self[1]!r}, error={self.error!r}, repairs={self.repairs!r})"
+
+
+# ------------------------------------------------------------------------------------------------ repairs
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+# Longest one-line error kept in a rejection's detail or an analysis: enough for the exception and its message.
+MAX_ERROR_CHARS = 500
+
+R = TypeVar("R")
+
+
+def describe_error(exc: BaseException) -> str:
+    """Return ``"TypeName: message"`` on one line, at most :data:`MAX_ERROR_CHARS` characters, always writable."""
+    text = _LINE_BREAKS.sub(" ", f"{type(exc).__name__}: {exc}").strip()
+    return fix_surrogates(text)[:MAX_ERROR_CHARS]
+
+
+def fix_surrogates(text: str) -> str:
+    """Return ``text`` with every lone UTF-16 surrogate replaced by U+FFFD (unchanged when it has none).
+
+    A high and a low surrogate that stand next to each other (text decoded with ``surrogatepass``) are joined
+    into the one character they encode rather than replaced.
+    """
+    if text.isascii() or not _LONE_SURROGATE.search(text):
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _fixed(value: Any) -> Any:
+    if isinstance(value, str):
+        return fix_surrogates(value)
+    if isinstance(value, tuple | list):
+        items = [_fixed(v) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return tuple(items) if isinstance(value, tuple) else items
+    if isinstance(value, dict):
+        pairs = [(_fixed(k), _fixed(v)) for k, v in value.items()]
+        if all(k is a and v is b for (k, v), (a, b) in zip(pairs, value.items(), strict=True)):
+            return value
+        return dict(pairs)
+    if is_dataclass(value) and not isinstance(value, type):
+        return repair_surrogates(value)[0]
+    return value
+
+
+def repair_surrogates(record: R) -> tuple[R, bool]:
+    """Return ``record`` (a dataclass instance) with lone surrogates replaced in every string it holds, nested
+    tuples, lists, dicts and records included, and whether anything changed; bytes are left as they are."""
+    if not is_dataclass(record) or isinstance(record, type):
+        fixed = _fixed(record)
+        return fixed, fixed is not record
+    changes: dict[str, Any] = {}
+    for f in fields(record):
+        value = getattr(record, f.name)
+        new = _fixed(value)
+        if new is not value:
+            changes[f.name] = new
+    if not changes:
+        return record, False
+    return replace(record, **changes), True
+
+
+def with_repairs(repairs: Iterable[str], *more: str) -> tuple[str, ...]:
+    """Return ``repairs`` followed by ``more``, each code once, in first-seen order."""
+    return tuple(dict.fromkeys([*repairs, *more]))

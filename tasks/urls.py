@@ -7,12 +7,13 @@ conservative: two URLs that may show different content must stay different. The 
 * scheme: ``http`` and ``https`` both become ``https`` (sites moved to TLS; the same article is reached by both);
 * host: lower-cased, trailing dot and default port dropped; a leading ``www.``, ``m.``, ``mobile.`` or ``amp.``
   label is dropped (mobile and AMP hosts serve the desktop article) as long as two labels remain;
-* path: a trailing ``/amp`` segment and the ``.amp`` in ``.amp.html`` are dropped, trailing slashes are
-  dropped (``/a/b/`` and ``/a/b`` are one page on news sites), empty path is ``/``;
+* path: a trailing ``/amp`` segment and the ``.amp`` in ``.amp.html`` are dropped, trailing slashes (and
+  whitespace) are dropped (``/a/b/`` and ``/a/b`` are one page on news sites), empty path is ``/``;
 * query: tracking parameters (``utm_*``, ``fbclid``, ``gclid``, ``CMP``, ``mc_cid`` ... see ``TRACKING_PARAMS``)
   and AMP switches (``amp``, ``outputType=amp``) are dropped; the rest may select content (``id=``, ``page=``,
   ``seite=all``) so it is kept, sorted by name so that parameter order does not matter;
-* fragment: dropped (it never selects a different article), except ``#!`` routes of old single-page sites.
+* fragment: dropped (it never selects a different article), except ``#!`` routes of old single-page sites;
+* ``&amp;`` (an ampersand HTML-escaped by a feed, once or more) is read as ``&``; a lone surrogate as U+FFFD.
 
 courlan (installed with trafilatura) was considered: its ``normalize_url`` keeps ``m.`` hosts, ``/amp`` paths,
 trailing slashes and ``CMP``, and its tracker pattern drops any parameter containing ``source`` or ``id``-like
@@ -90,6 +91,7 @@ _AMP_PARAM_VALUES = {"amp": None, "outputtype": "amp", "output": "amp", "view": 
 _HOST_PREFIXES = ("www.", "m.", "mobile.", "amp.", "www2.")
 
 _MULTI_SLASH = re.compile(r"/{2,}")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _is_tracking(name: str, value: str) -> bool:
@@ -116,11 +118,18 @@ def _canonical_host(host: str) -> str:
 
 
 def _canonical_path(path: str) -> str:
-    path = _MULTI_SLASH.sub("/", path or "/").rstrip("/")
-    if path.endswith("/amp"):
-        path = path[: -len("/amp")].rstrip("/")
-    if path.endswith(".amp.html"):
-        path = path[: -len(".amp.html")] + ".html"
+    path = _MULTI_SLASH.sub("/", path or "/")
+    # Repeat until nothing changes, so that the result is already canonical: "/a/amp/amp" and "/a.amp.amp.html"
+    # lose each AMP marker, and "/a/ /" loses its trailing blank with the slashes (whitespace at the end of a
+    # URL is dropped, as around the whole URL).
+    previous = None
+    while path != previous:
+        previous = path
+        path = path.rstrip("/").rstrip()
+        if path.endswith("/amp"):
+            path = path[: -len("/amp")]
+        if path.endswith(".amp.html"):
+            path = path[: -len(".amp.html")] + ".html"
     return path or "/"
 
 
@@ -137,7 +146,8 @@ def _split_netloc(netloc: str) -> tuple[str, int | None] | None:
         host, _, port_text = hostport.partition(":")
     if not port_text:
         return host, None
-    if not port_text.isdigit() or int(port_text) > 65535:
+    # ASCII digits only: "²" and "٨٠" are digits to str.isdigit, and the first one is no int at all
+    if not (port_text.isascii() and port_text.isdigit()) or int(port_text) > 65535:
         return None
     return host, int(port_text)
 
@@ -148,23 +158,30 @@ def canonicalize_url(url: str) -> str | None:
     See the module docstring for the rules. Idempotent: ``canonicalize_url(canonicalize_url(u)) ==
     canonicalize_url(u)``.
     """
+    # A lone surrogate (from a JSON escape such as "\ud800" with no pair) has no UTF-8 form: it becomes U+FFFD, as an
+    # undecodable %-escape in the query does.
+    text = _LONE_SURROGATE.sub("\ufffd", url.strip())
+    while "&amp;" in text:  # escaped once or twice over by a feed: "?a=1&amp;amp;b=2"
+        text = text.replace("&amp;", "&")
     try:
-        parts = urlsplit(url.strip().replace("&amp;", "&"))
+        parts = urlsplit(text)
     except ValueError:
         return None
     if parts.scheme.lower() not in ("http", "https"):
         return None
     split = _split_netloc(parts.netloc)
-    if split is None or not split[0] or split[0] == "[]":
+    if split is None or split[0] == "[]":
         return None
     host, port = split
     host = _canonical_host(host)
+    if not host:
+        return None  # no host at all, or only dots ("http://./a")
     netloc = f"{host}:{port}" if port not in (None, 80, 443) else host
     query = ""
     if parts.query:
         kept = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k, v))
         query = "?" + urlencode(kept) if kept else ""
-    fragment = "#" + parts.fragment if parts.fragment.startswith("!") else ""
+    fragment = "#" + parts.fragment.rstrip() if parts.fragment.startswith("!") else ""
     return f"https://{netloc}{_canonical_path(parts.path)}{query}{fragment}"
 
 

@@ -5,6 +5,8 @@ importing by name keeps the caller's ``__main__`` out of the worker (unlike mult
 forkserver, which re-import it), and a fresh interpreter is safe where ``fork`` from a threaded process (Prefect
 runs tasks in threads) is not. The first message to a worker is its setup (the stage's options); it answers
 ``"ready"`` once warmed up (models loaded), then ``(index, result)`` for every ``(index, job)``; None ends it.
+A job whose handler raises is answered with a :class:`JobFailed` and the worker goes on to the next: one bad
+item must not cost the worker its loaded model, nor the batch its other items.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
+
+from tasks.records import describe_error
 
 READY = "ready"
 # Thread-count variables of the BLAS and OpenMP libraries the workers' numpy and spaCy may use; set to 1 for
@@ -28,8 +33,16 @@ READY = "ready"
 ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS")
 
 
+@dataclass(frozen=True, slots=True)
+class JobFailed:
+    """A worker's answer to a job whose handler raised: the exception, on one line."""
+
+    detail: str
+
+
 def serve(handle: Callable[[Any, Any], Any], warm_up: Callable[[Any], None], argv: list[str] | None = None) -> None:
-    """Worker side: receive the setup, warm up, then answer ``(index, handle(setup, job))`` until None or EOF."""
+    """Worker side: receive the setup, warm up, then answer ``(index, handle(setup, job))`` until None or EOF;
+    a job whose handler raises is answered ``(index, JobFailed(...))``."""
     args = list(sys.argv[1:] if argv is None else argv)
     inbox = Connection(int(args[0]), writable=False)
     outbox = Connection(int(args[1]), readable=False)
@@ -44,7 +57,11 @@ def serve(handle: Callable[[Any, Any], Any], warm_up: Callable[[Any], None], arg
         if message is None:
             return
         index, job = message
-        outbox.send((index, handle(setup, job)))
+        try:
+            result = handle(setup, job)
+        except Exception as exc:  # noqa: BLE001 - one job's failure is the caller's to handle, not the worker's end
+            result = JobFailed(describe_error(exc))
+        outbox.send((index, result))
 
 
 class WorkerProcess:
@@ -93,10 +110,10 @@ class WorkerProcess:
 class WorkerPool:
     """A fixed number of worker processes answering jobs in parallel, without time limits.
 
-    Workers start on first use and are reused by every call. A job whose worker dies is run in the calling
-    process with ``fallback`` (and the worker replaced), and if no worker can start within ``start_seconds``
-    every job runs there: a broken environment makes the stage slower, never loses its output. Calls are
-    serialised (one caller at a time).
+    Workers start on first use and are reused by every call. A job whose worker dies (the worker is replaced)
+    or whose handler raises in the worker is run in the calling process with ``fallback``, and if no worker can
+    start within ``start_seconds`` every job runs there: a broken environment makes the stage slower, never
+    loses its output. Calls are serialised (one caller at a time).
     """
 
     def __init__(
@@ -165,7 +182,8 @@ class WorkerPool:
             worker.ready = True
             return
         index = busy.pop(slot)
-        results[index] = message[1]
+        answer = message[1]
+        results[index] = self.fallback(jobs[index]) if isinstance(answer, JobFailed) else answer
 
     def _replace(self, slot: int) -> None:
         self._workers[slot].stop(kill=True)

@@ -2,26 +2,55 @@
 
 A batch is the unit of atomicity: its articles, entities, figures, duplicates and quarantine rows become
 visible together (see ``storage.lake``), so a crash never leaves an article without its entities.
+
+One item never costs the batch its write. An original whose analysis failed (``Analysis.error``) is quarantined
+instead of written. When a dataset's table cannot be built for the whole batch (pyarrow refuses a value, say a
+lone surrogate in a title that no earlier stage caught), the tables are built again item by item: an item whose
+rows fail has lone surrogates replaced in all its records (repair ``lone_surrogate``) and is tried once more,
+and one that still fails is quarantined. Quarantine rows are made writable before they are built, so a
+rejection can always be recorded.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
+import pyarrow as pa
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from storage.lake import Lake
-from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection
+from storage.lake import Lake, Settles
+from tasks.records import (
+    REPAIR_LONE_SURROGATE,
+    STAGE_EXTRACT,
+    STAGE_WRITE,
+    Analysis,
+    Article,
+    DedupDecision,
+    Entity,
+    Figure,
+    RawItem,
+    Rejection,
+    describe_error,
+    fix_surrogates,
+    repair_surrogates,
+    with_repairs,
+)
 from tasks.rows import articles_table, duplicates_table, entities_table, figures_table, quarantine_table, raw_table
+
+# An original the NLP stage could not read (the model raised on its text).
+REASON_EXTRACT_ERROR = "extract_error"
+# An article, copy or rejection whose rows pyarrow refuses even after the repairs below.
+REASON_UNWRITABLE_ROW = "unwritable_row"
 
 
 @dataclass(slots=True)
 class BatchCounts:
-    """Rows committed by one batch."""
+    """Rows committed by one batch; ``repairs`` counts each repair code once per written article or copy."""
 
     articles: int = 0
     duplicates: int = 0
@@ -29,6 +58,28 @@ class BatchCounts:
     figures: int = 0
     quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)
     duplicate_methods: Counter[str] = field(default_factory=Counter)
+    repairs: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass(frozen=True, slots=True)
+class _Original:
+    """An original with everything written for it: its row, entity and figure rows, and its raw page."""
+
+    article: Article
+    entities: list[Entity]
+    figures: list[Figure]
+    raw: RawItem | None
+    analysis_repairs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    article: Article
+    decision: DedupDecision
+
+
+U = TypeVar("U")
+Tables = dict[str, pa.Table]
 
 
 def write_batch(
@@ -37,46 +88,179 @@ def write_batch(
     batch: str,
     articles: Sequence[Article],
     decisions: Sequence[DedupDecision],
-    analyses: Sequence[tuple[list[Entity], list[Figure]]],
+    analyses: Sequence[Analysis],
     rejections: Sequence[Rejection],
     max_payload_bytes: int,
     raw_items: Sequence[RawItem] = (),
+    settles: Settles | None = None,
 ) -> BatchCounts:
     """Commit one batch and return its counts.
 
     ``decisions`` pairs with ``articles``; ``analyses`` pairs with the originals among them, in order.
-    ``raw_items`` (the batch's items as read) are kept in ``raw`` for the originals, for replay.
+    ``raw_items`` (the batch's items as read) are kept in ``raw`` for the originals, for replay. ``settles``
+    (what the batch makes count as done) goes into the commit marker.
+    Quarantines, besides ``rejections``: originals whose analysis has an ``error`` (stage ``extract``, reason
+    ``extract_error``, payload the raw page when ``raw_items`` has it, else the text), and articles, copies
+    and rejections whose rows cannot be built even with lone surrogates replaced (stage ``write``, reason
+    ``unwritable_row``).
     """
     now = datetime.now(UTC)
     by_id = {d.article_id: d for d in decisions}
     pairs = list(zip(articles, decisions, strict=True))
     originals = [a for a, d in pairs if d.duplicate_of is None]
-    copies = [(a, d) for a, d in pairs if d.duplicate_of is not None]
     if len(originals) != len(analyses):
         raise ValueError(f"{len(analyses)} analyses for {len(originals)} original articles")
+    raw_by_key = {item.item_key: item for item in raw_items}
+    quarantined = [writable_rejection(r) for r in rejections]
+    kept: list[_Original] = []
+    for article, analysis in zip(originals, analyses, strict=True):
+        raw = raw_by_key.get(article.item_key)
+        if analysis.error is not None:
+            quarantined.append(_quarantined(article, raw, STAGE_EXTRACT, REASON_EXTRACT_ERROR, analysis.error))
+        else:
+            kept.append(_Original(article, analysis.entities, analysis.figures, raw, analysis.repairs))
+
+    def original_tables(units: Sequence[_Original]) -> Tables:
+        return {
+            "entities": entities_table([(o.article, o.entities) for o in units], run_id),
+            "figures": figures_table([(o.article, o.figures) for o in units], run_id),
+            "raw": raw_table([(o.article, o.raw) for o in units if o.raw is not None], run_id),
+            "articles": articles_table([o.article for o in units], by_id, run_id),
+        }
+
+    def copy_tables(units: Sequence[_Copy]) -> Tables:
+        return {"duplicates": duplicates_table([(c.article, c.decision) for c in units], run_id, now)}
+
+    def quarantine_tables(units: Sequence[Rejection]) -> Tables:
+        return {"quarantine": quarantine_table(units, run_id, max_payload_bytes, now)}
+
+    counts = BatchCounts()
+    parts: defaultdict[str, list[pa.Table]] = defaultdict(list)
+    written, failed = _build(kept, original_tables, parts)
+    for original, repaired in written:
+        counts.articles += 1
+        counts.entities += len(original.entities)
+        counts.figures += len(original.figures)
+        extra = (REPAIR_LONE_SURROGATE,) if repaired else ()
+        counts.repairs.update(with_repairs(original.article.repairs, *original.analysis_repairs, *extra))
+    for original, error in failed:
+        article, raw = original.article, original.raw
+        quarantined.append(_quarantined(article, raw, STAGE_WRITE, REASON_UNWRITABLE_ROW, error))
+    copies = [_Copy(a, d) for a, d in pairs if d.duplicate_of is not None]
+    written_copies, failed_copies = _build(copies, copy_tables, parts)
+    for copy, repaired in written_copies:
+        counts.duplicates += 1
+        counts.duplicate_methods[copy.decision.method or "unknown"] += 1
+        extra = (REPAIR_LONE_SURROGATE,) if repaired else ()
+        counts.repairs.update(with_repairs(copy.article.repairs, *extra))
+    for copy, error in failed_copies:
+        quarantined.append(_quarantined(copy.article, None, STAGE_WRITE, REASON_UNWRITABLE_ROW, error))
+    written_rejections, failed_rejections = _build(quarantined, quarantine_tables, parts)
+    last_resort = [_unwritable_rejection(r, error) for r, error in failed_rejections]
+    parts["quarantine"].extend(quarantine_tables(last_resort).values())
+    counts.quarantined = Counter((r.stage, r.reason) for r, _ in written_rejections)
+    counts.quarantined.update((r.stage, r.reason) for r in last_resort)
+    empty = {**original_tables([]), **copy_tables([]), **quarantine_tables([])}
     tables = {
-        "entities": entities_table([(a, ents) for a, (ents, _) in zip(originals, analyses, strict=True)], run_id),
-        "figures": figures_table([(a, figs) for a, (_, figs) in zip(originals, analyses, strict=True)], run_id),
-        "duplicates": duplicates_table(copies, run_id, now),
-        "quarantine": quarantine_table(rejections, run_id, max_payload_bytes, now),
-        "raw": raw_table(_raw_pairs(originals, raw_items), run_id),
+        name: pa.concat_tables(parts[name]) if parts[name] else empty[name]
         # Articles last: a reader that sees an article also sees its entities and figures.
-        "articles": articles_table(originals, by_id, run_id),
+        for name in ("entities", "figures", "duplicates", "quarantine", "raw", "articles")
     }
-    lake.commit_batch(run_id, batch, tables)
-    return BatchCounts(
-        articles=len(originals),
-        duplicates=len(copies),
-        entities=sum(len(e) for e, _ in analyses),
-        figures=sum(len(f) for _, f in analyses),
-        quarantined=Counter((r.stage, r.reason) for r in rejections),
-        duplicate_methods=Counter(d.method or "unknown" for _, d in copies),
+    lake.commit_batch(run_id, batch, tables, settles)
+    return counts
+
+
+def _build(
+    units: Sequence[U], build: Callable[[Sequence[U]], Tables], parts: defaultdict[str, list[pa.Table]]
+) -> tuple[list[tuple[U, bool]], list[tuple[U, str]]]:
+    """Add the tables of ``units`` to ``parts``; return the units written (each with whether its lone surrogates
+    had to be replaced) and those whose rows could not be built (each with the error).
+
+    All units at once first; if pyarrow refuses that, one unit at a time, then a failing unit once more with its
+    lone surrogates replaced.
+    """
+    try:
+        whole: Tables | None = build(units)
+    except Exception:  # noqa: BLE001 - some unit holds a bad value: found one by one below
+        whole = None
+    if whole is not None:
+        for name, table in whole.items():
+            parts[name].append(table)
+        return [(u, False) for u in units], []
+    written: list[tuple[U, bool]] = []
+    failed: list[tuple[U, str]] = []
+    for unit in units:
+        repaired = False
+        try:
+            tables = build([unit])
+        except Exception as exc:  # noqa: BLE001 - one unit's bad value must not cost the batch
+            fixed, repaired = repair_surrogates(unit)
+            if not repaired:
+                failed.append((unit, describe_error(exc)))
+                continue
+            try:
+                tables = build([fixed])
+            except Exception as again:  # noqa: BLE001 - as above
+                failed.append((fixed, describe_error(again)))
+                continue
+            unit = fixed
+        for name, table in tables.items():
+            parts[name].append(table)
+        written.append((unit, repaired))
+    return written, failed
+
+
+def _quarantined(article: Article, raw: RawItem | None, stage: str, reason: str, detail: str) -> Rejection:
+    """Return the quarantine row of an article that cannot be written: its raw page if kept, else its text."""
+    payload = raw.payload if raw is not None else article.text.encode("utf-8", "replace")
+    rejection = Rejection(
+        item_key=article.item_key,
+        source_uri=article.source_uri,
+        stage=stage,
+        reason=reason,
+        detail=detail,
+        payload=payload,
+        external_id=article.external_id,
+        url=article.url,
+    )
+    return writable_rejection(rejection)
+
+
+def writable_rejection(rejection: Rejection) -> Rejection:
+    """Return ``rejection`` with values the quarantine schema accepts: lone surrogates replaced, strings where
+    strings are required, a payload of bytes."""
+    fixed, _ = repair_surrogates(rejection)
+    payload = fixed.payload
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8", "replace")
+    elif not isinstance(payload, bytes):
+        payload = bytes(payload or b"")
+    return Rejection(
+        item_key=_text(fixed.item_key),
+        source_uri=_text(fixed.source_uri),
+        stage=_text(fixed.stage) or "unknown",
+        reason=_text(fixed.reason) or "unknown",
+        detail=_text(fixed.detail),
+        payload=payload,
+        external_id=None if fixed.external_id is None else _text(fixed.external_id),
+        url=None if fixed.url is None else _text(fixed.url),
     )
 
 
-def _raw_pairs(originals: Sequence[Article], raw_items: Sequence[RawItem]) -> list[tuple[Article, RawItem]]:
-    by_key = {item.item_key: item for item in raw_items}
-    return [(a, by_key[a.item_key]) for a in originals if a.item_key in by_key]
+def _text(value: object) -> str:
+    return "" if value is None else fix_surrogates(value if isinstance(value, str) else str(value))
+
+
+def _unwritable_rejection(rejection: Rejection, error: str) -> Rejection:
+    """Return the bare quarantine row that stands for a rejection whose own row could not be built."""
+    return Rejection(
+        item_key=_text(rejection.item_key),
+        source_uri=_text(rejection.source_uri),
+        stage=STAGE_WRITE,
+        reason=REASON_UNWRITABLE_ROW,
+        detail=f"{_text(rejection.stage)}/{_text(rejection.reason)}: {error}",
+        payload=b"",
+    )
 
 
 write_batch_task = task(name="write", cache_policy=NO_CACHE)(write_batch)

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="mediawatch-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
@@ -24,6 +25,14 @@ os.environ.pop("PREFECT_API_URL", None)
 for _name in list(os.environ):
     if _name.startswith("MEDIAWATCH_"):
         del os.environ[_name]
+
+# Hypothesis (tests/test_fuzz.py). ``default``, what `make test` runs: the same examples on every run and machine
+# (derandomize), nothing written to an example database in the tree, no per-example deadline (a busy CI core is
+# not a bug); 200 examples per property keep the fuzz file under a minute on two cores. ``fuzz``, chosen with
+# HYPOTHESIS_PROFILE=fuzz (and used by `make fuzz`): random examples, many of them.
+settings.register_profile("default", derandomize=True, database=None, deadline=None, max_examples=200)
+settings.register_profile("fuzz", derandomize=False, database=None, deadline=None, max_examples=2_000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "samples"

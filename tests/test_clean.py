@@ -17,6 +17,7 @@ from tasks.clean import (
     REASON_EXTRACT_TIMEOUT,
     REASON_NO_MAIN_TEXT,
     REASON_NOT_HTML,
+    REASON_TOO_LARGE,
     REASON_TOO_SHORT,
     CleanOptions,
     clean_item,
@@ -26,8 +27,17 @@ from tasks.clean import (
 )
 from tasks.ids import content_hash, make_article_id
 from tasks.language import normalize_language_code, resolve_language
-from tasks.metadata import clean_authors, date_from_url, parse_datetime
-from tasks.records import STAGE_CLEAN, Article, RawItem, Rejection, SourceHints
+from tasks.metadata import clean_authors, date_from_url, parse_datetime, read_datetime
+from tasks.records import (
+    REPAIR_BAD_UTC_OFFSET,
+    REPAIR_IMPLAUSIBLE_DATE,
+    REPAIR_UNPARSEABLE_DATE,
+    STAGE_CLEAN,
+    Article,
+    RawItem,
+    Rejection,
+    SourceHints,
+)
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 FETCHED = datetime(2024, 12, 1, 12, 0, tzinfo=UTC)
@@ -252,6 +262,21 @@ def test_parse_datetime_formats() -> None:
     assert date_from_url("https://x.example/story-20240305.html") == "2024-03-05"
 
 
+def test_read_datetime_names_what_was_wrong_with_a_bad_value() -> None:
+    ten = datetime(2024, 3, 5, 10, 0, tzinfo=UTC)
+    assert read_datetime("2024-03-05T10:00:00+01:00") == ((ten.replace(hour=9), True), None)
+    # an impossible offset: the value is not trusted (was the time mistyped, or the offset?)
+    assert read_datetime("2024-03-05T10:00:00+25:00") == (None, REPAIR_BAD_UTC_OFFSET)
+    assert read_datetime("Tue, 05 Mar 2024 10:00:00 +2400") == (None, REPAIR_BAD_UTC_OFFSET)
+    assert parse_datetime("2024-03-05T10:00:00+25:00") is None
+    assert read_datetime("not a date") == (None, REPAIR_UNPARSEABLE_DATE)
+    assert read_datetime("x" * 81) == (None, REPAIR_UNPARSEABLE_DATE)
+    assert read_datetime("1970-01-01T00:00:00Z") == (None, REPAIR_IMPLAUSIBLE_DATE)
+    assert read_datetime("0001-01-01T00:00:00+01:00") == (None, REPAIR_IMPLAUSIBLE_DATE)
+    assert read_datetime("  ") == (None, None)
+    assert read_datetime(None) == (None, None)
+
+
 def test_language_codes_and_detection() -> None:
     assert normalize_language_code("en-US") == "en"
     assert normalize_language_code("pt_BR") == "pt"
@@ -328,11 +353,12 @@ def test_rejection_no_main_text_and_too_short() -> None:
     assert "4 words" in short.detail
 
 
-def test_rejection_extract_timeout_by_size_precheck() -> None:
+def test_rejection_too_large_by_size_precheck() -> None:
     page = b"<html><body>" + b"<div><span>x</span></div>" * 2000 + b"</body></html>"
     result = rejection(raw(page), replace(OPTIONS, max_tags=1000))
-    assert result.reason == REASON_EXTRACT_TIMEOUT
-    assert rejection(raw(page), replace(OPTIONS, max_payload_bytes=1000)).reason == REASON_EXTRACT_TIMEOUT
+    assert result.reason == REASON_TOO_LARGE
+    assert "max_tags=1000" in result.detail
+    assert rejection(raw(page), replace(OPTIONS, max_payload_bytes=1000)).reason == REASON_TOO_LARGE
 
 
 def test_rejection_extract_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -361,7 +361,7 @@ def test_hostile_names_stay_inside_the_data_directory(prefect_server: dict[str, 
     allowed = re.compile(
         r"^(articles|entities|figures|duplicates|quarantine|raw)/date=\d{4}-\d{2}-\d{2}/part-[A-Za-z0-9_-]+\.parquet$"
         r"|^runs/date=\d{4}-\d{2}-\d{2}/run-[A-Za-z0-9_-]+\.parquet$"
-        r"|^_commits/[A-Za-z0-9_-]+\.json$|^_state/[A-Za-z0-9_-]+/.+$|^_lock$"
+        r"|^_commits/[A-Za-z0-9_-]+\.json$|^_state/[A-Za-z0-9_-]+/.+$|^_lock$|^_lake\.json$"
     )
     for path in data_dir.rglob("*"):
         if path.is_file():

@@ -40,7 +40,8 @@ def test_counts_add_up(demo_run: tuple[Path, dict[str, Any]]) -> None:
     assert run["state"] == "completed"
     counts = json.loads(run["counts"])
     assert counts["quarantine_reasons"] == {"load:invalid_json": 1, "load:missing_content": 1}
-    assert counts["skipped"] == [str(SAMPLES / "README.md")]
+    assert counts["skipped"] == 1
+    assert counts["skipped_examples"] == [str(SAMPLES / "README.md")]
 
 
 def test_articles_readable_by_pandas_and_duckdb(demo_run: tuple[Path, dict[str, Any]]) -> None:

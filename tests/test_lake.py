@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -60,11 +61,18 @@ def test_commit_writes_partitions_readable_everywhere(data_dir: Path) -> None:
     assert lake.read("quarantine").num_rows == 3
 
 
-def test_sweep_removes_uncommitted_batch_files(data_dir: Path) -> None:
+def _die(*args: object) -> None:
+    raise SystemExit("killed before the commit marker")
+
+
+def test_sweep_removes_uncommitted_batch_files(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     lake = Lake(str(data_dir))
     lake.commit_batch("run-1", "b00000", {"quarantine": quarantine_table(_rejections(2), "run-1", 100, NOW)})
     # A crashed writer: files published but no commit marker, plus a staging leftover.
-    lake.write_partitioned("quarantine", quarantine_table(_rejections(5), "run-2", 100, NOW), "run-2-b00000")
+    with monkeypatch.context() as patch:
+        patch.setattr(Lake, "_commit", _die)
+        with pytest.raises(SystemExit):
+            lake.commit_batch("run-2", "b00000", {"quarantine": quarantine_table(_rejections(5), "run-2", 100, NOW)})
     (data_dir / "_staging").mkdir(exist_ok=True)
     (data_dir / "_staging" / "half.parquet").write_bytes(b"PAR1 partial")
     assert pd.read_parquet(data_dir / "quarantine").shape[0] == 7  # a plain reader sees the crash's files
@@ -169,3 +177,42 @@ def test_a_non_local_filesystem_works_through_the_same_calls() -> None:
     assert compact_lake(lake)["quarantine"] == 2
     assert lake.read("quarantine").num_rows == 4
     assert len(lake.files("quarantine")) == 1
+
+
+def test_files_the_lake_did_not_write_are_never_touched_nor_read(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tasks.maintenance import compact_lake
+
+    lake = Lake(str(data_dir))
+    foreign_table = pa.table({"x": [1, 2, 3]})
+    foreign = [data_dir / "articles" / "year=2024" / "important.parquet"]
+    foreign.append(data_dir / "quarantine" / "date=2025-11-23" / "part-foreign.parquet")
+    for path in foreign:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(foreign_table, path)
+    before = {path: path.read_bytes() for path in foreign}
+    for batch in range(3):
+        lake.commit_batch(f"run-{batch}", "b0", {"quarantine": quarantine_table(_rejections(2), f"r{batch}", 9, NOW)})
+    with monkeypatch.context() as patch:  # a crashed batch beside them
+        patch.setattr(Lake, "_commit", _die)
+        with pytest.raises(SystemExit):
+            lake.commit_batch("run-9", "b0", {"quarantine": quarantine_table(_rejections(5), "run-9", 9, NOW)})
+    assert len(lake.sweep()) == 1
+    compact_lake(lake)
+    assert lake.sweep() == []
+    assert lake.read("quarantine").num_rows == 6  # only the lake's own committed rows
+    assert {path: path.read_bytes() for path in foreign} == before
+
+
+def test_rows_kept_by_a_replacement_stay_visible(data_dir: Path) -> None:
+    lake = Lake(str(data_dir))
+    table = quarantine_table(_rejections(3), "run-1", 100, NOW)
+    lake.commit_batch("run-1", "b00000", {"quarantine": table})
+    dropped = table.column("item_key")[0].as_py()
+    lake.commit_replacement("replay-r2-b00000", {}, {"quarantine": {dropped}}, key="item_key")
+    names = [p.name for p in (data_dir / "quarantine" / "date=2025-11-23").iterdir()]
+    assert names == ["part-replay-r2-b00000~0.parquet"]
+    assert sorted(lake.read("quarantine")["item_key"].to_pylist()) == sorted(
+        k for k in table.column("item_key").to_pylist() if k != dropped
+    )

@@ -226,3 +226,17 @@ def test_worker_processes_give_the_same_results_as_in_process() -> None:
     assert analyze_articles(articles, options) == here
     assert all(w.process.poll() is None for w in pool._workers)
     pool.close()
+
+
+def test_pipe_isolated_gives_the_failing_text_its_error_and_the_others_their_docs() -> None:
+    import spacy
+
+    from tasks.nlp import pipe_isolated
+
+    nlp = spacy.blank("en")
+    nlp.max_length = 20
+    texts = ["short one", "x" * 21, "short two", "short three"]
+    out = list(pipe_isolated(nlp, texts, batch_size=2))
+    assert [o.text if not isinstance(o, str) else None for o in out] == ["short one", None, "short two", "short three"]
+    assert isinstance(out[1], str) and out[1].startswith("ValueError: [E088]") and "\n" not in out[1]
+    assert [d.text for d in pipe_isolated(nlp, texts[:1], batch_size=2)] == ["short one"]  # type: ignore[union-attr]
