@@ -213,6 +213,7 @@ def _settle(writing: Writing | None, run: Run) -> None:
         return
     ledger = run.ledger
     counts = writing.future.result()
+    run.index.forget(counts.unwritten)  # originals quarantined at extract or write are not in the lake
     run.state.promote([writing.stem])  # fetched URLs count as fetched only once their rows are in the lake
     run.items.promote([writing.stem])  # so do processed files
     progress.current().advance("write", writing.loaded.size)
@@ -262,6 +263,13 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
                 run.copies = recorded_copies(lake)
                 yield run
                 ledger.notes["fetch"] = client.stats.snapshot()
+                if client.stats.deferred_budget:  # a slow host must not hold the lake: the rest waits for next run
+                    ledger.notes["deferred_hosts"] = client.stats.budget_hosts()[:SKIPPED_EXAMPLES]
+                    log.warning(
+                        "%d URLs left for the next run: fetch time budget spent (%s)",
+                        client.stats.deferred_budget,
+                        ", ".join(client.stats.budget_hosts()[:5]) or "run budget",
+                    )
         except BaseException as exc:
             ledger.save(STATE_FAILED, f"{type(exc).__name__}: {exc}")
             raise

@@ -1201,6 +1201,22 @@ class DedupIndex:
         # By when the lake saw an article, not when it was published: a backfill of old news must still find
         # the copies of what it ingested yesterday.
         keep = c["fetched_hour"][: self._n] >= ref - 24 * self.options.window_days
+        return self._keep_only(keep)
+
+    def forget(self, article_ids: Iterable[str]) -> int:
+        """Drop the entries of ``article_ids`` and return how many were dropped.
+
+        For articles the dedup stage accepted as originals but the lake never received (quarantined later, at
+        extract or write): left in, they would make later copies point at an article that is not there.
+        """
+        wanted = np.asarray([id_to_int(a) for a in article_ids], dtype=np.uint64)
+        if self._n == 0 or wanted.size == 0:
+            return 0
+        return self._keep_only(~np.isin(self._cols["article_id"][: self._n], wanted))
+
+    def _keep_only(self, keep: npt.NDArray[np.bool_]) -> int:
+        """Keep the entries where ``keep`` is true, renumbering the tables; return how many were dropped."""
+        c = self._cols
         kept = int(keep.sum())
         if kept == self._n:
             return 0

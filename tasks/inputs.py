@@ -27,6 +27,7 @@ from tasks.fetch import Fetcher, FetchOptions
 from tasks.load import ContentCache, ItemRef, LoadOptions, discover_local, file_version, load_items, ref_from_key
 from tasks.records import RawItem, Rejection
 from tasks.sources import (
+    URL_LIST_KEY_PREFIX,
     WARC_SUFFIXES,
     FetchTarget,
     SourceSpec,
@@ -43,6 +44,9 @@ R = TypeVar("R")
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 # How many lines of a .txt file are looked at to tell a URL list from an article.
 _SNIFF_LINES = 20
+# Share of those lines that must be URLs for a .txt file to be a URL list: a list with a few broken lines is
+# still a list (the broken lines are quarantined one by one), while an article quoting a link or two is not.
+_URL_LIST_SHARE = 0.8
 
 
 class SourceError(ValueError):
@@ -132,14 +136,17 @@ class SourcePlan:
 
 
 def is_url_list(path: Path) -> bool:
-    """Return True when a text file's first non-comment lines are all http(s) URLs (else it is an article)."""
+    """Return True when a text file is a list of URLs: a ``.urls`` file always; a ``.txt`` file when at least
+    :data:`_URL_LIST_SHARE` of its first non-comment lines are http(s) URLs (else it is an article)."""
+    if path.name.lower().endswith(".urls"):
+        return True
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
             lines = [line.strip() for line in islice(handle, 200)]
     except OSError:
         return False
     lines = [line for line in lines if line and not line.startswith("#")][:_SNIFF_LINES]
-    return bool(lines) and all(_URL.match(line) for line in lines)
+    return bool(lines) and sum(1 for line in lines if _URL.match(line)) >= _URL_LIST_SHARE * len(lines)
 
 
 def route_source(source: str) -> str:
@@ -178,7 +185,7 @@ def plan_sources(
             local.append(source)
             continue
         try:
-            specs = parse_source(source)
+            specs = parse_source(source, follow_symlinks=options.load.follow_symlinks)
         except ValueError as exc:
             raise SourceError(f"cannot use source {source!r}: {exc}") from exc
         for spec in specs:
@@ -199,7 +206,7 @@ def plan_sources(
     plan.rejections.extend(rejections)
     for path in skipped:
         if path.lower().endswith(WARC_SUFFIXES):
-            plan.warc.extend(parse_source(path))
+            plan.warc.extend(parse_source(path, follow_symlinks=options.load.follow_symlinks))
         else:
             plan.skipped.append(path)
     if web:
@@ -220,12 +227,15 @@ def plan_retry(rows: Sequence[dict[str, object]], options: SourceOptions) -> Sou
     plan = SourcePlan()
     for row in rows:
         key, url, payload = str(row["item_key"] or ""), row.get("url"), row.get("payload")
-        ref = ref_from_key(key, options.load) if key and not key.startswith(("fetch:", "warc:")) else None
+        from_web = key.startswith(("fetch:", "warc:", URL_LIST_KEY_PREFIX))
+        ref = ref_from_key(key, options.load) if key and not from_web else None
         if ref is not None:
             plan.local.append(ref)
             plan.versions[ref.key] = file_version(Path(ref.path))
         elif isinstance(url, str) and _URL.match(url):
             plan.targets.append(FetchTarget(url=url, source_uri=str(row["source_uri"])))
+        elif from_web and key.startswith(URL_LIST_KEY_PREFIX):
+            plan.skipped.append(key)  # a line of a URL list that is no URL: fixed in the list, not here
         elif isinstance(payload, bytes) and payload.strip() and not row.get("payload_truncated"):
             external_id = row.get("external_id")
             plan.items.append(

@@ -110,6 +110,14 @@ def file_kind(path: Path) -> tuple[FileKind, bool] | None:
     return _SUFFIXES[suffixes[-1]], gzipped
 
 
+class ReadError(ValueError):
+    """A file could not be read whole; ``reason`` is the rejection reason code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 def _is_within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
@@ -184,15 +192,15 @@ def _open_regular(path: Path) -> int:
     file (checked before opening, so a FIFO never blocks, and again on the descriptor)."""
     try:
         if not stat.S_ISREG(path.stat().st_mode):
-            raise ValueError(REASON_NOT_REGULAR)
+            raise ReadError(REASON_NOT_REGULAR)
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError as exc:
-        raise ValueError(REASON_UNREADABLE) from exc
+        raise ReadError(REASON_UNREADABLE) from exc
     except OSError as exc:
-        raise ValueError(REASON_UNREADABLE) from exc
+        raise ReadError(REASON_UNREADABLE) from exc
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise ValueError(REASON_NOT_REGULAR)
+        raise ReadError(REASON_NOT_REGULAR)
     return fd
 
 
@@ -227,13 +235,13 @@ def gunzip_all(data: bytes, max_bytes: int) -> bytes:
             while inflater.unconsumed_tail and size + len(chunk) <= max_bytes:
                 chunk += inflater.decompress(inflater.unconsumed_tail, max_bytes + 1 - size - len(chunk))
         except zlib.error as exc:
-            raise ValueError(REASON_BAD_GZIP) from exc
+            raise ReadError(REASON_BAD_GZIP) from exc
         size += len(chunk)
         out.append(chunk)
         if size > max_bytes:
-            raise ValueError(REASON_TOO_LARGE)
+            raise ReadError(REASON_TOO_LARGE)
         if not inflater.eof:
-            raise ValueError(REASON_TRUNCATED)
+            raise ReadError(REASON_TRUNCATED)
         rest = inflater.unused_data
         if not rest.strip(b"\0"):
             return b"".join(out)
@@ -249,11 +257,11 @@ def _read_bytes(path: Path, gzipped: bool, max_bytes: int) -> bytes:
     try:
         raw = _read_capped(fd, max_bytes)
     except OSError as exc:
-        raise ValueError(REASON_UNREADABLE) from exc
+        raise ReadError(REASON_UNREADABLE) from exc
     finally:
         os.close(fd)
     if len(raw) > max_bytes:
-        raise ValueError(REASON_TOO_LARGE)
+        raise ReadError(REASON_TOO_LARGE)
     return gunzip_all(raw, max_bytes) if gzipped else raw
 
 
@@ -293,8 +301,8 @@ def discover_local(paths: Sequence[str], options: LoadOptions) -> tuple[list[Ite
             continue
         try:
             content = _read_bytes(path, gzipped, options.max_bytes)
-        except ValueError as exc:
-            rejections.append(_reject(uri, uri, str(exc), _unreadable_detail(path, str(exc), options), b""))
+        except ReadError as exc:
+            rejections.append(_reject(uri, uri, exc.reason, _unreadable_detail(path, exc.reason, options), b""))
             continue
         refs.extend(jsonl_refs(uri, gzipped, content))
     return refs, rejections, skipped
@@ -388,7 +396,7 @@ def _authors(obj: dict[str, Any], repairs: list[str]) -> tuple[str, ...]:
 def _jsonl_item(ref: ItemRef, line: bytes, fetched_at: datetime, options: LoadOptions) -> RawItem | Rejection:
     try:
         obj = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # also an integer past Python's digit limit
         return _reject(ref.key, ref.path, REASON_INVALID_JSON, f"line {ref.line}: {describe(exc)}", line)
     if not isinstance(obj, dict):
         return _reject(ref.key, ref.path, REASON_INVALID_ITEM, f"line {ref.line}: not a JSON object", line)
@@ -458,7 +466,7 @@ class ContentCache:
         ``file_changed`` when the file's version is no longer ``version``."""
         current = file_version(Path(ref.path))
         if version is not None and current != version:
-            raise ValueError(REASON_FILE_CHANGED)
+            raise ReadError(REASON_FILE_CHANGED)
         if (ref.path, current) != (self.path, self.version):
             self.content = _read_bytes(Path(ref.path), ref.gzipped, max_bytes)
             self.path, self.version = ref.path, current
@@ -494,8 +502,8 @@ def load_items(
                     rejections.append(result)
                 continue
             data = _read_bytes(path, ref.gzipped, options.max_bytes)
-        except ValueError as exc:
-            reason = str(exc)
+        except ReadError as exc:
+            reason = exc.reason
             rejections.append(_reject(ref.key, ref.path, reason, _unreadable_detail(path, reason, options), b""))
             continue
         if not data.strip():

@@ -59,6 +59,8 @@ class BatchCounts:
     quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)
     duplicate_methods: Counter[str] = field(default_factory=Counter)
     repairs: Counter[str] = field(default_factory=Counter)
+    # Originals quarantined here (extract or write) rather than written: dedup must forget them.
+    unwritten: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,11 +114,13 @@ def write_batch(
         raise ValueError(f"{len(analyses)} analyses for {len(originals)} original articles")
     raw_by_key = {item.item_key: item for item in raw_items}
     quarantined = [writable_rejection(r) for r in rejections]
+    unwritten: list[str] = []
     kept: list[_Original] = []
     for article, analysis in zip(originals, analyses, strict=True):
         raw = raw_by_key.get(article.item_key)
         if analysis.error is not None:
             quarantined.append(_quarantined(article, raw, STAGE_EXTRACT, REASON_EXTRACT_ERROR, analysis.error))
+            unwritten.append(article.article_id)
         else:
             kept.append(_Original(article, analysis.entities, analysis.figures, raw, analysis.repairs))
 
@@ -146,6 +150,8 @@ def write_batch(
     for original, error in failed:
         article, raw = original.article, original.raw
         quarantined.append(_quarantined(article, raw, STAGE_WRITE, REASON_UNWRITABLE_ROW, error))
+        unwritten.append(article.article_id)
+    counts.unwritten = unwritten
     copies = [_Copy(a, d) for a, d in pairs if d.duplicate_of is not None]
     written_copies, failed_copies = _build(copies, copy_tables, parts)
     for copy, repaired in written_copies:
