@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urljoin
 
 from tasks.sources.specs import SourceKind
 
@@ -60,6 +61,17 @@ def sniff_kind(data: bytes) -> SourceKind | None:
     if name == "html":
         return "page"
     return None
+
+
+def join_url(base_url: str, link: str | None) -> str:
+    """Return ``link`` resolved against ``base_url``, or "" when there is none or it is no URL at all (a
+    ``<loc>http://[</loc>`` that urljoin refuses): the entry is then reported as having no URL."""
+    if not link:
+        return ""
+    try:
+        return urljoin(base_url, link)
+    except ValueError:
+        return ""
 
 
 def clean_text(value: object) -> str | None:

@@ -9,14 +9,13 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 from xml.etree.ElementTree import ParseError
 
 import feedparser
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from tasks.sources.entries import Entry, SourceParseError, clean_text, reject_entities
+from tasks.sources.entries import Entry, SourceParseError, clean_text, join_url, reject_entities
 
 # Reason code produced here.
 REASON_FEED_PARSE_ERROR = "feed_parse_error"
@@ -54,7 +53,7 @@ def parse_feed(data: bytes, base_url: str) -> list[Entry]:
         published, published_sort = _entry_date(item)
         entries.append(
             Entry(
-                url=urljoin(base_url, link) if link else "",
+                url=join_url(base_url, link),
                 title=clean_text(item.get("title")),
                 published_at=published,
                 published_at_source="feed" if published else None,

@@ -7,13 +7,12 @@ line) are read too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
 
-from tasks.sources.entries import Entry, SourceParseError, clean_text, reject_entities, sortable_date
+from tasks.sources.entries import Entry, SourceParseError, clean_text, join_url, reject_entities, sortable_date
 
 # Reason code produced here.
 REASON_SITEMAP_PARSE_ERROR = "sitemap_parse_error"
@@ -70,8 +69,8 @@ def parse_sitemap(data: bytes, base_url: str) -> SitemapDoc:
         children = []
         for node in root:
             loc = _child_text(node, "loc") if _local(node.tag) == "sitemap" else None
-            if loc:
-                children.append((urljoin(base_url, loc), _child_text(node, "lastmod") or ""))
+            if child := join_url(base_url, loc):
+                children.append((child, _child_text(node, "lastmod") or ""))
         return SitemapDoc(children=tuple(children))
     if kind != "urlset":
         raise SourceParseError(REASON_SITEMAP_PARSE_ERROR, f"root element <{kind}> is not a sitemap")
@@ -84,7 +83,7 @@ def parse_sitemap(data: bytes, base_url: str) -> SitemapDoc:
         lastmod = _child_text(node, "lastmod")
         entries.append(
             Entry(
-                url=urljoin(base_url, loc) if loc else "",
+                url=join_url(base_url, loc),
                 title=_child_text(node, "news", "title"),
                 published_at=news_date,
                 published_at_source="sitemap" if news_date else None,
