@@ -158,13 +158,14 @@ def _start_extracting(cleaned: tuple[Loaded, list[Article], list[Rejection]], ru
     """Steps 3-4 of a batch: dedup it, then start extracting its originals, without waiting."""
     loaded, articles, rejected_clean = cleaned
     with run.ledger.timer("dedup"):
-        decided = relabel_same_run(articles, check_articles_task(run.index, as_is(articles)), run.seen)  # 3. dedup
+        articles, checked, rejected_dedup = check_articles_task(run.index, as_is(articles))  # 3. dedup
+        decided = relabel_same_run(articles, checked, run.seen)
         decisions = relabel_known_copies(decided, run.copies)
     progress.current().advance("dedup", loaded.size)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     extracting = analyze_articles_task.submit(as_is(originals), run.opts.nlp)  # 4. extract (on a worker if Dask)
     run.ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
-    return Extracting(loaded, articles, decisions, [*loaded.rejected, *rejected_clean], extracting)
+    return Extracting(loaded, articles, decisions, [*loaded.rejected, *rejected_clean, *rejected_dedup], extracting)
 
 
 def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Writing:

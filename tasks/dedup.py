@@ -56,7 +56,7 @@ from __future__ import annotations
 import dataclasses
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -68,10 +68,12 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from tasks.ids import normalize_text
-from tasks.records import Article, DedupDecision
+from tasks.records import STAGE_DEDUP, Article, DedupDecision, Rejection, describe_error
 from tasks.urls import canonicalize_url
 
 METHOD_ALREADY_INGESTED = "already_ingested"
+# Rejection reason: an article whose dedup keys or signatures could not be computed.
+REASON_DEDUP_ERROR = "dedup_error"
 METHOD_CANONICAL_URL = "canonical_url"
 METHOD_CONTENT_HASH = "content_hash"
 METHOD_TITLE = "title_same_outlet_day"
@@ -1372,5 +1374,36 @@ def check_articles(index: DedupIndex, articles: Sequence[Article]) -> list[Dedup
     return index.check_and_add(articles)
 
 
+def check_articles_isolated(
+    index: DedupIndex, articles: Sequence[Article]
+) -> tuple[list[Article], list[DedupDecision], list[Rejection]]:
+    """Return ``(articles, decisions, rejections)``: the decisions of the articles dedup could read, and a
+    rejection (stage ``dedup``, reason ``dedup_error``) for each article whose keys or signatures raise, so one
+    article never fails its batch. Keys and signatures are computed before the index changes; an error after
+    that (a fault of the index, not of an article) is raised."""
+    size = len(index)
+    try:
+        return list(articles), index.check_and_add(articles), []
+    except Exception:
+        if len(index) != size:
+            raise
+    kept: list[Article] = []
+    rejections: list[Rejection] = []
+    for article in articles:
+        try:
+            _batch_keys([article], index.options)
+            compute_signatures([article.text], index.options)
+        except Exception as exc:  # noqa: BLE001 - this article's fault: quarantined, the batch goes on
+            detail = describe_error(exc)
+            payload = article.text.encode("utf-8", "replace")
+            rejection = Rejection(
+                article.item_key, article.source_uri, STAGE_DEDUP, REASON_DEDUP_ERROR, detail, payload
+            )
+            rejections.append(replace(rejection, external_id=article.external_id, url=article.url))
+            continue
+        kept.append(article)
+    return kept, index.check_and_add(kept), rejections
+
+
 # No caching: the index is mutable state, and hashing it as an input would read every array.
-check_articles_task = task(name="dedup", task_run_name="dedup", cache_policy=NO_CACHE)(check_articles)
+check_articles_task = task(name="dedup", task_run_name="dedup", cache_policy=NO_CACHE)(check_articles_isolated)

@@ -415,3 +415,15 @@ def test_key_table_levels_agree() -> None:
         assert sorted(zip(found[0].tolist(), found[1].tolist(), strict=True)) == [(0, 0), (0, 1), (0, 2), (1, 0)]
     # At most ``limit`` rows per key and level, the most recent ones.
     assert table.find_batch(query[:1], limit=2)[1].tolist() == [1, 2]
+
+
+def test_an_article_dedup_cannot_read_is_quarantined_not_the_batch(index: DedupIndex) -> None:
+    from tasks.dedup import check_articles_isolated
+
+    good = [article(story(41), "https://a.example/1"), article(story(42), "https://a.example/2")]
+    broken = replace(article(story(43), "https://a.example/3"), article_id="not-an-id")
+    kept, decisions, rejections = check_articles_isolated(index, [good[0], broken, good[1]])
+    assert kept == good
+    assert [d.article_id for d in decisions] == [a.article_id for a in good]
+    assert [(r.stage, r.reason, r.item_key) for r in rejections] == [("dedup", "dedup_error", broken.item_key)]
+    assert len(index) == 2
