@@ -19,7 +19,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from storage.fetch_state import FetchState
-from tasks.fetch import BudgetExhaustedError, FetchBudget, FetchClient, FetchOptions
+from tasks.fetch import BudgetExhaustedError, FetchBudget, FetchClient
 from tasks.records import STAGE_FETCH, RawItem, Rejection
 from tasks.sources import (
     FetchTarget,
@@ -31,17 +31,7 @@ from tasks.sources import (
     state_key,
 )
 from tests.httpfaults import FaultServer, Responder, drip, page, status
-
-OPTIONS = FetchOptions(
-    contact="ops@example.org",
-    host_delay_seconds=0.02,
-    backoff_base_seconds=0.02,
-    retries=1,
-    connect_timeout=1.0,
-    read_timeout=1.0,
-    total_timeout=3.0,
-    allow_networks=("127.0.0.0/8",),
-)
+from tests.test_sources import OPTIONS  # fast timeouts, loopback allowed
 
 
 @pytest.fixture
