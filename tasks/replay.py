@@ -18,8 +18,19 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from storage.lake import REPLAY_PREFIX, Lake
-from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection, SourceHints
+from tasks.records import (
+    STAGE_EXTRACT,
+    Analysis,
+    Article,
+    DedupDecision,
+    Entity,
+    Figure,
+    RawItem,
+    Rejection,
+    SourceHints,
+)
 from tasks.rows import articles_table, entities_table, figures_table, quarantine_table
+from tasks.write import REASON_EXTRACT_ERROR
 
 
 def iter_raw_items(lake: Lake, since: datetime | None, batch_size: int) -> Iterator[list[tuple[str, RawItem]]]:
@@ -88,8 +99,20 @@ def write_replay(
 ) -> int:
     """Replace the derived rows of ``articles`` in one commit (rejections go to quarantine); return rows written.
 
-    Articles whose page no longer cleans are left as they were: their rejection records why.
+    Articles whose page no longer cleans, or whose text the NLP stage now fails on (an analysis with an
+    ``error``), are left as they were: a quarantine row (``extract_error`` for the latter) records why.
     """
+    failed = [
+        Rejection(
+            a.item_key, a.source_uri, STAGE_EXTRACT, REASON_EXTRACT_ERROR, str(r.error), b"", a.external_id, a.url
+        )
+        for a, r in zip(articles, analyses, strict=True)
+        if isinstance(r, Analysis) and r.error is not None
+    ]
+    if failed:
+        kept = [(a, r) for a, r in zip(articles, analyses, strict=True) if not (isinstance(r, Analysis) and r.error)]
+        articles, analyses = [a for a, _ in kept], [r for _, r in kept]
+        rejections = [*rejections, *failed]
     clusters = clusters_of(lake, [a.article_id for a in articles])
     decisions = {a.article_id: DedupDecision(a.article_id, clusters.get(a.article_id, a.article_id)) for a in articles}
     tables = {

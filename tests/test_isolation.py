@@ -433,6 +433,22 @@ def test_an_article_the_model_could_not_read_is_quarantined_in_the_write(data_di
     assert raw_for(long).payload in [r["payload"] for r in read_rows(lake, "quarantine")]
 
 
+def test_a_replay_the_model_fails_on_leaves_the_article_as_it_was(data_dir: Path) -> None:
+    from tasks.replay import write_replay
+
+    lake = Lake(str(data_dir))
+    first, second = news_article(BODY, "first"), news_article(BODY, "second")
+    pair = [first, second]
+    write_batch(lake, "r1", "b0", pair, [decision(a) for a in pair], [Analysis([entity()])] * 2, [], 1000)
+    failed = Analysis(error="ValueError: [E088] Text too long.")
+    write_replay(lake, "r2", "b0", pair, [Analysis([entity(), entity()]), failed], [], 1000)
+    assert sorted(r["article_id"] for r in read_rows(lake, "articles")) == ["first", "second"]
+    entities = Counter(r["article_id"] for r in read_rows(lake, "entities"))
+    assert entities == Counter({"first": 2, "second": 1})  # replaced, and left as it was
+    [row] = read_rows(lake, "quarantine")
+    assert (row["item_key"], row["stage"], row["reason"]) == ("k-second", STAGE_EXTRACT, REASON_EXTRACT_ERROR)
+
+
 def test_rejections_with_bad_strings_are_always_written(data_dir: Path) -> None:
     lake = Lake(str(data_dir))
     rejections = [
