@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import trafilatura
-from trafilatura.utils import load_html
+from trafilatura.utils import fromstring_bytes, load_html, repair_faulty_html
 
 from tasks.decode import DecodeError, bom_codec, decode_bytes
 from tasks.ids import content_hash, make_article_id
@@ -385,7 +385,19 @@ def _extract_main_text(tree: Any, url: str | None, meta: PageMetadata, options: 
 
 
 def _parse_html(decoded: str) -> Any:
-    return load_html(decoded)
+    """Return the lxml tree of a page that passed the markup check (:data:`_HTML_MARKER`), or None when the
+    parser builds no element at all.
+
+    The markup check is the one rule for what is HTML. trafilatura's loader adds a guess of its own: it drops a
+    tree with a single top-level element when "html" is not among the first 50 characters. That refuses real
+    pages lxml reads whole, such as one opening with a long comment or a cut-off declaration before a
+    ``<body>`` and no ``<head>`` ("<!-- cached 2024-03-05 by edge-7 --><body><p>...").
+    Such a page is parsed again the way the loader parses, without the guess.
+    """
+    tree = load_html(decoded)
+    if tree is None:
+        tree = fromstring_bytes(repair_faulty_html(decoded, decoded[:50].lower()))
+    return tree
 
 
 def _published(

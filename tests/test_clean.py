@@ -339,6 +339,20 @@ def test_rejection_not_html() -> None:
     assert rejection(raw(b'{"status": "ok", "items": [1, 2, 3]}')).reason == REASON_NOT_HTML
 
 
+def test_page_with_cut_off_doctype_and_no_head_is_parsed() -> None:
+    # The doctype lacks its ">", a comment pushes "<html>" past the first 50 characters and the page has no
+    # <head>: lxml reads it whole, and the markup check's verdict stands.
+    sentence = "The harbour board voted on Tuesday to rebuild the north pier before the winter storms arrive. "
+    page = (
+        "<!DOCTYPE htm\n<!-- rendered by the archive exporter, node 3 -->\n<html>\n<body>\n"
+        f"<article><h1>Pier to be rebuilt</h1><p>{sentence * 3}</p><p>{sentence * 2}</p></article>\n"
+        "</body>\n</html>\n"
+    )
+    result = article(raw(page.encode()))
+    assert result.text.startswith("Pier to be rebuilt\n\nThe harbour board voted on Tuesday")
+    assert result.text.count("before the winter storms arrive.") == 5
+
+
 def test_rejection_decode_error() -> None:
     assert rejection(raw(b"Caf\xe9 au lait \xff\xfe\xfa", kind="text")).reason == REASON_DECODE_ERROR
 
