@@ -15,6 +15,7 @@ others, so both cores stay busy):
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -279,8 +280,9 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
 def _reconcile(lake: Lake, items: ItemLedger, state: FetchState) -> None:
     """Bring the item ledger and the fetch state in line with the lake's commits (after sweep and rollback)."""
     committed = lake.batch_stems()
-    done_items = items.reconcile(committed, lambda stem: lake.marker_settles(stem).items)
-    done_fetch = state.reconcile(committed, lambda stem: lake.marker_settles(stem).fetched)
+    settles = functools.cache(lake.marker_settles)  # a marker both caches need is read once
+    done_items = items.reconcile(committed, lambda stem: settles(stem).items)
+    done_fetch = state.reconcile(committed, lambda stem: settles(stem).fetched)
     if done_items["forgotten"] or done_fetch["forgotten"]:
         get_run_logger().warning(
             "%d items and %d fetched pages of rolled-back batches will be read again",

@@ -44,6 +44,7 @@ from tasks.records import (
     RawItem,
     Rejection,
     SourceHints,
+    describe_error,
     fix_surrogates,
     repair_surrogates,
     with_repairs,
@@ -178,13 +179,6 @@ def _walk_folder(path: Path, follow_symlinks: bool) -> Iterator[Path | Rejection
 
 def _outside(link: Path) -> str:
     return f"{link.name} is a link to a file outside the input folder (pass --follow-symlinks to read it)"
-
-
-def iter_files(paths: Iterable[str], follow_symlinks: bool = False) -> Iterator[Path]:
-    """Yield the readable file paths of :func:`walk_inputs` (rejected entries left out)."""
-    for entry in walk_inputs(paths, follow_symlinks):
-        if isinstance(entry, Path):
-            yield entry
 
 
 def _open_regular(path: Path) -> int:
@@ -397,7 +391,7 @@ def _jsonl_item(ref: ItemRef, line: bytes, fetched_at: datetime, options: LoadOp
     try:
         obj = json.loads(line)
     except (ValueError, RecursionError) as exc:  # also an integer past Python's digit limit
-        return _reject(ref.key, ref.path, REASON_INVALID_JSON, f"line {ref.line}: {describe(exc)}", line)
+        return _reject(ref.key, ref.path, REASON_INVALID_JSON, f"line {ref.line}: {describe_error(exc)}", line)
     if not isinstance(obj, dict):
         return _reject(ref.key, ref.path, REASON_INVALID_ITEM, f"line {ref.line}: not a JSON object", line)
     repairs: list[str] = []
@@ -435,11 +429,6 @@ def _jsonl_item(ref: ItemRef, line: bytes, fetched_at: datetime, options: LoadOp
     if changed:
         repairs.append(REPAIR_LONE_SURROGATE)
     return replace(item, repairs=with_repairs(item.repairs, *repairs)) if repairs else item
-
-
-def describe(exc: BaseException) -> str:
-    """Return an exception as one short line."""
-    return " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
 
 
 def file_version(path: Path) -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.httpfaults import FaultServer, page
+
 _PREFECT_HOME = tempfile.mkdtemp(prefix="mediawatch-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
 os.environ["DO_NOT_TRACK"] = "1"
@@ -136,3 +138,24 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
             yield env
         finally:
             stop_process(process)
+
+
+# -- web sources and the mediawatch command, for fault tests ----------------------------------------------
+
+ROBOTS = page(b"User-agent: *\nAllow: /\n", "text/plain")
+
+
+@pytest.fixture
+def web(monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultServer]:
+    """A news site on 127.0.0.1 that fetching may reach, with no delay between requests."""
+    monkeypatch.setenv("MEDIAWATCH_ALLOW_NETWORKS", "127.0.0.0/8")
+    monkeypatch.setenv("MEDIAWATCH_HOST_DELAY_SECONDS", "0")
+    with FaultServer() as server:
+        server.route("/robots.txt", ROBOTS)
+        yield server
+
+
+@pytest.fixture
+def cli_env(prefect_server: dict[str, str]) -> dict[str, str]:
+    """The environment of a ``mediawatch`` child process: the session's Prefect server, no MEDIAWATCH_ knobs."""
+    return {k: v for k, v in prefect_server.items() if not k.startswith("MEDIAWATCH_")}

@@ -12,20 +12,26 @@ near-duplicates: these tests are about the lake, not about the dedup stage's jud
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
+import os
 import random
 import subprocess
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from storage.lake import Lake
 from storage.schemas import SCHEMAS
 from tests.conftest import BIN, REPO, stop_process
+from tests.httpfaults import FaultServer, page
 from tests.test_crash import TOPICS, WORDS, every_file_reads
 
 CONTENT_DATASETS = ("articles", "entities", "figures", "duplicates", "quarantine", "raw")
@@ -246,3 +252,77 @@ def assert_matches_clean_run(
     assert_same_rows(lake_rows(data_dir, datasets), expected)
     assert_readers_agree(data_dir, datasets)
     return clean
+
+
+# -- helpers of the fault tests ---------------------------------------------------------------------------
+
+ENOSPC = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def serve_pages(server: FaultServer, pages: dict[str, bytes]) -> list[str]:
+    """Route each path to its page; return the pages' URLs in order."""
+    for path, body in pages.items():
+        server.route(path, page(body))
+    return [server.url(p) for p in pages]
+
+
+def write_url_list(path: Path, urls: list[str]) -> Path:
+    """Write a URL list (one line each, the way `mediawatch run pages.urls` reads it); return ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(urls) + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def commits_failing(monkeypatch: pytest.MonkeyPatch, calls: range) -> Iterator[list[str]]:
+    """Make ``Lake.commit_batch`` raise ENOSPC on the calls numbered in ``calls`` (1-based) inside the block;
+    yield the batches it was asked to commit. The real method is back after the block."""
+    real = Lake.commit_batch
+    seen: list[str] = []
+
+    def commit_batch(self: Lake, *args: Any, **kwargs: Any) -> Any:
+        seen.append(str(args[1] if len(args) > 1 else kwargs.get("batch")))
+        if len(seen) in calls:
+            raise ENOSPC
+        return real(self, *args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Lake, "commit_batch", commit_batch)
+        yield seen
+
+
+def quarantine_of(data_dir: Path, source: Path | str) -> pd.DataFrame:
+    """Return the quarantine rows of items that came from ``source`` (a file, or a URL)."""
+    frame = read_dataset(data_dir, "quarantine")
+    if not len(frame):
+        return frame
+    source = str(source)
+    keys = frame["item_key"].fillna("")
+    return frame[(frame["source_uri"] == source) | (frame["url"] == source) | keys.str.contains(source, regex=False)]
+
+
+def item_keys(data_dir: Path, *datasets: str) -> list[str]:
+    """Return the item keys of the rows of ``datasets`` (with repeats)."""
+    keys: list[str] = []
+    for dataset in datasets:
+        frame = read_dataset(data_dir, dataset)
+        if len(frame):
+            keys.extend(frame["item_key"])
+    return keys
+
+
+def query_json(data_dir: Path, sql: str, capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    """Return the rows of ``mediawatch query SQL --format json`` (run in this process)."""
+    from flows.cli import main
+
+    capsys.readouterr()
+    assert main(["query", sql, "--data-dir", str(data_dir), "--format", "json"]) == 0
+    rows: list[dict[str, Any]] = json.loads(capsys.readouterr().out)
+    return rows
+
+
+def repairs(counts: dict[str, Any]) -> dict[str, int]:
+    """Return the repairs a run's counts report (``{"lone_surrogate": 1}``), none when it reports none."""
+    value = counts.get("repairs") or {}
+    assert isinstance(value, dict), counts
+    return value
