@@ -1,0 +1,85 @@
+"""Figures: numbers in English news text turned into typed, scaled, qualified data.
+
+Two passes keep this cheap enough to run on every article:
+
+1. :func:`find_figures` scans the text with rules (no model): it finds money, percent and percentage points,
+   quantities with a unit, counts, dates, ordinals and fractions; scales them ("US$4.2 billion" is 4.2e9);
+   resolves currencies (ISO 4217) and dates (ISO 8601 at the precision written); and reads the hedge or bound
+   word in front ("around", "more than", "up to") and whether the figure is a change or a level.
+2. :func:`attach_objects` takes a dependency parse of ONLY the sentences that hold a figure and fills in
+   ``object`` (what is measured, as written: "Brazilian coffee") and ``object_entity``.
+
+:func:`extract_figures` runs both on any text (a sentence or a whole article). The annotation conventions
+(what is and is not a mention, spans, units) are those of the project's figures development set: numbers inside
+names ("G20", "FTSE 100"), clock times, scores and vote tallies, and multipliers ("three times") are not figures.
+
+The package reads a figure in steps, one module each:
+
+* :mod:`~tasks.figures.kinds`: the kind, bound and role strings every module compares against;
+* :mod:`~tasks.figures.numbers`: written numbers and their values (:func:`parse_number`);
+* :mod:`~tasks.figures.units`: currencies, the document's :class:`FigureContext` (:func:`make_context`), units;
+* :mod:`~tasks.figures.grammar`: the candidate record and the number patterns the rules share;
+* :mod:`~tasks.figures.candidates` and :mod:`~tasks.figures.dates`: the rules that find candidate mentions;
+* :mod:`~tasks.figures.qualifiers`: hedges, bounds and the change-or-level role;
+* :mod:`~tasks.figures.assembly`: :func:`find_figures`, from overlapping candidates to figures;
+* :mod:`~tasks.figures.objects`: what each figure measures, with or without a parse;
+* :mod:`~tasks.figures.extract`: :func:`extract_figures` over a whole text, sentence by sentence.
+
+Only the names below are the package's interface; names with a leading underscore are shared between its
+modules and may change without notice.
+"""
+
+from tasks.figures.assembly import find_figures
+from tasks.figures.candidates import has_candidate
+from tasks.figures.extract import extract_figures, split_sentences
+from tasks.figures.kinds import (
+    BOUND_EXACT,
+    BOUND_LOWER,
+    BOUND_UPPER,
+    KIND_COUNT,
+    KIND_DATE,
+    KIND_FRACTION,
+    KIND_MONEY,
+    KIND_ORDINAL,
+    KIND_PERCENT,
+    KIND_QUANTITY,
+    ROLE_CHANGE,
+    ROLE_KINDS,
+    ROLE_LEVEL,
+    UNIT_PERCENT,
+    UNIT_POINT,
+)
+from tasks.figures.numbers import WORD_NUMBER, parse_number
+from tasks.figures.objects import attach_objects, guess_object, needs_parse, objects_without_parse, parse_window
+from tasks.figures.units import FigureContext, make_context
+
+__all__ = [
+    "BOUND_EXACT",
+    "BOUND_LOWER",
+    "BOUND_UPPER",
+    "KIND_COUNT",
+    "KIND_DATE",
+    "KIND_FRACTION",
+    "KIND_MONEY",
+    "KIND_ORDINAL",
+    "KIND_PERCENT",
+    "KIND_QUANTITY",
+    "ROLE_CHANGE",
+    "ROLE_KINDS",
+    "ROLE_LEVEL",
+    "UNIT_PERCENT",
+    "UNIT_POINT",
+    "WORD_NUMBER",
+    "FigureContext",
+    "attach_objects",
+    "extract_figures",
+    "find_figures",
+    "guess_object",
+    "has_candidate",
+    "make_context",
+    "needs_parse",
+    "objects_without_parse",
+    "parse_number",
+    "parse_window",
+    "split_sentences",
+]

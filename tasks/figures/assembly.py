@@ -1,0 +1,222 @@
+"""From candidates to figures: choose among overlapping readings, join ranges, and qualify each figure.
+
+:func:`find_figures` runs every candidate rule over a text, keeps the non-overlapping candidates (the more
+specific kind first), gives both ends of a range ("60-80 per cent", "between 250 and 300") their bounds and the
+unit written once, and reads each figure's hedge, bound and role.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from tasks.figures.candidates import (
+    _age_cands,
+    _count_cands,
+    _excluded_spans,
+    _fraction_cands,
+    _money_cands,
+    _ordinal_cands,
+    _percent_cands,
+    _quantity_cands,
+    _scan,
+)
+from tasks.figures.dates import _MONTH_FULL, _MONTHS, _date_cands
+from tasks.figures.grammar import _Cand
+from tasks.figures.kinds import BOUND_EXACT, KIND_COUNT, KIND_DATE, KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, UNIT_POINT
+from tasks.figures.numbers import _DIGITS, _MIXED, _SCALE_ATTACHED, _WORD_SMALL, _finite, _scale_of, parse_number
+from tasks.figures.qualifiers import _modifier, _role
+from tasks.figures.units import _TIME_UNITS, FigureContext
+from tasks.records import Figure
+
+
+def _select(cands: list[_Cand], excluded: list[tuple[int, int]]) -> list[_Cand]:
+    """Return the candidates that overlap no excluded span and no candidate taken before them, in text order.
+
+    The more specific kind (higher priority) is taken first, then the longer span, then the earlier one: "$5
+    million" is money, not the count "5 million", and a date is not cut into a year and a count.
+    """
+    ordered = sorted(cands, key=lambda c: (-c.priority * 1000 - (c.end - c.start), c.start))
+    taken: list[_Cand] = []
+    for c in ordered:
+        if any(c.start < e and s < c.end for s, e in excluded):
+            continue
+        if any(c.start < t.end and t.start < c.end for t in taken):
+            continue
+        taken.append(c)
+    return sorted(taken, key=lambda c: c.start)
+
+
+_RANGE_SEP = re.compile(r"^\s?(?:[-–—‑]|to)\s?$|^\s+(?:to|and)\s+$")
+
+
+def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]]) -> list[_Cand]:
+    """Find the bare first/second number of a range whose unit is written once ("60-80 per cent", "€200–250").
+
+    The bare number was taken as a count (or a month without year); the range end replaces it.
+    """
+    out = list(taken)
+
+    def claim(start: int, end: int, owner: _Cand) -> bool:
+        blockers = [o for o in out if o is not owner and o.start < end and start < o.end]
+        if any(o.kind not in (KIND_COUNT, KIND_DATE) or o.start < start or o.end > end for o in blockers):
+            return False
+        for o in blockers:
+            out.remove(o)
+        return True
+
+    for c in taken:
+        if c not in out:
+            continue
+        scaled_count = c.kind == KIND_COUNT and c.scale is not None  # "45-50 million people": scale written once
+        if c.kind not in (KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, KIND_DATE) and not scaled_count:
+            continue
+        span = text[c.start : c.end]
+        # unit written after: "60-80 per cent", "7–10%", "0 to 1/4 percent", "January-August 2019"
+        lead = re.search(
+            rf"(?<![\w.,/-])(?P<num>{_MIXED}|{_DIGITS}|{_WORD_SMALL}|{_MONTH_FULL})(?P<sep>\s?[-–—‑]\s?|\s+(?:to|and|or)\s+)$",
+            text[: c.start],
+        )
+        prefixed = c.kind == KIND_MONEY and not span[0].isdigit()
+        is_month = lead is not None and lead.group("num").lower() in _MONTHS
+        if lead and (is_month != (c.kind == KIND_DATE) or prefixed):
+            lead = None  # "2022 to €4.1 million": a currency written in front belongs to its own number
+        if lead and not any(lead.start() < e and s < c.start for s, e in excluded):
+            sep = lead.group("sep").strip()
+            between_ok = sep != "and" or re.search(r"\bbetween\s+$", text[: lead.start()])
+            if sep == "or" and c.kind not in (KIND_QUANTITY, KIND_PERCENT):
+                between_ok = False  # "10 or 15 minutes", "two or three per cent"; not "$5 or 6"
+            if c.kind == KIND_DATE and (sep not in ("-", "–", "—", "‑") or not lead.group("num").isalpha()):
+                between_ok = False
+            if between_ok and claim(lead.start("num"), lead.end("num"), c):
+                rng = _range_first(lead.group("num"), c, lead.start("num"), lead.end("num"))
+                if rng is not None:
+                    out.append(rng)
+        # currency written before: "€200–250", "US$120–150", "$20,000 to 30,000"
+        if c.kind == KIND_MONEY and (span[0] in "$£€¥" or re.match(r"[A-Z]{1,3}\s?\$|RM|R\d", span)):
+            tail = re.match(
+                rf"(?P<sep>\s?[-–—‑]\s?|\s+to\s+)(?P<num>{_DIGITS}(?:\s?(?:{_SCALE_ATTACHED}))?)(?![\w%])",
+                text[c.end :],
+            )
+            if tail and claim(c.end + tail.start("num"), c.end + tail.end("num"), c):
+                value = parse_number(tail.group("num"))
+                if value is not None and _scale_of(tail.group("num")) is None and c.scale:
+                    value = _finite(value * c.scale)
+                if value is not None and c.value is not None:
+                    out.append(
+                        _Cand(c.end + tail.start("num"), c.end + tail.end("num"), c.kind, c.priority, value,
+                              unit=c.unit, scale=c.scale, currency_ambiguous=c.currency_ambiguous, low=c.value,
+                              high=value, no_modifier=True)
+                    )  # fmt: skip
+                    c.low, c.high = c.value, value
+    return sorted(out, key=lambda c: c.start)
+
+
+def _pair_ranges(text: str, taken: list[_Cand]) -> list[_Cand]:
+    """Give both ends of a written range their bounds: "between 250 and 300", "5 to 7 days", "10-12 people"."""
+    for a, b in itertools.pairwise(taken):
+        if a.kind != b.kind or a.kind == KIND_DATE or a.low is not None or a.value is None or b.value is None:
+            continue
+        gap = text[a.end : b.start]
+        if a.value >= b.value or a.unit != b.unit:
+            continue
+        if _RANGE_SEP.match(gap) and (
+            gap.strip() != "and" or re.search(r"(?i)\bbetween\s+$", text[max(0, a.start - 20) : a.start])
+        ):
+            a.low = b.low = a.value
+            a.high = b.high = b.value
+    return taken
+
+
+# A bare number compared with a measured one: "31,200 megawatts, below the 33,900 of May", "with 28,400,".
+_COMPARED_BEFORE = re.compile(r"(?i)\b(?:than|from|with|versus|vs\.?|against)\s+(?:the\s+)?$")
+_NO_NOUN_AFTER = re.compile(
+    r"\s*(?:[,;:.)—–]|$|(?:he|she|it|they|we|i|you|in|on|at|a|an|the|and|but|or|by|to|for|last|this|that|"
+    r"earlier|later|before|a\s+year)\b)",
+    re.IGNORECASE,
+)
+
+
+def _carry_units(text: str, taken: list[_Cand]) -> list[_Cand]:
+    """Give a bare number the unit of the measured figure it is compared with in the same text, when nothing
+    after it names what it counts and the two are of the same size ("demand reached 31,200 megawatts, well
+    below the 33,900 of last summer"): the writer left the unit out, the number is no count."""
+    for i, c in enumerate(taken):
+        if c.kind != KIND_COUNT or c.value is None or c.scale is not None or i == 0:
+            continue
+        if not _COMPARED_BEFORE.search(text, max(0, c.start - 20), c.start) or not _NO_NOUN_AFTER.match(text, c.end):
+            continue
+        ref = next((t for t in reversed(taken[:i]) if t.kind in (KIND_QUANTITY, KIND_PERCENT)), None)
+        if ref is None or ref.value is None or ref.unit in _TIME_UNITS or ref.value <= 0:
+            continue
+        if 1 / 3 <= c.value / ref.value <= 3:
+            c.kind, c.priority, c.unit = ref.kind, ref.priority, ref.unit
+    return taken
+
+
+def _range_first(first: str, c: _Cand, start: int, end: int) -> _Cand | None:
+    if c.kind == KIND_DATE:
+        if first.lower() not in _MONTHS or c.date_value is None or not re.match(r"\d{4}", c.date_value):
+            return None
+        return _Cand(start, end, KIND_DATE, c.priority, date_value=f"{c.date_value[:4]}-{_MONTHS[first.lower()]:02d}")
+    value = parse_number(first)
+    if value is not None and c.scale and _scale_of(first) is None:
+        value = _finite(value * c.scale)
+    if value is None or c.value is None:
+        return None
+    if c.kind == KIND_PERCENT and c.unit == UNIT_POINT and c.value is not None and value > 10 * abs(c.value) > 0:
+        value /= 100.0  # basis points written once: "50-75 basis points"
+    c.low, c.high = value, c.value
+    return _Cand(start, end, c.kind, c.priority, value, unit=c.unit, scale=c.scale,
+                 currency_ambiguous=c.currency_ambiguous, low=value, high=c.value)  # fmt: skip
+
+
+def find_figures(text: str, context: FigureContext | None = None) -> list[Figure]:
+    """Return the figures in ``text`` (rules only, no model): kinds, scaled values, units, dates, qualifiers.
+
+    ``object`` and ``object_entity`` are left empty (see :func:`attach_objects`); offsets index into ``text``.
+    """
+    ctx = context or FigureContext()
+    sc = _scan(text)
+    if sc is None:
+        return []
+    cands: list[_Cand] = []
+    if sc.digit or sc.numword:
+        cands += _money_cands(text, ctx, sc)
+        cands += _percent_cands(text, sc)
+        cands += _age_cands(text, sc)
+        cands += _count_cands(text, sc)
+    cands += _quantity_cands(text, sc)
+    cands += _date_cands(text, ctx, sc)
+    cands += _fraction_cands(text, sc)
+    cands += _ordinal_cands(text, sc)
+    if not cands:
+        return []
+    excluded = _excluded_spans(text, sc)
+    taken = _carry_units(text, _pair_ranges(text, _expand_ranges(text, _select(cands, excluded), excluded)))
+    figures: list[Figure] = []
+    for c in taken:
+        mod, approx, bound = (None, False, BOUND_EXACT) if c.no_modifier else _modifier(text, c)
+        if c.low is not None and c.high is not None and mod is not None and mod.lower() == "between":
+            approx, bound = False, BOUND_EXACT
+        figures.append(
+            Figure(
+                text=text[c.start : c.end],
+                kind=c.kind,
+                start_char=c.start,
+                end_char=c.end,
+                value=None if c.kind == KIND_DATE else c.value,
+                date_value=c.date_value if c.kind == KIND_DATE else None,
+                low=c.low,
+                high=c.high,
+                unit=c.unit if c.kind in (KIND_MONEY, KIND_PERCENT, KIND_QUANTITY) else None,
+                scale=c.scale,
+                currency_ambiguous=c.currency_ambiguous,
+                approximate=approx,
+                modifier=mod,
+                bound=bound,
+                role=_role(text, c),
+                relative=c.relative,
+            )
+        )
+    return figures

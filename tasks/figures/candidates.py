@@ -1,0 +1,487 @@
+"""Candidate rules: where a text mentions money, a percentage, a quantity, a count, a fraction or an ordinal.
+
+Each family of patterns runs only when a quick scan of the text (:func:`_scan`) finds a word or symbol the
+family needs, which keeps the rules cheap on the many sentences without numbers. Each rule yields candidate
+spans with their values; :func:`_excluded_spans` lists what looks like a figure and is not (clock times,
+scores, addresses, URLs, codes such as "COVID-19"), and :mod:`tasks.figures.assembly` picks among them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from tasks.figures.dates import _MONTHS, _RELATIVE_WORDS
+from tasks.figures.grammar import (
+    _FUNCTION_WORDS,
+    _P_COUNT,
+    _P_FRACTION,
+    _P_MONEY,
+    _P_ORDINAL,
+    _P_PERCENT,
+    _P_QUANTITY,
+    _RX_DIGITS,
+    _RX_WORDS,
+    _Cand,
+    _Scan,
+)
+from tasks.figures.kinds import (
+    KIND_COUNT,
+    KIND_FRACTION,
+    KIND_MONEY,
+    KIND_ORDINAL,
+    KIND_PERCENT,
+    KIND_QUANTITY,
+    UNIT_PERCENT,
+    UNIT_POINT,
+)
+from tasks.figures.numbers import _DIGITS, _FRACTION_WORDS_MAP, _ORDINALS, _TENS_W, _UNITS_W, _scale_of, parse_number
+from tasks.figures.units import (
+    _DOLLAR_ADJECTIVES,
+    _DOLLAR_AFTER,
+    _DOLLAR_CURRENCIES,
+    _DOLLAR_NAMED_AFTER,
+    _PREFIX_CURRENCY,
+    _SUFFIX_CURRENCY,
+    _UNIT_WORDS,
+    FigureContext,
+    _local,
+)
+
+_A_QUANTITY = re.compile(
+    r"(?<![\w])(?P<a>a|an)\s+(?P<unit>decade|century|year|month|week|day|hour|half[-\s]century)(?![\w-])",
+    re.IGNORECASE,
+)
+# "a year and a half", "the past hour and a half": one and a half of the unit.
+_UNIT_AND_A_HALF = re.compile(
+    r"(?<![\w-])(?:(?:a|an|one)\s+)?(?P<unit>decade|century|year|month|week|day|hour|minute)\s+and\s+a\s+half(?![\w-])",
+    re.IGNORECASE,
+)
+_FRACTION = re.compile(
+    r"(?<![\w-])(?P<frac>(?:(?P<num>a|an|one|two|three|four|five|six|seven|eight|nine)[-‑\s]+)(?P<den>"
+    r"half|third|thirds|quarter|quarters|fourth|fourths|fifth|fifths|sixth|sixths|eighth|eighths|tenth|tenths)"
+    r"|(?P<half>half)|(?P<x>\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s+|[-‑])(?:in|out[-‑\s]+of)"
+    r"(?:\s+|[-‑])(?P<y>\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+hundred|100))(?![\w-])",
+    re.IGNORECASE,
+)
+_ORDINAL = re.compile(
+    r"(?<![\w-])(?P<ord>(?i:" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")|\d+(?:st|nd|rd|th))"
+    r"(?![\w])"
+)
+# Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.").
+_RANK_BEFORE = re.compile(
+    r"(?i)\b(?:the|finish(?:ed|es)?|came|comes|placed|ranked|ranks|rated|is|was|are|were)\s*$"
+    r"|\b(?:his|her|its|their|our|my|your)\s+(?:[a-z]+\s+)?$"
+)
+_STREET_AFTER = re.compile(
+    r"\s+(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Dr\.?|Lane|Terrace|Place|Parkway)(?!\w)"
+)
+_DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<ord>one|two|three)\b", re.I)
+_SCALED_RANGE_END = re.compile(
+    rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
+)
+_STRONG = re.compile(rf"(?<![\w.,])(?P<num>{_DIGITS})[-‑]strong\b")
+
+# Things that look like figures and are not.
+_CLOCK = re.compile(
+    r"\b(?:\d{1,2}(?:[:.]\d{2})?\s*(?:[-–—‑]|to|until|till)\s*)?\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)"
+    r"|\b\d{1,2}:\d{2}(?:hrs?\b|h\b)?\b|\b(?:noon|midnight)\b",
+    re.I,
+)
+# A street address: "412 Elm Rd.", "90 S. Harbour St.", "7 Market Street".
+_ADDRESS = re.compile(
+    r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][\w’'-]*\s+){1,3}(?:St|Street|Rd|Road|Ave|Avenue|Blvd|Boulevard|Dr|Drive|"
+    r"Lane|Ln|Way|Pl|Place|Ct|Court|Hwy|Highway|Pkwy|Parkway|Terrace|Crescent|Square)\b"
+)
+_SCORE_CONTEXT = re.compile(
+    r"\b(?:won|win|wins|lost|lose|loses|beat|beats|defeat|defeated|drew|draw|victory|voted|vote|votes|score|"
+    r"scored|led|lead|leads|trail|trailing|ruled|ruling|decision|margin|majority|tally|record|split|ended|ending|"
+    r"finished|match|game|season|series|against|thrashed|thrashing|routed|edged|clinched)\b",
+    re.IGNORECASE,
+)
+_SCORE = re.compile(r"(?<![\w.,])(\d{1,3})\s?[-–](\s?)(\d{1,3})(?![\w%.,/]|\s*(?:per|percent|%))")
+_MULTIPLIER_AFTER = re.compile(r"^(?:\s+times\b|[-‑]?fold\b|[-‑]to[-‑]\d|\s+to\s+(?:one|1)\b)", re.IGNORECASE)
+_URLISH = re.compile(r"\S+(?:\.\w{2,}/|@|://)\S*")
+
+
+_NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
+_ONE_SKIP_AFTER = re.compile(
+    r"^\s*(?:of\b|another\b|by\s+one\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
+    r"in\s+(?:ten|a\s+million)\b)",
+    re.IGNORECASE,
+)
+_ONE_SKIP_BEFORE = re.compile(r"\b(?:no|any|every|the|this|that|which|each|some|someone|anyone|no)\s+$", re.I)
+_NUMERIC_TOKEN = re.compile(r"\d")
+_WORD_RE = re.compile(r"[a-z]+")
+_ORDINAL_DIGITS = re.compile(r"\d(?:st|nd|rd|th)\b")
+
+# Word sets that gate the pattern families: a sentence without any of a family's words skips its patterns.
+_NUMBER_WORDS = frozenset([*_UNITS_W, *_TENS_W, "hundred", "dozen", "thousand", "million", "billion", "trillion"])
+_CURRENCY_SYMBOLS = "$£€¥₹₩₦₱₽₺₫฿₪₵"
+_PREFIX_WORDS = frozenset({k for k in _PREFIX_CURRENCY if k.isalpha()} | {"rs", "us"})
+_CURRENCY_WORDS = frozenset({w.split()[0] for w in _SUFFIX_CURRENCY} | {"dollar", "dollars"})
+_SUBUNIT_WORDS = frozenset({"cent", "cents", "pence", "penny", "pennies", "p"})
+_PERCENT_WORDS = frozenset({"per", "percent", "cent", "pct", "pc", "percentage", "basis", "bps", "bp", "pp", "ppt",
+                            "ppts"})  # fmt: skip
+_UNIT_FIRST_WORDS = frozenset(re.split(r"[\s/]", w)[0] for w in _UNIT_WORDS if w[0].isalpha()) - {"in"}
+# Units that only count when glued to the number: "6in", "10C", "90F" (the words alone gate nothing).
+_GLUED_UNIT = re.compile(r"\d(?:in|[CF])(?![\w’'])")
+# "10C" and "90F" are temperatures only where the text talks about temperature ("Form 10C" is not).
+_TEMPERATURE_CUE = re.compile(
+    r"(?i)\b(?:temperatures?|degrees?|heat|heatwave|hot|hotter|hottest|warm|warmer|warmest|warming|cold|colder|"
+    r"coldest|cool|cooler|chilly|freezing|frost|highs?|lows?|overnight|weather|thermometer|mercury|climate)\b"
+)
+_A_UNITS = frozenset({"decade", "century", "year", "month", "week", "day", "hour"})
+_FRACTION_WORDS = frozenset(_FRACTION_WORDS_MAP)
+_DATE_WORDS = frozenset({*_MONTHS, *_RELATIVE_WORDS})
+_GATE_WORDS = frozenset({*_NUMBER_WORDS, *_FRACTION_WORDS, *_ORDINALS, *_DATE_WORDS, *_A_UNITS, "a", "an"} - {
+    "on", "this", "last", "next", "a", "an"})  # fmt: skip
+
+
+def _scan(text: str) -> _Scan | None:
+    """Return what a quick look at ``text`` finds, or None when it holds no digit and no word any rule starts from
+    (no rule can match there, so the text costs one pass of a short pattern)."""
+    words = frozenset(_WORD_RE.findall(text.lower()))
+    digit = _NUMERIC_TOKEN.search(text) is not None
+    if not digit and words.isdisjoint(_GATE_WORDS):
+        return None
+    numword = not words.isdisjoint(_NUMBER_WORDS)
+    return _Scan(words, digit, numword, _RX_WORDS if numword else _RX_DIGITS)
+
+
+def has_candidate(text: str) -> bool:
+    """Return True when ``text`` may hold a figure (a digit or a number, month or date word): a cheap filter."""
+    return _scan(text) is not None
+
+
+def _money_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
+    prefix = not sc.words.isdisjoint(_PREFIX_WORDS) or any(ch in text for ch in _CURRENCY_SYMBOLS)
+    for m in sc.rx.money_prefix.finditer(text) if prefix else ():
+        sym = re.sub(r"\s", "", m.group("cur")).lower()
+        ambiguous = False
+        named = _DOLLAR_AFTER.match(text, m.end()) if sym == "$" else None
+        if named is not None:
+            code = _DOLLAR_NAMED_AFTER[(named.group("a") or named.group("b")).lower().rstrip(".")]
+        elif sym == "$":
+            code, ambiguous = ctx.dollar, ctx.dollar_ambiguous
+        elif sym == "¥":
+            code, ambiguous = ctx.yen, ctx.yen_ambiguous
+        else:
+            code = _PREFIX_CURRENCY.get(sym) or _PREFIX_CURRENCY.get(sym.rstrip(".")) or "USD"
+            code = _local(code, ctx)
+        num = m.group("num")
+        value = parse_number(num)
+        if value is None:
+            continue
+        yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value, unit=code, scale=_scale_of(num),
+                    currency_ambiguous=ambiguous)  # fmt: skip
+    for m in sc.rx.money_suffix.finditer(text) if not sc.words.isdisjoint(_CURRENCY_WORDS) else ():
+        word = m.group("cur").lower()
+        ambiguous = False
+        if word.startswith("dollar"):
+            adj = (m.group("adj") or "").lower()
+            if adj:
+                code = _DOLLAR_ADJECTIVES[adj]
+            else:
+                code, ambiguous = ctx.dollar, ctx.dollar_ambiguous
+        elif word == "yen":
+            code = "JPY"
+        else:
+            code = _local(_SUFFIX_CURRENCY[word], ctx)
+        num = m.group("num")
+        value = parse_number(num)
+        if value is None or (word == "won" and not re.search(r"\d", num)):
+            continue  # "won" after a number word is the verb ("two won")
+        yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value, unit=code, scale=_scale_of(num),
+                    currency_ambiguous=ambiguous)  # fmt: skip
+    for m in sc.rx.money_pounds.finditer(text) if "pounds" in sc.words or "pound" in sc.words else ():
+        value = parse_number(m.group("num"))
+        if value is not None:
+            yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value, unit="GBP", scale=_scale_of(m.group(0)))
+    for m in sc.rx.money_subunit.finditer(text) if not sc.words.isdisjoint(_SUBUNIT_WORDS) else ():
+        value = parse_number(m.group("num"))
+        if value is None:
+            continue
+        sub = (m.group("sub") or m.group("p") or "").lower()
+        ambiguous = False
+        if sub.startswith("euro"):
+            code = "EUR"
+        elif sub in ("p", "pence", "penny", "pennies"):
+            code = "GBP"
+        else:
+            code, ambiguous = ctx.dollar, ctx.dollar_ambiguous
+            if ctx.currency and ctx.currency not in _DOLLAR_CURRENCIES and ctx.currency != "USD":
+                code, ambiguous = ctx.currency, False
+        yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value / 100.0, unit=code, scale=0.01,
+                    currency_ambiguous=ambiguous)  # fmt: skip
+
+
+def _percent_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    if "%" not in text and sc.words.isdisjoint(_PERCENT_WORDS):
+        return
+    for m in sc.rx.percent.finditer(text):
+        value = parse_number(m.group("num"))
+        if value is None:
+            continue
+        signed = m.group("sign") in ("-", "−")
+        if signed:
+            before = text[max(0, m.start() - 80) : m.start()]
+            if re.search(r"(?i)(?:%|per\s?cent|percent)\s?$", before) and m.group("sign") == "-":
+                signed = False  # "2%-4%": the dash joins a range, it is no minus sign
+            elif before and not before[-1].isspace() and before[-1] not in "(":
+                continue
+            else:
+                value = -value
+        unit_word = m.group("unit").lower()
+        unit = UNIT_PERCENT
+        if "basis" in unit_word or unit_word.strip(" -‑") in ("bps", "bp"):
+            value, unit = value / 100.0, UNIT_POINT
+        elif "point" in unit_word or unit_word.strip(" -‑") in ("pp", "ppt", "ppts"):
+            unit = UNIT_POINT
+        start = m.start() if signed else m.start("num")
+        yield _Cand(start, m.end(), KIND_PERCENT, _P_PERCENT, value, unit=unit)
+
+
+def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    units = (
+        not sc.words.isdisjoint(_UNIT_FIRST_WORDS) or "°" in text or "º" in text or _GLUED_UNIT.search(text) is not None
+    )
+    for m in sc.rx.quantity.finditer(text) if units and (sc.digit or sc.numword) else ():
+        num = m.group("num")
+        half = num.lower().endswith("and a half")
+        if half:
+            num = num[: num.lower().rindex("and a half")].strip()
+        value = parse_number(num)
+        if value is None:
+            continue
+        value += 0.5 if half else 0.0
+        if m.group("deg") is not None:
+            d = m.group("deg").lower().replace(" ", "").replace("º", "°")
+            unit = {"°c": "degree_celsius", "°f": "degree_fahrenheit"}.get(d, "degree")
+        elif m.group("tl") is not None:
+            if re.search(r"[A-Za-z]", num) or not _TEMPERATURE_CUE.search(text):
+                continue
+            unit = "degree_celsius" if m.group("tl") == "C" else "degree_fahrenheit"
+        else:
+            word = (m.group("unit") or m.group("unit2") or "").lower()
+            if m.group("unit2") in ("G", "T"):
+                continue  # "5G", "3T": a network generation or a name, not grams or tonnes
+            if m.group("unit2") is not None and re.search(r"[A-Za-z]", num):
+                continue  # "ten-in", "fifty-in": a number word glued to letters
+            unit = _UNIT_WORDS.get(re.sub(r"[\s‑-]+", " ", word), "")
+            if not unit:
+                continue
+            if word == "pounds" and re.match(r"\s+(?:sterling)\b", text[m.end() :]):
+                continue
+            if word == "second" and m.group("sep") is not None and "-" in (m.group("sep") or ""):
+                continue
+        if m.group("sign"):
+            before = text[max(0, m.start() - 80) : m.start()]
+            if before and not before[-1].isspace() and before[-1] != "(":
+                continue
+            value = -value
+        elif m.group("minus"):
+            value = -value  # "minus 40 degrees Celsius"
+        start = m.start()
+        # "over a four-day week": a hyphenated duration adjective, "12-month basis"; keep span as written.
+        yield _Cand(start, m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit, scale=_scale_of(num))
+    for m in _A_QUANTITY.finditer(text) if not sc.words.isdisjoint(_A_UNITS) else ():
+        before = text[max(0, m.start() - 80) : m.start()].rstrip().lower()
+        after = text[m.end() :].lower()
+        unit_word = m.group("unit").lower()
+        if re.match(r"\s+(?:ago|(?:earlier|later)(?!\s+than)|before|after|or\s+two|or\s+so)\b", after):
+            continue  # "a year ago" is a date; "a year earlier than planned" stays a length of time
+        if re.match(r"[-‑]", after):
+            continue
+        if unit_word not in ("decade", "century") and not re.search(
+            r"\b(?:within|over|for|in|after|than|nearly|almost|about|around|under|past|last|least|than|take|"
+            r"takes|took|spent|spend|lasted|lasts|last)$",
+            before,
+        ):
+            continue
+        if re.search(r"(?:\d|times|once|twice|\$\S*)$", before):
+            continue
+        unit = "century" if "half" in unit_word else unit_word
+        value = 0.5 if "half" in unit_word else 1.0
+        yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit)
+    for m in _UNIT_AND_A_HALF.finditer(text) if "half" in sc.words else ():
+        if not re.match(r"\s+(?:ago|earlier|later)\b", text[m.end() :]):
+            yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, 1.5, unit=m.group("unit").lower())
+    for m in sc.rx.age_adj.finditer(text) if "old" in sc.words else ():
+        value = parse_number(m.group("num"))
+        if value is not None:
+            yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit=m.group("unit").lower())
+
+
+# "John Smith, 45, said", "Ann Lee, also 31, left".
+_NAME_AGE = re.compile(
+    r"[A-Z][\w’'-]+,\s+(?:(?:also|now|aged)\s+)?(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))"
+)
+# Words that may follow an age given as a bare number: "who turns 30 next week", "she was 12 when".
+_AGE_FOLLOWERS = r"\s+(?:in|on|at|when|and|but|last|this|next|today|tomorrow|yesterday|before|after|until)\b"
+
+
+def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    """Ages written as bare numbers: "aged 9 and 6", "since she was 16", "John Smith, 45, said"."""
+    for m in re.finditer(r"\baged?\s+(?:between\s+)?(?P<a>\d{1,3})(?:\s*(?:and|to|or|-|–)\s*(?P<b>\d{1,3}))?\b", text):
+        for g in ("a", "b"):
+            if m.group(g):
+                yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
+    for m in re.finditer(r"\b(?:he|she|they|I|we|you|who)\s+(?:was|were|is|turned|turns|am)\s+(?P<a>\d{1,3})\b(?!\s*%)",
+                         text):  # fmt: skip
+        after = text[m.end() :]
+        if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", after) or re.match(_AGE_FOLLOWERS, after):
+            yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
+    for m in _NAME_AGE.finditer(text):
+        if 0 < int(m.group("a")) < 120:
+            yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
+
+
+def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    if sc.words.isdisjoint(_FRACTION_WORDS) and ("in" not in sc.words and "out" not in sc.words):
+        return
+    for m in _FRACTION.finditer(text):
+        before = text[max(0, m.start() - 80) : m.start()]
+        after = text[m.end() :]
+        if m.group("half"):
+            if re.search(r"(?i)(?:first|second|1st|2nd|and\s+a|behalf|one|a)\s*$", before) or re.match(
+                r"[-‑]|\s+(?:an?\s+hour|time|year|century|decade|dozen)", after
+            ):
+                continue
+            yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, 0.5)
+            continue
+        if m.group("x"):
+            x, y = parse_number(m.group("x")), parse_number(m.group("y"))
+            if x is None or not y or x >= y:
+                continue
+            yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, x / y)
+            continue
+        num_word = (m.group("num") or "").lower()
+        den_word = m.group("den").lower()
+        num = 1.0 if num_word in ("a", "an", "one") else parse_number(num_word)
+        if num is None:
+            continue
+        if den_word.startswith(("quarter", "fourth")) and (
+            re.match(r"\s+(?:of\s+(?:the\s+)?(?:year|\d)|results|earnings|profit|sales|revenue)", after)
+            or (num_word in ("a", "an") and re.search(r"(?i)\b(?:in|during|for|per)\s*$", before))
+        ):
+            continue
+        if den_word in ("second", "fourth") or (num_word in ("a", "an") and den_word.endswith("s")):
+            continue
+        if num > 1 and not den_word.endswith("s") and den_word not in ("half",):
+            continue
+        yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, num / _FRACTION_WORDS_MAP[den_word])
+
+
+def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    ranks = not sc.words.isdisjoint(_ORDINALS) or (sc.digit and _ORDINAL_DIGITS.search(text) is not None)
+    for m in _ORDINAL.finditer(text) if ranks else ():
+        word = m.group("ord")
+        low = word.lower()
+        value = float(re.sub(r"\D", "", low)) if low[0].isdigit() else float(_ORDINALS[low])
+        before = text[max(0, m.start() - 80) : m.start()]
+        after = text[m.end() :]
+        if low == "first" and (
+            re.search(r"(?i)\bat\s*$", before) or re.match(r"(?i)\s+of\s+all\b|,", after) or re.match(r"ly", after)
+        ):
+            continue
+        if low == "first" and (
+            re.match(r"(?i)\s+(?:off|up)\b", after)
+            or (re.match(r"\s*(?:[.;:!?]|$)", after) and not _RANK_BEFORE.search(before))
+        ):
+            continue  # "First off, ...", "before asking the board first.": the adverb, no rank
+        if low == "second" and (
+            re.search(r"\d\s*$|\b(?:per|one|each|every)\s*$", before)
+            or (re.search(r"\ba\s*$", before) and not re.match(r"\s+[a-z]", after))
+        ):
+            continue  # "a second", "30 seconds" are durations; "a second term" is a rank
+        if _STREET_AFTER.match(after):
+            continue  # "West 42nd Street", "Fifth Avenue": a street name
+        yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
+    for m in _DAY_ONE.finditer(text) if sc.numword else ():
+        rank = parse_number(m.group("ord"))
+        if rank is not None:
+            yield _Cand(m.start("ord"), m.end("ord"), KIND_ORDINAL, _P_ORDINAL + 5, rank)
+
+
+def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    for m in _SCALED_RANGE_END.finditer(text) if sc.numword else ():
+        value = parse_number(m.group("num"))
+        if value is not None:  # "20-25 million": the scaled end of a range (the first number is scaled later)
+            yield _Cand(m.start("num"), m.end("num"), KIND_COUNT, _P_COUNT, value, scale=_scale_of(m.group("num")))
+    for m in _STRONG.finditer(text) if "strong" in sc.words else ():
+        value = parse_number(m.group("num"))
+        if value is not None:
+            yield _Cand(m.start("num"), m.end("num"), KIND_COUNT, _P_COUNT + 1, value, scale=None)
+    for m in sc.rx.count.finditer(text):
+        num = m.group("num")
+        value = parse_number(num)
+        if value is None:
+            continue
+        before = text[max(0, m.start() - 80) : m.start()]
+        after = text[m.end() :]
+        low = num.lower()
+        if low == "one" and (_ONE_SKIP_AFTER.match(after) or _ONE_SKIP_BEFORE.search(before)):
+            continue
+        if _MULTIPLIER_AFTER.match(after):
+            continue
+        if "/" in num and not re.search(r"[-‑]", num):
+            # "9/11", "24/7": a bare slash pair without a unit is a name or a date, not a count; "1/3 of" a share
+            if value < 1 and re.match(r"\s+of\b", after):
+                yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, value)
+            continue
+        if low == "zero" and (
+            re.search(r"(?i)\b(?:net|ground)\s+$", before)
+            or re.match(r"[-‑\s]+(?:sum|tolerance|hour|covid)", after, re.I)
+        ):
+            continue
+        if re.match(r"[a-zA-Z]", num) and num[0].isupper() and before.strip() and not re.search(r"[.!?:\"“]\s*$",
+                                                                                               before):  # fmt: skip
+            continue  # a capitalised number word mid-sentence is a name ("Formula One", "Apollo Eleven")
+        if _in_name(before, num):
+            continue
+        scale = _scale_of(num) if re.search(r"\d", num) else None
+        yield _Cand(m.start(), m.end(), KIND_COUNT, _P_COUNT, value, scale=scale)
+
+
+def _in_name(before: str, num: str) -> bool:
+    """Return True when a bare number directly follows a capitalised name word ("FTSE 100", "Boeing 747")."""
+    m = _NAME_NUMBER_TAIL.search(before)
+    if m is None:
+        return False
+    word = m.group(1)
+    if not word[0].isupper() or word.lower().rstrip(".") in _FUNCTION_WORDS:
+        return False
+    if re.search(r"[’']s$", word):
+        return False  # a possessive owns the number: "Kenya’s 50 million people"
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?", num):
+        return False  # names carry model or series numbers, not amounts with thousands separators ("Spain 98,400")
+    if word.rstrip(".").lower() in _MONTHS:
+        return False
+    if word.lower() in ("no.", "no", "number", "nos.", "#"):
+        return True
+    # a capitalised word at the very start of the text or after a sentence end is an ordinary word
+    rest = before[: m.start()]
+    return not (not rest.strip() or re.search(r"[.!?]\s*[\"“]?\s*$", rest)) or word.isupper()
+
+
+def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
+    if not sc.digit:
+        return []
+    spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if ":" in text or not sc.words.isdisjoint(
+        {"am", "pm", "a", "p", "noon", "midnight"}) else []  # fmt: skip
+    spans += [(m.start(), m.end()) for m in _URLISH.finditer(text)] if "/" in text or "@" in text else []
+    spans += [(m.start(), m.end()) for m in _ADDRESS.finditer(text)]
+    for m in _SCORE.finditer(text):
+        a, b = int(m.group(1)), int(m.group(3))
+        window = text[max(0, m.start() - 40) : m.end() + 25]
+        # a range runs upwards; "5-1", "7-2", "2-2" are scores or records even without a sports word nearby
+        if (_SCORE_CONTEXT.search(window) or a >= b) and a < 200 and b < 200:
+            spans.append((m.start(), m.end()))
+    for m in re.finditer(r"\b\d+[-‑]to[-‑]\d+\b|\b[A-Za-z]+[-‑]\d[\d.]*\b|\b\d+[-‑][A-Za-z]*\d+\w*\b", text):
+        if re.match(r"(?i)(?:mid|early|late|pre|post|US|over|under|top|sub|around)[-‑]", m.group(0)):
+            continue
+        if re.match(r"\d+[-‑]\d+$", m.group(0)):
+            continue
+        spans.append((m.start(), m.end()))
+    return spans

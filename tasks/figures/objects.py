@@ -1,0 +1,600 @@
+"""Objects: what a figure measures ("Brazilian coffee" in "US$2 billion worth of Brazilian coffee").
+
+Money, percentages, fractions and physical quantities take their object from a dependency parse
+(:func:`attach_objects`), which only the sentences holding such figures pay for (:func:`needs_parse`,
+:func:`parse_window`). Counts, ordinals and lengths of time take it from the words that follow
+(:func:`guess_object`), which needs no model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from tasks.figures.kinds import KIND_COUNT, KIND_FRACTION, KIND_MONEY, KIND_ORDINAL, KIND_PERCENT, KIND_QUANTITY, _words
+from tasks.figures.units import _DOLLAR_NAMED_AFTER, _TIME_UNITS
+from tasks.records import Figure
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Objects from the dependency parse
+# ---------------------------------------------------------------------------------------------------------------
+
+# Prepositions whose phrase belongs to the measured thing ("holdings of government bonds", "price per unit",
+# "investment into Chile from Japan"); others ("in 2024", "between ...") usually do not.
+_NP_PREPS = frozenset({"of", "for", "per", "into", "from"})
+_NP_LEFT_DEPS = frozenset({"amod", "compound", "nmod", "poss", "nummod", "quantmod", "advmod", "npadvmod", "case"})
+_NOUN_TAGS = frozenset({"NN", "NNS", "NNP", "NNPS"})
+_MODIFIER_TAGS = frozenset({"JJ", "JJR", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH", "VBN", "VBG"})
+_PRONOUN_TAGS = frozenset({"PRP", "PRP$", "WP", "WDT", "EX", "DT"})
+# Words right after a figure that are never what it measures ("12 per cent", "$45-billion Canadian" names the dollar).
+_NOT_OBJECTS = frozenset({"cent", "percent", "%", "point", "points", "worth", "which", "that", "who", "total", "one",
+                          "canadian", "cdn"})  # fmt: skip
+# Nouns that name a change rather than the thing that changed ("an increase of 6%").
+_CHANGE_HEADS = _words(
+    "increase increases decrease decreases rise rises drop drops fall falls gain gains decline declines jump "
+    "growth cut cuts hike hikes reduction reductions loss losses surge boost climb plunge contraction slide dip"
+)
+# Verbs whose direct object is the amount a subject reaches ("the net worth reached 855 billion euros") or takes
+# in ("JPMorgan earned $4.9 billion", "the Orion spacecraft will get $1.194 billion").
+# Nouns that measure something else ("an annual rate of 2.5%", "a pace of $10 billion per month").
+_MEASURE_HEADS = _words("rate pace level total sum amount value average figure tally high low record")
+_LEVEL_VERBS = _words(
+    "reach reached reaches total totalled totaled totals hit hits exceed exceeded exceeds top topped tops "
+    "surpass surpassed amount amounted stand stood come came cost costs equal equals represent represents "
+    "account accounted earn earned earns receive received receives get gets got"
+)
+
+
+def attach_objects(
+    figures: Sequence[Figure],
+    doc: Doc,
+    *,
+    offset: int = 0,
+    entity_spans: Sequence[tuple[int, int, str]] = (),
+) -> list[Figure]:
+    """Return ``figures`` with ``object`` (and ``object_entity``) filled from the parse ``doc``.
+
+    ``doc`` parses ``text[offset : offset + len(doc.text)]`` of the text the figure offsets index into. Only
+    figures that :func:`needs_parse` and have no object yet are looked at; the two ends of a range ("1/4 to 1/2
+    percent") and an amount restated ("73 per cent of the cost, or RM4.5 million") share an object.
+    ``entity_spans`` are ``(start, end, canonical)`` in the same text; the entity inside the object phrase, if
+    any, becomes ``object_entity``.
+    """
+    fig_tokens: set[int] = set()
+    spans: list[Span | None] = []
+    for f in figures:
+        inside = offset <= f.start_char and f.end_char <= offset + len(doc.text)
+        sp = doc.char_span(f.start_char - offset, f.end_char - offset, alignment_mode="expand") if inside else None
+        spans.append(sp)
+        if sp is not None:
+            fig_tokens.update(range(sp.start, sp.end))
+    found: list[tuple[int, int] | None] = []
+    for f, sp in zip(figures, spans, strict=True):
+        wanted = sp is not None and needs_parse(f) and f.object is None
+        found.append(_object_tokens(sp, doc, fig_tokens) if wanted and sp is not None else None)
+    # range ends and restatements share their object
+    for i in range(len(figures) - 1):
+        a, b = figures[i], figures[i + 1]
+        gap = doc.text[a.end_char - offset : b.start_char - offset] if spans[i] and spans[i + 1] else ""
+        if needs_parse(a) and needs_parse(b) and _SHARED_GAP.fullmatch(gap):
+            found[i], found[i + 1] = found[i] or found[i + 1], found[i + 1] or found[i]
+        elif needs_parse(b) and found[i + 1] is None and re.search(r",\s+or\s+$", gap):
+            found[i + 1] = found[i]  # "40 per cent of the bill, or RM2 million"
+    out: list[Figure] = []
+    for f, toks in zip(figures, found, strict=True):
+        if toks is None:
+            out.append(f)
+            continue
+        start, end = toks
+        obj = _clean_object(doc[start:end].text)
+        if not obj:
+            out.append(f)
+            continue
+        s_char = doc[start].idx + offset
+        e_char = doc[end - 1].idx + len(doc[end - 1]) + offset
+        entity = next((c for s, e, c in entity_spans if s < e_char and s_char < e), None)
+        out.append(replace(f, object=obj, object_entity=entity))
+    return out
+
+
+_SHARED_GAP = re.compile(
+    r"\s?(?:[-–—‑]|to|and)\s?|\s+(?:to|and)\s+|,?\s+or\s+|\s*\(\s*|\s+\(|(?:\s+(?:per|a|an|each)\s+\w+)?"
+    r"\s+(?:rather\s+than|instead\s+of|versus|vs\.?)\s+|,\s+(?:up|down)\s+(?:by\s+)?"
+)
+
+
+def _clean_object(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip(" ,;:—–-()[]\"“”'")
+    text = re.sub(r"^(?:the|a|an|all|its|their|his|her|our|this|that|these|those|some)\s+", "", text, flags=re.I)
+    # a hedge on the figure is no part of what it measures: "an estimated fortune of $12 billion"
+    text = re.sub(r"^(?:estimated|expected|projected|approximate|reported)\s+(?=\w)", "", text, flags=re.I)
+    return text.strip()
+
+
+def _object_tokens(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
+    """Return the token range of what the figure ``sp`` measures, by the first rule that applies; a change noun
+    ("a 10% increase in X") or a measure noun ("a pace of $10 billion") found that way points further on."""
+    found = _first_object(sp, doc, figs)
+    if found is None:
+        return None
+    head = _range_head(doc, found)
+    if head.lower_ in _CHANGE_HEADS:
+        return _change_object(head, doc, figs, sp)
+    if head.lower_ in _MEASURE_HEADS:
+        return _measured_by(head, doc, figs, sp) or found
+    return found
+
+
+def _range_head(doc: Doc, found: tuple[int, int]) -> Token:
+    span = doc[found[0] : found[1]]
+    return span.root if span.root.tag_ in _NOUN_TAGS else doc[found[1] - 1]
+
+
+def _measured_by(noun: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[int, int] | None:
+    """Return what a measure noun ("rate", "pace", "total") measures: the object of the verb it hangs from."""
+    tok = noun
+    while tok.dep_ == "pobj" and tok.head.dep_ == "prep":
+        tok = tok.head.head
+        if tok.tag_.startswith("VB"):
+            obj = _verb_object(tok, doc, figs, sp)
+            if obj is not None:
+                return obj
+            for c in tok.children:  # "add to its holdings of X at a pace of ..."
+                if c.dep_ == "prep" and c.lower_ == "to" and c.i < noun.i:
+                    pobj = _child(c, "pobj")
+                    if pobj is not None and pobj.i not in figs:
+                        return _np(pobj, doc, figs)
+            return None
+    return None
+
+
+def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
+    nxt = _skip_aside(doc, sp.end, figs)
+    # 1. "US$2 billion worth of Brazilian coffee", "45 per cent of X", "a third — 31% — of X"
+    if nxt < len(doc) and doc[nxt].lower_ == "worth":
+        nxt += 1
+    if nxt < len(doc) and doc[nxt].lower_ == "of":
+        pobj = _child(doc[nxt], "pobj")
+        if pobj is not None and pobj.tag_ in ("WDT", "WP"):
+            verb = pobj.head.head.head
+            attr = _child(verb, "attr") or _child(verb, "acomp")
+            return _np(attr, doc, figs) if attr is not None else None  # "20 per cent of which were trucks"
+        if pobj is not None and pobj.i not in figs:
+            return _np(pobj, doc, figs)
+        return _np_after(doc, nxt, figs)
+    # 2. a modifier of the noun phrase that follows: "70 per cent recycling target", "$12million Lisbon villa";
+    # a figure restating the one before it in brackets looks past the bracket: "a 2,150km (1,336-mile) coastline"
+    last = sp.end - 1
+    if sp.end < len(doc) and doc[sp.end].text == ")" and sp.start > 1 and doc[sp.start - 1].text == "(":
+        last = sp.end if doc[sp.start - 2].i in figs else last
+    after = _np_after(doc, last, figs)
+    if after is not None:
+        return after
+    head = sp.root
+    dep, gov = head.dep_, head.head
+    if gov.i == sp.end and gov.lower_ in _NOT_OBJECTS and gov.lower_ in _DOLLAR_NAMED_AFTER:
+        head, dep, gov = gov, gov.dep_, gov.head  # "$45-billion Canadian": the word only names the dollar
+    if (
+        dep in ("nmod", "compound", "amod", "nummod")
+        and gov.i >= sp.end
+        and gov.tag_ in _NOUN_TAGS
+        and gov.i not in figs
+        and gov.lower_ not in _NOT_OBJECTS
+    ):
+        return _np(gov, doc, figs)  # the noun the figure modifies, further on: "2,150km (1,336-mile) coastline"
+    # 3a. "better wages: $21 an hour", "families with earnings less than $40,000", "a high above $90,000"
+    before = _before_modifiers(doc, sp.start, figs)
+    if before is not None:
+        return _np(_climb(before), doc, figs)
+    # 3. a figure in brackets or apposition names the thing before it: "Rent (3.1%)", "exports 12.5 per cent"
+    if sp.start > 0 and doc[sp.start - 1].text == "(" and sp.start > 1 and doc[sp.start - 2].tag_ in _MODIFIER_TAGS:
+        return _np(_climb(doc[sp.start - 2]), doc, figs)
+    if dep in ("appos", "npadvmod", "nmod") and gov.i < sp.start and gov.tag_ in _NOUN_TAGS and gov.i not in figs:
+        return _np(_climb(gov), doc, figs)
+    # 4. attached to a verb, directly or through a preposition
+    if dep == "pobj" and gov.dep_ in ("prep", "quantmod"):
+        target = gov.head
+        if target.tag_ == "IN" and target.head.tag_ in _NOUN_TAGS:
+            target = target.head  # "a surplus of just under US$6.9 billion"
+        if target.tag_ in _NOUN_TAGS and target.i not in figs and target.lower_ not in _CHANGE_HEADS:
+            return _np(_climb(target), doc, figs)  # "low temperatures of around 5 degrees"
+        if target.tag_ in ("JJ", "RB", "JJR", "RBR", "IN", "VBN") and target.head.tag_.startswith("VB"):
+            target = target.head
+        if target.tag_.startswith("VB"):
+            return _verb_object(target, doc, figs, sp)
+        if target.lower_ in _CHANGE_HEADS:
+            return _change_object(target, doc, figs, sp)
+        return None
+    if dep in ("dobj", "attr", "oprd") and gov.tag_.startswith("VB"):
+        if gov.lemma_ in _LEVEL_VERBS or gov.lower_ in _LEVEL_VERBS or dep == "attr":
+            subj = _subject(gov, figs)
+            return _np(subj, doc, figs) if subj is not None else None
+        if head.lower_ in ("cent", "percent", "%", "points", "point"):
+            return _verb_object(gov, doc, figs, sp)  # "fall 37 per cent"
+        return _money_destination(sp, gov, doc, figs)
+    if dep in ("npadvmod", "advmod", "acomp", "ccomp", "xcomp", "dep", "conj") and gov.tag_.startswith("VB"):
+        return _verb_object(gov, doc, figs, sp)
+    if dep == "npadvmod" and gov.tag_ in ("JJ", "RB", "IN") and gov.head.tag_.startswith("VB") and gov.i not in figs:
+        return _verb_object(gov.head, doc, figs, sp)  # "the screen was 60 feet high", "the wall was 201 feet from"
+    return None
+
+
+_BEFORE_SKIP = _words(
+    "less more fewer greater than about around nearly almost over under above below just some roughly"
+)
+
+
+def _before_modifiers(doc: Doc, start: int, figs: set[int]) -> Token | None:
+    """Return the noun right before a figure, across a colon or comparison words ("incomes less than")."""
+    i = start - 1
+    skipped = 0
+    while i >= 0 and doc[i].lower_ in _BEFORE_SKIP and doc[i].i not in figs:
+        i -= 1
+        skipped += 1
+    if i >= 1 and skipped == 0 and doc[i].text == ":":
+        i -= 1
+        skipped = 1
+    if skipped == 0 or i < 0 or doc[i].i in figs or doc[i].tag_ not in ("NN", "NNS"):
+        return None
+    return doc[i]
+
+
+def _skip_aside(doc: Doc, i: int, figs: set[int]) -> int:
+    """Return the index after an aside that restates the figure: "a third — 31% — of ..."."""
+    if i < len(doc) and doc[i].text in ("—", "–", "-", "(") and i + 1 < len(doc) and doc[i + 1].i in figs:
+        j = i + 1
+        while j < len(doc) and j in figs:
+            j += 1
+        if j < len(doc) and doc[j].text in ("—", "–", "-", ")"):
+            return j + 1
+    return i
+
+
+def _climb(tok: Token) -> Token:
+    """Return the noun a prepositional phrase hangs from: "target for the federal funds rate" from "rate"."""
+    for _ in range(3):
+        prep = tok.head
+        if tok.dep_ == "pobj" and prep.lower_ in ("of", "for") and prep.head.tag_ in _NOUN_TAGS:
+            tok = prep.head
+        else:
+            break
+    return tok
+
+
+def _np_after(doc: Doc, last: int, figs: set[int]) -> tuple[int, int] | None:
+    """Return the noun phrase right after token ``last`` that the figure modifies ("backing" in "61 percent
+    backing"), or None when the next words are no noun phrase."""
+    i = last + 1
+    if i < len(doc) and doc[i].text == "," and i + 1 < len(doc) and doc[i + 1].tag_ in ("JJ", "HYPH"):
+        i += 1  # "a $50-million, city-wide renovation"
+    start = i
+    end = None
+    while i < len(doc) and i not in figs and doc[i].tag_ in _MODIFIER_TAGS and doc[i].lower_ not in _NOT_OBJECTS:
+        if doc[i].tag_ in _NOUN_TAGS:
+            end = i
+            nxt = doc[i + 1] if i + 1 < len(doc) else None
+            if nxt is None or nxt.tag_ not in _MODIFIER_TAGS or nxt.tag_ in ("VBN", "VBG") or nxt.i in figs:
+                break
+        elif doc[i].tag_ in ("VBN", "VBG") and i == start and doc[i].head.i <= i:
+            return None  # a verb: "27 per cent gained"
+        i += 1
+    if end is None:
+        return None
+    return (start, end + 1 + _pp_len(doc, end, figs))
+
+
+def _pp_len(doc: Doc, head_i: int, figs: set[int]) -> int:
+    """Return how many tokens of of/for/per phrases follow noun ``head_i`` ("price per unit")."""
+    hi = head_i
+    while hi + 1 < len(doc) and doc[hi + 1].lower_ in _NP_PREPS and doc[hi + 1].dep_ in ("prep", "mark"):
+        prep = doc[hi + 1]
+        # the phrase the preposition opens: its subtree, or up to the noun it governs when the parse hung it
+        # elsewhere ("the target for the federal funds rate 75 basis points")
+        sub = sorted(t.i for t in prep.subtree)
+        if len(sub) == 1 or sub[-1] - sub[0] + 1 != len(sub):
+            nxt = hi + 2
+            while nxt < len(doc) and doc[nxt].tag_ in ("DT", "JJ", "JJS", "NN", "NNS", "NNP", "NNPS", "HYPH"):
+                nxt += 1
+            sub = list(range(hi + 1, nxt))
+        if len(sub) < 2 or any(i in figs for i in sub) or any(doc[i].text in ("(", "—", "–", ",") for i in sub):
+            break
+        if doc[sub[-1]].tag_ not in _NOUN_TAGS:
+            break
+        hi = sub[-1]
+    return hi - head_i
+
+
+def _change_object(change: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[int, int] | None:
+    """Return what a change noun measures: "a 10% increase in the median price" -> "median price"; else the
+    subject of its verb ("the net worth reached ..., an increase of 6%")."""
+    for c in change.rights:
+        if c.dep_ == "prep" and c.lower_ in ("in", "of"):
+            pobj = _child(c, "pobj")
+            if pobj is not None and pobj.i not in figs:
+                return _np(pobj, doc, figs)
+    verb = change.head
+    while verb.dep_ in ("appos", "conj", "npadvmod") and verb.head is not verb and not verb.tag_.startswith("VB"):
+        verb = verb.head
+    if verb.tag_.startswith("VB"):
+        subj = _subject(verb, figs)
+        return _np(subj, doc, figs) if subj is not None else None
+    return None
+
+
+def _money_destination(sp: Span, verb: Token, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
+    """Return what an amount given as a direct object is spent on or held in ("put US$3 billion in new
+    shares", "set aside $40 million for a school building programme")."""
+    for tok in (*sp, verb):
+        for prep in tok.children:
+            if prep.dep_ != "prep" or prep.i < sp.end - 1:
+                continue
+            pobj = _child(prep, "pobj")
+            if pobj is None or pobj.i in figs or pobj.tag_ in _PRONOUN_TAGS:
+                continue
+            if prep.lower_ in ("in", "on") and pobj.tag_ in ("NN", "NNS"):
+                return _np(pobj, doc, figs)
+            if prep.lower_ == "for" and tok is verb:
+                return _np(pobj, doc, figs)
+    if verb.tag_ == "VBG" and verb.dep_ in ("pobj", "pcomp"):
+        return (verb.i, verb.i + 1)  # "pledged to investing more than $3B"
+    return None
+
+
+def _child(tok: Token, dep: str, lower: str | None = None) -> Token | None:
+    for c in tok.children:
+        if c.dep_ == dep and (lower is None or c.lower_ == lower):
+            return c
+    return None
+
+
+def _subject(verb: Token, figs: set[int]) -> Token | None:
+    v = verb
+    for _ in range(6):
+        for c in v.children:
+            if c.dep_ in ("nsubj", "nsubjpass") and c.i not in figs:
+                return None if c.tag_ in _PRONOUN_TAGS else c
+        if v.dep_ == "relcl" and v.head.tag_ in _NOUN_TAGS:
+            return v.head
+        if v.dep_ in ("xcomp", "conj", "advcl", "ccomp", "pcomp", "relcl", "acl") and v.head is not v:
+            v = v.head
+            continue
+        break
+    return None
+
+
+def _verb_object(verb: Token, doc: Doc, figs: set[int], exclude: Span) -> tuple[int, int] | None:
+    """Return what a figure attached to ``verb`` measures: its direct object, else its subject."""
+    for c in verb.children:
+        if c.dep_ == "dobj" and c.i not in figs and not (exclude.start <= c.i < exclude.end):
+            if c.tag_ in _PRONOUN_TAGS:
+                return None
+            if c.lower_ in _NOT_OBJECTS or c.like_num:
+                continue
+            if c.lower_ in _CHANGE_HEADS:
+                break
+            return _np(c, doc, figs)
+    subj = _subject(verb, figs)
+    if subj is None:
+        return None
+    return _np(subj, doc, figs)
+
+
+def _np(head: Token | None, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
+    """Return the token range of the noun phrase around ``head``: left modifiers, of/for/per phrases."""
+    if head is None or head.i in figs or head.tag_ in _PRONOUN_TAGS:
+        return None
+    keep = {head.i}
+    for c in head.lefts:
+        if c.dep_ in ("det", "predet", "punct", "prep", "cc"):
+            continue
+        if c.dep_ == "poss" and (c.tag_ in ("PRP$", "WP$") or head.tag_ in ("NNP", "NNPS")):
+            continue
+        if c.dep_ in _NP_LEFT_DEPS or c.dep_ == "conj":
+            keep.update(t.i for t in c.subtree)
+    lo = min(keep)
+    hi = head.i + _pp_len(doc, head.i, figs)
+    # start after the last figure token inside the phrase: "the region's 80 million mobile users"
+    inner = [i for i in range(lo, head.i) if i in figs]
+    if inner:
+        lo = max(inner) + 1
+    while lo < head.i and (doc[lo].tag_ in ("DT", "PDT", "PRP$", ",", "CC", "POS", "HYPH") or doc[lo].is_punct):
+        lo += 1
+    while hi > head.i and (doc[hi].is_punct or doc[hi].tag_ in ("CC", "DT")):
+        hi -= 1
+    return (lo, hi + 1) if lo <= hi else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Objects without a parse
+# ---------------------------------------------------------------------------------------------------------------
+
+# Kinds whose object the parse finds better than the next-words rule.
+_PARSE_KINDS = frozenset({KIND_MONEY, KIND_PERCENT, KIND_FRACTION})
+
+
+def needs_parse(figure: Figure) -> bool:
+    """Return True when ``figure``'s object needs the dependency parse (money, percentages, fractions and
+    physical quantities); counts, ordinals and durations use :func:`guess_object` on the words that follow."""
+    if figure.kind in _PARSE_KINDS:
+        return True
+    return figure.kind == KIND_QUANTITY and figure.unit not in _TIME_UNITS
+
+
+# Words around a number that end the noun phrase of what it counts.
+_NP_STOP = _words(
+    "a an the and or but nor of in on at to from by with for as than that which who whom whose where when "
+    "while is are was were be been being am has have had do does did will would shall should can could "
+    "may might must not no so if into onto over under about after before since until during per each "
+    "every all some any both either neither this these those it its their his her our your my we they he "
+    "she you i there here then also only just even still already aboard ago later earlier more most less "
+    "least very too such said says say came come comes went go goes took take takes made make makes got "
+    "get gets left fell rose saw gave ran won lost died remain remains live lives work works according "
+    "including against between among across through toward towards via like dead alive injured wounded "
+    "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked"
+)
+_NP_NOUN_ING = _words(
+    "building buildings meeting meetings spending funding savings earnings holdings housing training "
+    "trading lending pricing rating ratings ceiling ceilings setting settings offering offerings listing "
+    "listings opening openings morning mornings evening evenings wedding weddings painting paintings "
+    "bombing bombings shooting shootings shipping banking mining"
+)
+_PERIOD_NOUNS = _words(
+    "quarter quarters half year years month months week weeks day days time times round rounds term terms "
+    "phase stage season decade century minute hour"
+)
+_AGED = re.compile(r"(\w+)\s+aged?\s+(?:\d+\s+(?:and|or)\s+)?$")
+_OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(?![\w-])")
+_WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
+
+
+_PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
+
+
+def _noun_phrase_at(
+    text: str, pos: int, kind: str, others: Sequence[Figure], *, skip_counts: bool = False
+) -> tuple[list[str], int | None]:
+    """Return the words of the noun phrase that starts at ``pos`` (at most five) and where it ends; other figures
+    in front are skipped when they are amounts ("two 155 mm shells") or, with ``skip_counts``, counts."""
+    words: list[str] = []
+    last_end: int | None = None
+    for m in _WORD_TOKEN.finditer(text, pos, min(len(text), pos + 120)):
+        start = m.start()
+        other = next((o for o in others if o.start_char <= start < o.end_char), None)
+        if other is not None:
+            skippable = other.kind in (KIND_MONEY, KIND_QUANTITY) or (skip_counts and other.kind == KIND_COUNT)
+            if words or not skippable:
+                break
+            continue  # "two 155 mm shells", "three-year $9 billion plan"
+        w = m.group(0)
+        low = w.lower()
+        if not w[0].isalnum() or low in _NP_STOP or (low.endswith("ly") and len(low) > 4):
+            break
+        if re.fullmatch(r"\w+(?:ed|ing)", low) and low not in _NP_NOUN_ING:
+            if words and re.search(r"[^s]s$", words[-1].lower()):
+                break  # after a plural noun it is the verb: "five banks agreed", "40 students answered"
+            nxt = _WORD_TOKEN.search(text, m.end(), min(len(text), m.end() + 30))
+            if nxt is None or nxt.group(0).lower() in _NP_STOP or not nxt.group(0)[0].isalpha():
+                break  # a verb ("killed", "aged"), unless it modifies a following noun ("trading partners")
+            if words and nxt.group(0)[0].isupper():
+                break  # a verb taking a name: "deal letting Nokia"
+        words.append(w)
+        last_end = m.end()
+        if kind == KIND_ORDINAL and low in _PERIOD_NOUNS:
+            break  # "second quarter", "first half"
+        if len(words) == 5:
+            break
+    return words, last_end
+
+
+def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> str | None:
+    """Return what a count, ordinal or duration adjective measures from the words after it, without a parse.
+
+    "two Dutch farmers" -> "Dutch farmers"; "the first sizeable export rise since" ->
+    "sizeable export rise"; "second-ranking official" -> "official"; "a family of four" -> "family".
+    ``figure`` offsets index into ``text``; ``others`` are the text's other figures (skipped over).
+    """
+    aged = _AGED.search(text, max(0, figure.start_char - 40), figure.start_char)
+    if figure.kind == KIND_QUANTITY and aged and aged.group(1).lower() not in _NP_STOP:
+        return aged.group(1)  # "two sons aged 9 and 6"
+    if figure.kind == KIND_QUANTITY and figure.unit not in _TIME_UNITS:
+        return None
+    if figure.kind == KIND_QUANTITY and not re.search(r"[-‑]", figure.text):
+        return _noun_of(text, figure)  # a length of time names no noun after it: "a grace period of 6 months"
+    pos = figure.end_char
+    if figure.kind == KIND_ORDINAL and re.match(r"one|two|three", figure.text, re.I):
+        prev = re.search(r"(\w+)\s+$", text[max(0, figure.start_char - 30) : figure.start_char])
+        return prev.group(1) if prev else None  # "day one"
+    # the rest of a hyphenated compound: "second-ranking official", "5,000-strong work force"
+    rest = re.match(r"[-‑][\w-]+", text[pos:])
+    if rest:
+        pos += rest.end()
+    words, last_end = _noun_phrase_at(text, pos, figure.kind, others)
+    part = _PARTITIVE.match(text, pos) if not words and figure.kind == KIND_COUNT else None
+    if part is not None:  # "four of the 10 crates of apples", "three of those firms"
+        words, last_end = _noun_phrase_at(text, part.end(), figure.kind, others, skip_counts=True)
+    if len(words) == 1 and figure.kind != KIND_ORDINAL and last_end is not None:
+        # "2 million bags of rice", "the 30-year-old head of the union"
+        of = _OF_TAIL.match(text, last_end)
+        nxt = _WORD_TOKEN.search(text, of.end(), min(len(text), of.end() + 30)) if of else None
+        runs_on = nxt is not None and nxt.group(0)[0].isalpha() and nxt.group(0).lower() not in _NP_STOP
+        if of and of.group(1).split()[-1].lower() not in _NP_STOP and not runs_on:
+            words.append("of " + of.group(1))  # not "bricks of a white [powdery substance]"
+    if words:
+        return " ".join(words)
+    return _noun_of(text, figure)
+
+
+def _noun_of(text: str, figure: Figure) -> str | None:
+    """Return the noun a count or a length of time completes through "of": "a family of four" -> "family", "a
+    grace period of 3 to 6 months" -> "grace period" (a lower-case noun in front is kept for lengths of time)."""
+    before = re.search(
+        r"(?:(\w+)\s+)?(\w+)\s+of\s+(?:the\s+)?$", text[max(0, figure.start_char - 60) : figure.start_char]
+    )
+    if before is None or before.group(2).lower() in _NP_STOP or figure.kind not in (KIND_COUNT, KIND_QUANTITY):
+        return None
+    lead = before.group(1)
+    if figure.kind == KIND_QUANTITY and lead and lead.islower() and lead not in _NP_STOP:
+        return f"{lead} {before.group(2)}"
+    return before.group(2)
+
+
+def parse_window(
+    text: str, figures: Sequence[Figure], bounds: tuple[int, int] | None = None, left: int = 12, right: int = 16
+) -> tuple[int, int] | None:
+    """Return the ``(start, end)`` of ``text`` worth parsing for ``figures`` (offsets into ``text``), inside the
+    sentence ``bounds``: ``left`` words before and ``right`` words after the figures that need a parse, or None
+    when none does. Clipping long sentences to the words around the figures keeps the parse cheap."""
+    wanted = [f for f in figures if needs_parse(f)]
+    if not wanted:
+        return None
+    s, e = bounds if bounds is not None else (0, len(text))
+    lo_char = min(f.start_char for f in wanted)
+    hi_char = max(f.end_char for f in wanted)
+    before = list(re.finditer(r"\S+", text[s:lo_char]))
+    after = list(re.finditer(r"\S+", text[hi_char:e]))
+    start = s + before[-left].start() if len(before) > left else s
+    end = hi_char + after[right - 1].end() if len(after) > right else e
+    return start, end
+
+
+def objects_without_parse(text: str, figures: Sequence[Figure]) -> list[Figure]:
+    """Return ``figures`` with the objects of counts, ordinals and duration adjectives from :func:`guess_object`
+    (figures whose object comes from the parse, and those that already have one, are left as they are)."""
+    out = []
+    for f in figures:
+        if f.object is None and f.kind in (KIND_COUNT, KIND_ORDINAL, KIND_QUANTITY) and not needs_parse(f):
+            obj = guess_object(text, f, figures)
+            out.append(replace(f, object=obj) if obj else f)
+        else:
+            out.append(f)
+    # "from 200 staff to 1,500", "90,000 votes and Spain 98,400", "a period of 3 to 6 months": a later count
+    # (or length of time) written without its noun takes the object of the one it is coordinated with
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if (
+            a.kind == b.kind
+            and a.kind in (KIND_COUNT, KIND_QUANTITY)
+            and a.unit == b.unit
+            and a.object
+            and not b.object
+        ):
+            gap = text[a.end_char : b.start_char]
+            rest = gap[gap.find(a.object) + len(a.object) :] if a.object in gap else gap
+            if len(gap) < 60 and re.fullmatch(r"\s*,?\s*(?:and|to|or|versus|vs\.?)\s+(?:[A-Z][\w’'.-]*\s+){0,2}", rest):
+                out[i + 1] = replace(b, object=a.object)
+    # "eight and 11 goals", "10-12 people": the first of two coordinated counts takes the second's object
+    for i in range(len(out) - 2, -1, -1):
+        a, b = out[i], out[i + 1]
+        if (
+            a.kind == b.kind == KIND_COUNT
+            and b.object
+            and re.fullmatch(r"\s+(?:and|or|to)\s+|\s?[-–]\s?", text[a.end_char : b.start_char])
+        ):
+            out[i] = replace(a, object=b.object)
+    return out
