@@ -2,6 +2,7 @@
 
     python -m bench.figures_eval [--data ../shared/data/figures] [--model en_core_web_sm] [--no-parse] [-v]
     python -m bench.figures_eval --file bench/data/figures_heldout.jsonl [-v]   # one set alone, no seed check
+    python -m bench.figures_eval --file bench/data/figures_relative_dev.jsonl [-v]   # relative dates scored too
 
 Scoring (see the set's README for the annotation guidelines):
 
@@ -11,8 +12,13 @@ Scoring (see the set's README for the annotation guidelines):
 * Predicted and gold mentions are paired one-to-one by span overlap (largest overlap first). A pair is correct
   when kind, unit and value all agree (floats to 1e-6 relative; dates as strings, where a gold ``XXXX`` year
   matches any year, since the pipeline fills in the publication year the annotation leaves unknown).
-* Relative dates ("last year", "Sunday") are not annotated in the set, so predictions with ``relative=True``
-  are left out before pairing.
+* Relative dates ("last year", "on Sunday", "three days ago") are scored only in a file that annotates them,
+  told by whether any gold mention there carries ``"relative": true`` (``bench/data/figures_relative_dev.jsonl``
+  does; the development set, the seed and ``bench/data/figures_heldout.jsonl`` never annotated them). In such a
+  file a relative date is scored like any other mention, its gold value resolved against the source's
+  ``published_at`` in the outlet's local time, and a separate line gives P/R/F1 for relative dates alone: gold
+  relative mentions, predictions flagged ``relative`` or paired with one, and the correct pairs among them. In
+  any other file predictions with ``relative=True`` are left out before pairing, as they always were there.
 * Objects: over the correct pairs whose gold object is not null, coverage is the share where an object was
   predicted; token F1 compares lower-cased word tokens of predicted and gold object.
 * The seed (``seed.jsonl``, every sentence of the seed article) must be entirely right: no missed, no spurious
@@ -121,9 +127,15 @@ class Score:
         self.approx_ok = 0
         self.approx_n = 0
         self.errors: list[str] = []
+        # relative dates alone, scored only when the file annotates them (see the module docstring)
+        self.score_relative = False
+        self.rel_tp = 0
+        self.rel_pred = 0
+        self.rel_gold = 0
 
     def add(self, sid: str, text: str, preds: list[Figure], golds: list[dict[str, Any]]) -> None:
-        preds = [p for p in preds if not p.relative]
+        if not self.score_relative:
+            preds = [p for p in preds if not p.relative]
         for p in preds:
             self.n_pred[p.kind] += 1
         for g in golds:
@@ -131,6 +143,11 @@ class Score:
         pairs = _pair(preds, golds)
         paired_p = {i for i, _ in pairs}
         paired_g = {j for _, j in pairs}
+        if self.score_relative:
+            rel_pairs = [(i, j) for i, j in pairs if golds[j].get("relative")]
+            self.rel_gold += sum(1 for g in golds if g.get("relative"))
+            self.rel_pred += sum(1 for p in preds if p.relative) + sum(1 for i, _ in rel_pairs if not preds[i].relative)
+            self.rel_tp += sum(1 for i, j in rel_pairs if _correct(preds[i], golds[j]))
         for i, j in pairs:
             p, g = preds[i], golds[j]
             if _correct(p, g):
@@ -171,12 +188,24 @@ class Score:
         r = tp / ngold if ngold else 0.0
         return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
+    def prf_relative(self) -> tuple[float, float, float]:
+        """Return P/R/F1 over relative dates alone (zeros when the file does not annotate them)."""
+        p = self.rel_tp / self.rel_pred if self.rel_pred else 0.0
+        r = self.rel_tp / self.rel_gold if self.rel_gold else 0.0
+        return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def annotates_relative(rows: list[dict[str, Any]]) -> bool:
+    """Return True when any gold mention of ``rows`` carries ``relative``: the file's relative dates are scored."""
+    return any("relative" in m for row in rows for m in row["mentions"])
+
 
 def _run(path: Path, parse: Any) -> tuple[Score, float]:
     score = Score()
     elapsed = 0.0
-    for line in path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    score.score_relative = annotates_relative(rows)
+    for row in rows:
         text = row["text"]
         t0 = time.perf_counter()
         preds = extract_figures(text, make_context(text, **_context(row)), parse=parse,
@@ -201,6 +230,12 @@ def _print_scores(title: str, dev: Score, dev_time: float, label: str = "dev") -
         good = sum(1 for x in dev.obj_f1 if x >= 0.85)
         print(f"objects   coverage={cov:.3f} ({dev.obj_found}/{dev.obj_total})  token F1 (found)={mean_f1:.3f}  "
               f"token F1>=0.85: {good}/{dev.obj_total}")  # fmt: skip
+    if dev.score_relative:
+        p, r, f = dev.prf_relative()
+        print(f"relative  P={p:.3f} R={r:.3f} F1={f:.3f}   (gold {dev.rel_gold}, pred {dev.rel_pred}, "
+              f"correct {dev.rel_tp}; relative dates only, in the figures above too)")  # fmt: skip
+    else:
+        print("relative  not annotated in this set: predicted relative dates left out")
     print(f"approximate flag right on {dev.approx_ok}/{dev.approx_n} correct mentions")
     print(f"time: {dev_time * 1000:.0f} ms for the {label} sentences (rules and parse)")
 
