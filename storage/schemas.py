@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+# 1: first release. 2: ``articles`` gains ``outlet``, ``outlet_name`` and ``captured_url``.
+SCHEMA_VERSION = 2
 SCHEMA_VERSION_KEY = b"mediawatch.schema_version"
 DATASET_KEY = b"mediawatch.dataset"
 PARTITION_COLUMN = "date"
@@ -59,6 +60,10 @@ ARTICLES = pa.schema(
         pa.field("cluster_id", pa.string()),
         pa.field("item_key", pa.string()),
         pa.field("run_id", pa.string(), nullable=False),
+        # Schema version 2: the publisher as data (tasks/outlets.py). Null in files written before.
+        pa.field("outlet", pa.string()),
+        pa.field("outlet_name", pa.string()),
+        pa.field("captured_url", pa.string()),
         pa.field("schema_version", pa.int16(), nullable=False),
     ]
 )

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from storage.lake import partition_date
 from storage.schemas import PARTITION_COLUMN, PROVENANCE_FIELDS, SCHEMA_VERSION, SCHEMAS
+from tasks.outlets import outlet_for
 from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection
 
 
@@ -37,6 +38,7 @@ def articles_table(articles: Sequence[Article], decisions: Mapping[str, DedupDec
     rows: list[dict[str, Any]] = []
     for a in articles:
         decision = decisions.get(a.article_id)
+        outlet, captured = outlet_for(a.canonical_url, a.url)
         row: dict[str, Any] = {
             "article_id": a.article_id,
             "external_id": a.external_id,
@@ -66,6 +68,10 @@ def articles_table(articles: Sequence[Article], decisions: Mapping[str, DedupDec
             "cluster_id": decision.cluster_id if decision else a.article_id,
             "item_key": a.item_key,
             "run_id": run_id,
+            "outlet": outlet,
+            # The page's own name for its site when it gives one, else the outlet: what a chart labels it with.
+            "outlet_name": (a.site_name or "").strip() or outlet,
+            "captured_url": captured,
             PARTITION_COLUMN: article_date(a),
         }
         for name in PROVENANCE_FIELDS:
