@@ -2,10 +2,10 @@
 
 An HTML item is decoded by :mod:`tasks.decode` (byte-order mark, valid UTF-8, HTTP header charset,
 ``<meta charset>``, detection), parsed once, its metadata read from JSON-LD / meta tags / markup
-(:mod:`tasks.metadata`), and its main text extracted with trafilatura (balanced mode, comments off), then
-rid of boilerplate paragraphs that extractors keep across sites ("Read more: ...", newsletter and subscription
-calls, copyright lines). When the page's own JSON-LD ``articleBody`` is much longer than what was extracted,
-the declared body is used instead. The language is the declared one checked by detection
+(:mod:`tasks.metadata`), and its main text chosen among three extractors by their agreement
+(:mod:`tasks.maintext`; comments off) after each is rid of boilerplate paragraphs that extractors keep across
+sites ("Read more: ...", newsletter and subscription calls, copyright lines); a standfirst the page shows apart
+from the body is put first. The language is the declared one checked by detection
 (:mod:`tasks.language`). A plain-text item is taken as given (:mod:`tasks.load` decoded it).
 
 Every failure is a :class:`~tasks.records.Rejection` with one of the ``REASON_*`` codes below, never an
@@ -17,27 +17,21 @@ rejected. :func:`clean_items` runs extraction in child processes so a pathologic
 
 from __future__ import annotations
 
-import atexit
 import re
-import threading
-import time
 import unicodedata
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib.metadata import version
-from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import trafilatura
 from trafilatura.utils import fromstring_bytes, load_html, repair_faulty_html
 
 from tasks.decode import DecodeError, bom_codec, decode_bytes
 from tasks.ids import content_hash, make_article_id
 from tasks.language import resolve_language
+from tasks.maintext import extract_main_text, members_version
 from tasks.metadata import Found, PageMetadata, date_from_url, extract_page_metadata, read_datetime
 from tasks.records import (
     REPAIR_CONTROL_CHARACTERS,
@@ -51,7 +45,7 @@ from tasks.records import (
     with_repairs,
 )
 from tasks.urls import canonicalize_url, site_of
-from tasks.workers import READY, JobFailed, WorkerProcess, serve
+from tasks.workers import JobLost, WorkerPool, serve
 
 REASON_EMPTY_PAYLOAD = "empty_payload"
 REASON_BINARY_PAYLOAD = "binary_payload"
@@ -64,7 +58,8 @@ REASON_TEXT_TOO_LONG = "text_too_long"
 REASON_EXTRACT_TIMEOUT = "extract_timeout"
 REASON_EXTRACT_ERROR = "extract_error"
 
-EXTRACTOR_NAME = "trafilatura+rules"
+# The extractor column of a plain-text item, taken as given.
+EXTRACTOR_PLAIN_TEXT = "plain_text"
 
 TEASER_PAYWALL_MARKER = "paywall_marker"
 TEASER_DECLARED_BODY = "shorter_than_declared_body"
@@ -97,15 +92,11 @@ class CleanOptions:
     max_text_chars: int = 500_000
     # Tables carry data in news (results, figures); trafilatura keeps them as text rows.
     include_tables: bool = True
-    # trafilatura without its fallback extractors (readability, jusText): about 1.5x the pages per CPU second,
-    # but measured on the extraction set it lost pages (pass 90.1 -> 88.9 %, German below trafilatura), so off.
-    fast: bool = False
     # Drop paragraphs matching cross-site boilerplate (newsletter, "Read more:", subscription calls): gains
     # 1.9 points of pass rate on the extraction set with no snippet lost.
     drop_boilerplate: bool = True
-    # Use the page's JSON-LD articleBody when it is this many times longer than the extracted text (the
-    # extractor then missed part of the article) and shares its opening.
-    declared_body_ratio: float = 1.6
+    # Put the standfirst (the meta description, when the page shows it as its own element) before the text.
+    standfirst: bool = True
     # A text with fewer words than this share of the JSON-LD wordCount / articleBody is a teaser.
     teaser_ratio: float = 0.5
     # A page marked isAccessibleForFree=false whose text is below this many words is a teaser.
@@ -182,12 +173,9 @@ _BOILERPLATE = re.compile(
         .{0,40}\b(?:subscribe|subscriber|log\s*in|sign\s*in|register)\b.*$
       | .{0,80}\balready\s+a\s+subscriber\b.*$
       | (?:would\s+you\s+like\s+to|want\s+to|we\s+want\s+to\s+hear).{0,60}\b(?:comment|think|hear)\b.*$
-      | (?:join|leave)\s+(?:the|a|thought-provoking)\s+(?:conversation|discussion|comment).*$
-      | submit\s+(?:your|a)\s+letter\b.*$
+      | (?:join|leave)\s+(?:the|a)\s+(?:conversation|discussion|comment).*$
       | (?:©|\(c\)|copyright)\s*.{0,160}$
       | .{0,120}\ball\s+rights\s+reserved\.?$
-      | .{0,80}\bcopyrighted\s+property\b.*$
-      | .{0,40}\bwritten\s+permission\s+must\s+be\s+obtained\b.*$
       | (?:abonnieren\s+sie|jetzt\s+abonnieren|jetzt\s+registrieren).*$
       | (?:suscríbete|hazte\s+(?:miembro|socio)|abonnez-vous).*$
       | advertisement|anzeige|publicidad|publicité|werbung|sponsored
@@ -297,11 +285,6 @@ def drop_boilerplate(paragraphs: Sequence[str], extra: Sequence[re.Pattern[str]]
 # ------------------------------------------------------------------------------------------ extraction
 
 
-@lru_cache(maxsize=1)
-def _extractor_version() -> str:
-    return version("trafilatura")
-
-
 @lru_cache(maxsize=8)
 def _extra_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
@@ -318,13 +301,6 @@ def _reject(item: RawItem, reason: str, detail: str) -> Rejection:
         external_id=item.external_id,
         url=item.url,
     )
-
-
-def _shares_opening(body: str, text: str) -> bool:
-    """Return True when the declared body starts like the extracted text (same article, not a summary)."""
-    first = text.split("\n\n", 1)[0][:80]
-    probe = _clean_line(first)[:40]
-    return bool(probe) and probe in _clean_line(body)
 
 
 # A description shorter than this is a slogan, not a standfirst.
@@ -355,33 +331,33 @@ def _visible_lead(tree: Any, description: str) -> str | None:
     return None
 
 
-def _extract_main_text(tree: Any, url: str | None, meta: PageMetadata, options: CleanOptions) -> tuple[str, bool]:
-    """Return the main text (paragraphs joined by blank lines) and whether a paywall notice was seen."""
-    raw = trafilatura.extract(
-        tree,
-        url=url,
-        include_comments=False,
-        include_tables=options.include_tables,
-        output_format="txt",
-        with_metadata=False,
-        deduplicate=False,
-        fast=options.fast,
-    )
-    paragraphs = split_paragraphs(raw or "")
+def _extract_main_text(
+    tree: Any, html: str, url: str | None, meta: PageMetadata, options: CleanOptions
+) -> tuple[str, bool, str]:
+    """Return the main text (paragraphs joined by blank lines), whether a paywall notice was seen, and which
+    extractor gave the text (:attr:`tasks.maintext.MainText.extractor`).
+
+    Boilerplate paragraphs are dropped from every member's text before the members are compared, so that the
+    comparison is about the article, not about which of them kept a "Read more:" line.
+    """
     paywalled = False
-    if options.drop_boilerplate:
-        paragraphs, paywalled = drop_boilerplate(paragraphs, _extra_patterns(options.extra_boilerplate))
-    text = "\n\n".join(paragraphs)
-    body = meta.article_body
-    if body and count_words(body) >= options.declared_body_ratio * max(1, count_words(text)):
-        body_paragraphs = split_paragraphs(body)
-        if not text or _shares_opening("\n\n".join(body_paragraphs), text):
-            paragraphs = body_paragraphs
-    if meta.description and paragraphs and (lead := _visible_lead(tree, meta.description.value)):
+    extra = _extra_patterns(options.extra_boilerplate)
+
+    def tidy(raw: str) -> str:
+        nonlocal paywalled
+        if not options.drop_boilerplate:
+            return raw
+        kept, notice = drop_boilerplate(split_paragraphs(raw), extra)
+        paywalled = paywalled or notice
+        return "\n".join(kept)
+
+    chosen = extract_main_text(tree, html, url, include_tables=options.include_tables, tidy=tidy)
+    paragraphs, extractor = split_paragraphs(chosen.text), chosen.extractor
+    if options.standfirst and meta.description and paragraphs and (lead := _visible_lead(tree, meta.description.value)):
         opening = " ".join(paragraphs[:3])
         if lead[:60] not in opening:
             paragraphs.insert(0, lead)
-    return "\n\n".join(paragraphs), paywalled
+    return "\n\n".join(paragraphs), paywalled, extractor
 
 
 def _parse_html(decoded: str) -> Any:
@@ -486,7 +462,7 @@ def _clean_html(item: RawItem, options: CleanOptions, repairs: list[str]) -> Art
     meta, repaired = repair_surrogates(extract_page_metadata(tree, item.url))  # JSON-LD "\ud800" escapes
     if repaired:
         repairs.append(REPAIR_LONE_SURROGATE)
-    text, paywalled = _extract_main_text(tree, item.url, meta, options)
+    text, paywalled, extractor = _extract_main_text(tree, decoded, item.url, meta, options)
     if not text:
         return _reject(item, REASON_NO_MAIN_TEXT, "the extractor found no main text")
     if len(text) > options.max_text_chars:
@@ -494,7 +470,7 @@ def _clean_html(item: RawItem, options: CleanOptions, repairs: list[str]) -> Art
     words = count_words(text)
     if words < options.min_words:
         return _reject(item, REASON_TOO_SHORT, f"{words} words < min_words={options.min_words}")
-    return _build_article(item, text, words, meta, paywalled, options, repairs)
+    return _build_article(item, text, words, meta, paywalled, options, repairs, extractor)
 
 
 def _build_article(
@@ -505,6 +481,7 @@ def _build_article(
     paywalled: bool,
     options: CleanOptions,
     repairs: list[str],
+    extractor: str,
 ) -> Article:
     provenance: dict[str, str] = {}
 
@@ -583,8 +560,8 @@ def _build_article(
         teaser_reason=teaser_reason,
         word_count=words,
         provenance=provenance,
-        extractor=EXTRACTOR_NAME,
-        extractor_version=_extractor_version(),
+        extractor=extractor,
+        extractor_version="" if extractor == EXTRACTOR_PLAIN_TEXT else members_version(),
         hints=item.hints,
     )
     # The last net for what the fields above took from the page or the item unchecked.
@@ -612,7 +589,7 @@ def _clean_text(item: RawItem, options: CleanOptions, repairs: list[str]) -> Art
     words = count_words(text)
     if words < options.min_words:
         return _reject(item, REASON_TOO_SHORT, f"{words} words < min_words={options.min_words}")
-    return _build_article(item, text, words, PageMetadata(), False, options, repairs)
+    return _build_article(item, text, words, PageMetadata(), False, options, repairs, EXTRACTOR_PLAIN_TEXT)
 
 
 def clean_item(item: RawItem, options: CleanOptions) -> Article | Rejection:
@@ -654,7 +631,7 @@ WORKER_START_SECONDS = 60.0
 
 
 def serve_worker() -> None:
-    """Worker process of :class:`ExtractorPool`: receives the :class:`CleanOptions`, then cleans one
+    """Worker process of the clean stage's pool: receives the :class:`CleanOptions`, then cleans one
     ``RawItem`` per message (see :mod:`tasks.workers`)."""
     serve(lambda options, item: clean_item(item, options), lambda _options: warm_up())
 
@@ -674,122 +651,31 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _WORKER_ENTRY = "tasks.clean:serve_worker"
 
 
-def _start_worker(options: CleanOptions) -> WorkerProcess:
-    return WorkerProcess(_WORKER_ENTRY, options, WORKER_START_SECONDS)
-
-
-class ExtractorPool:
-    """Worker processes that clean items, each item under a hard ``timeout_seconds`` limit.
-
-    A worker that overruns is killed and replaced (the replacement starts while the other workers go on); its
-    item becomes an ``extract_timeout`` Rejection, and a worker that dies mid-item (a crash in the HTML parser)
-    gives ``extract_error``. Workers start once (a few seconds of imports) and are reused by every batch. If no
-    worker can start, items are cleaned in the calling thread. Safe to share between threads: batches run one
-    at a time.
-    """
-
-    def __init__(self, options: CleanOptions, workers: int | None = None) -> None:
-        self.options = options
-        self.size = max(1, workers if workers is not None else options.workers)
-        self._workers: list[WorkerProcess] = []
-        self._broken = False
-        self._lock = threading.Lock()
-        atexit.register(self.close)
-
-    def clean(self, items: Sequence[RawItem]) -> list[Article | Rejection]:
-        """Return one result per item, in order."""
-        with self._lock:
-            if not self._broken:
-                while len(self._workers) < self.size:
-                    self._workers.append(_start_worker(self.options))
-            return self._run(items)
-
-    def _run(self, items: Sequence[RawItem]) -> list[Article | Rejection]:
-        results: list[Article | Rejection | None] = [None] * len(items)
-        pending = deque(range(len(items)))
-        busy: dict[int, tuple[int, float]] = {}  # worker slot -> (item index, deadline)
-        while (pending or busy) and not self._broken:
-            for slot, worker in enumerate(self._workers):
-                if pending and worker.ready and slot not in busy:
-                    index = pending.popleft()
-                    try:
-                        worker.outbox.send((index, items[index]))
-                    except OSError:
-                        self._replace(slot)
-                        results[index] = _reject(items[index], REASON_EXTRACT_ERROR, "worker process unreachable")
-                        continue
-                    busy[slot] = (index, time.monotonic() + self.options.timeout_seconds)
-            starting = [w.start_deadline for w in self._workers if not w.ready]
-            deadline = min([d for _, d in busy.values()] + starting, default=time.monotonic())
-            watched = {w.inbox: slot for slot, w in enumerate(self._workers) if slot in busy or not w.ready}
-            for conn in wait(list(watched), timeout=max(0.0, deadline - time.monotonic())):
-                slot = watched[conn]  # type: ignore[index]
-                self._receive(slot, busy, items, results)
-            now = time.monotonic()
-            for slot, worker in enumerate(self._workers):
-                if slot in busy and busy[slot][1] <= now:
-                    index, _ = busy.pop(slot)
-                    self._replace(slot)
-                    detail = f"extraction exceeded timeout_seconds={self.options.timeout_seconds}"
-                    results[index] = _reject(items[index], REASON_EXTRACT_TIMEOUT, detail)
-                elif not worker.ready and worker.start_deadline <= now:
-                    self._break()
-        if self._broken:
-            # No worker process could start: clean what is left here rather than lose it.
-            for index, item in enumerate(items):
-                if results[index] is None:
-                    results[index] = clean_item(item, self.options)
-        return [r for r in results if r is not None]
-
-    def _receive(
-        self,
-        slot: int,
-        busy: dict[int, tuple[int, float]],
-        items: Sequence[RawItem],
-        results: list[Article | Rejection | None],
-    ) -> None:
-        worker = self._workers[slot]
-        try:
-            message = worker.inbox.recv()
-        except (EOFError, OSError):
-            code = worker.process.poll()
-            if slot not in busy:  # died while starting: the environment cannot run workers
-                self._break()
-                return
-            index, _ = busy.pop(slot)
-            self._replace(slot)
-            results[index] = _reject(items[index], REASON_EXTRACT_ERROR, f"worker died (exit code {code})")
-            return
-        if message == READY:
-            worker.ready = True
-            return
-        index, _ = busy.pop(slot)
-        answer = message[1]
-        failed = isinstance(answer, JobFailed)
-        results[index] = _reject(items[index], REASON_EXTRACT_ERROR, answer.detail) if failed else answer
-
-    def _replace(self, slot: int) -> None:
-        self._workers[slot].stop(kill=True)
-        self._workers[slot] = _start_worker(self.options)
-
-    def _break(self) -> None:
-        for worker in self._workers:
-            worker.stop(kill=True)
-        self._workers = []
-        self._broken = True
-
-    def close(self) -> None:
-        """Stop the worker processes."""
-        with self._lock:
-            for worker in self._workers:
-                worker.stop(kill=False)
-            self._workers = []
+def _lost(item: RawItem, lost: JobLost) -> Rejection:
+    """Return the Rejection of an item whose worker gave no answer: over the time budget, or crashed."""
+    if lost.kind == "timeout":
+        return _reject(item, REASON_EXTRACT_TIMEOUT, f"extraction {lost.detail}")
+    return _reject(item, REASON_EXTRACT_ERROR, lost.detail)
 
 
 @lru_cache(maxsize=4)
-def _shared_pool(options: CleanOptions) -> ExtractorPool:
-    """Return this process's pool for ``options`` (started once, reused by every batch)."""
-    return ExtractorPool(options)
+def _shared_pool(options: CleanOptions) -> WorkerPool:
+    """Return this process's pool for ``options`` (started once, reused by every batch).
+
+    Each item is cleaned under a hard ``timeout_seconds`` limit: a worker that overruns is killed and replaced
+    (the replacement starts while the other workers go on) and its item becomes an ``extract_timeout``
+    Rejection; a worker that dies mid-item (a crash in the HTML parser) gives ``extract_error``. If no worker
+    can start, items are cleaned in the calling thread.
+    """
+    return WorkerPool(
+        _WORKER_ENTRY,
+        options,
+        options.workers,
+        fallback=lambda item: clean_item(item, options),
+        start_seconds=WORKER_START_SECONDS,
+        timeout_seconds=options.timeout_seconds,
+        on_lost=_lost,
+    )
 
 
 def clean_items(items: Sequence[RawItem], options: CleanOptions) -> tuple[list[Article], list[Rejection]]:
@@ -799,7 +685,7 @@ def clean_items(items: Sequence[RawItem], options: CleanOptions) -> tuple[list[A
     ``options.timeout_seconds`` (reason ``extract_timeout``); with 0 items are cleaned in this thread.
     """
     if options.workers > 0 and items:
-        results = _shared_pool(options).clean(items)
+        results = _shared_pool(options).map(items)
     else:
         results = [clean_item(item, options) for item in items]
     articles = [r for r in results if isinstance(r, Article)]

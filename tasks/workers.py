@@ -107,20 +107,39 @@ class WorkerProcess:
         self.outbox.close()
 
 
-class WorkerPool:
-    """A fixed number of worker processes answering jobs in parallel, without time limits.
+@dataclass(frozen=True, slots=True)
+class JobLost:
+    """Why a job got no answer from a worker: it ran past the time limit (``timeout``), its worker died or could
+    not be reached (``died``), or its handler raised (``raised``); ``detail`` says it in one line."""
 
-    Workers start on first use and are reused by every call. A job whose worker dies (the worker is replaced)
-    or whose handler raises in the worker is run in the calling process with ``fallback``, and if no worker can
-    start within ``start_seconds`` every job runs there: a broken environment makes the stage slower, never
-    loses its output. Calls are serialised (one caller at a time).
+    kind: str
+    detail: str
+
+
+class WorkerPool:
+    """A fixed number of worker processes answering jobs in parallel, optionally each under a hard time limit.
+
+    Workers start on first use and are reused by every call. A job that gets no answer (see :class:`JobLost`)
+    is handed to ``on_lost`` (default: run it in the calling process with ``fallback``); a worker that overran
+    ``timeout_seconds`` is killed and replaced while the others go on, as is one that died. If a worker cannot
+    start within ``start_seconds``, every job left runs in the calling process with ``fallback``: a broken
+    environment makes the stage slower, never loses its output. Calls are serialised (one caller at a time).
     """
 
     def __init__(
-        self, entry: str, setup: object, size: int, fallback: Callable[[Any], Any], start_seconds: float = 60.0
+        self,
+        entry: str,
+        setup: object,
+        size: int,
+        fallback: Callable[[Any], Any],
+        start_seconds: float = 60.0,
+        *,
+        timeout_seconds: float | None = None,
+        on_lost: Callable[[Any, JobLost], Any] | None = None,
     ) -> None:
         self.entry, self.setup, self.size, self.fallback = entry, setup, max(1, size), fallback
-        self.start_seconds = start_seconds
+        self.start_seconds, self.timeout_seconds = start_seconds, timeout_seconds
+        self.on_lost: Callable[[Any, JobLost], Any] = on_lost or (lambda job, _lost: fallback(job))
         self._workers: list[WorkerProcess] = []
         self._broken = False
         self._lock = threading.Lock()
@@ -142,7 +161,8 @@ class WorkerPool:
             self._fill()
             results: dict[int, Any] = {}
             pending = deque(range(len(jobs)))
-            busy: dict[int, int] = {}  # worker slot -> job index
+            busy: dict[int, tuple[int, float]] = {}  # worker slot -> (job index, deadline)
+            limit = self.timeout_seconds if self.timeout_seconds is not None else float("inf")
             while (pending or busy) and not self._broken:
                 for slot, worker in enumerate(self._workers):
                     if pending and worker.ready and slot not in busy:
@@ -151,39 +171,56 @@ class WorkerPool:
                             worker.outbox.send((index, jobs[index]))
                         except OSError:
                             self._replace(slot)
-                            results[index] = self.fallback(jobs[index])
+                            results[index] = self.on_lost(jobs[index], JobLost("died", "worker process unreachable"))
                             continue
-                        busy[slot] = index
+                        busy[slot] = (index, time.monotonic() + limit)
+                deadlines = [d for _, d in busy.values()] + [w.start_deadline for w in self._workers if not w.ready]
+                timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
                 watched = {w.inbox: slot for slot, w in enumerate(self._workers) if slot in busy or not w.ready}
-                starting = [w.start_deadline for w in self._workers if not w.ready]
-                timeout = max(0.0, min(starting) - time.monotonic()) if starting and not busy else None
-                for conn in wait(list(watched), timeout=timeout):
+                for conn in wait(list(watched), timeout=None if timeout == float("inf") else timeout):
                     self._receive(watched[conn], busy, jobs, results)  # type: ignore[index]
-                if not busy and any(not w.ready and w.start_deadline <= time.monotonic() for w in self._workers):
-                    self._break()
+                self._enforce_deadlines(busy, jobs, results)
             for index in range(len(jobs)):  # broken pool: what is left runs here
                 if index not in results:
                     results[index] = self.fallback(jobs[index])
             return [results[i] for i in range(len(jobs))]
 
-    def _receive(self, slot: int, busy: dict[int, int], jobs: Sequence[Any], results: dict[int, Any]) -> None:
+    def _enforce_deadlines(
+        self, busy: dict[int, tuple[int, float]], jobs: Sequence[Any], results: dict[int, Any]
+    ) -> None:
+        now = time.monotonic()
+        for slot, worker in enumerate(self._workers):
+            if slot in busy and busy[slot][1] <= now:
+                index, _ = busy.pop(slot)
+                self._replace(slot)
+                detail = f"exceeded timeout_seconds={self.timeout_seconds}"
+                results[index] = self.on_lost(jobs[index], JobLost("timeout", detail))
+            elif not worker.ready and worker.start_deadline <= now:
+                self._break()
+                return
+
+    def _receive(
+        self, slot: int, busy: dict[int, tuple[int, float]], jobs: Sequence[Any], results: dict[int, Any]
+    ) -> None:
         worker = self._workers[slot]
         try:
             message = worker.inbox.recv()
         except (EOFError, OSError):
+            code = worker.process.poll()
             if slot not in busy:  # died while starting: the environment cannot run workers
                 self._break()
                 return
-            index = busy.pop(slot)
+            index, _ = busy.pop(slot)
             self._replace(slot)
-            results[index] = self.fallback(jobs[index])
+            results[index] = self.on_lost(jobs[index], JobLost("died", f"worker died (exit code {code})"))
             return
         if message == READY:
             worker.ready = True
             return
-        index = busy.pop(slot)
+        index, _ = busy.pop(slot)
         answer = message[1]
-        results[index] = self.fallback(jobs[index]) if isinstance(answer, JobFailed) else answer
+        lost = isinstance(answer, JobFailed)
+        results[index] = self.on_lost(jobs[index], JobLost("raised", answer.detail)) if lost else answer
 
     def _replace(self, slot: int) -> None:
         self._workers[slot].stop(kill=True)
