@@ -120,6 +120,7 @@ class Extracting:
     decisions: list[DedupDecision]
     rejected: list[Rejection]
     extracting: PrefectFuture[list[Analysis]]
+    merges: dict[str, str]
 
 
 @dataclass(slots=True)
@@ -159,14 +160,17 @@ def _start_extracting(cleaned: tuple[Loaded, list[Article], list[Rejection]], ru
     """Steps 3-4 of a batch: dedup it, then start extracting its originals, without waiting."""
     loaded, articles, rejected_clean = cleaned
     with run.ledger.timer("dedup"):
+        folded = run.index.cluster_aliases()
         articles, checked, rejected_dedup = check_articles_task(run.index, as_is(articles))  # 3. dedup
+        merges = {k: v for k, v in run.index.cluster_aliases().items() if folded.get(k) != v}
         decided = relabel_same_run(articles, checked, run.seen)
         decisions = relabel_known_copies(decided, run.copies)
     progress.current().advance("dedup", loaded.size)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
     extracting = analyze_articles_task.submit(as_is(originals), run.opts.nlp)  # 4. extract (on a worker if Dask)
     run.ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
-    return Extracting(loaded, articles, decisions, [*loaded.rejected, *rejected_clean, *rejected_dedup], extracting)
+    rejected = [*loaded.rejected, *rejected_clean, *rejected_dedup]
+    return Extracting(loaded, articles, decisions, rejected, extracting, merges)
 
 
 def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Writing:
@@ -193,6 +197,7 @@ def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Wri
             opts.max_payload_bytes,
             as_is(loaded.items if opts.keep_raw else ()),
             settles,
+            batch.merges,
         )
     return Writing(loaded, writing, batch_stem(ledger.run_id, batch_name))
 

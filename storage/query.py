@@ -1,4 +1,4 @@
-"""DuckDB over the lake: every dataset as a view named after it.
+"""DuckDB over the lake: every dataset as a view named after it, and the stories.
 
 Views read the lake's committed Parquet files with Hive partitioning and ``union_by_name`` (files written
 under an older schema version simply lack the newer columns: their rows read null there, and a column that no
@@ -23,10 +23,13 @@ def _empty(name: str) -> pa.Table:
 
 
 def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
-    """Return an in-memory DuckDB connection with one view per dataset of the lake at ``data_dir``."""
+    """Return an in-memory DuckDB connection with one view per dataset of the lake at ``data_dir``, plus the
+    story views (:data:`STORY_VIEWS`): ``story_id`` on ``articles``, ``duplicates``, ``entities`` and
+    ``figures``, ``story_map`` and ``stories``."""
     lake = Lake(data_dir)
     con = duckdb.connect()
     for name in DATASETS:
+        view = f"{name}_files" if name in _WITH_STORY else name
         files = lake.files(name)
         if files and lake.is_local:
             # An explicit file list, not a glob: readers see committed files only (see Lake.files).
@@ -40,18 +43,87 @@ def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
                 # Every file predates a column (none has it): add it, typed and null, from the declared schema.
                 con.register(f"{name}_declared", _empty(name))
                 files_sql += f" union all by name select * from {name}_declared"  # noqa: S608 - fixed names
-            con.sql(f"create view {name} as {files_sql}")
+            con.sql(f"create view {view} as {files_sql}")
         elif files:
             table = lake.read(name)  # the partition column comes as a string here
             con.register(f"{name}_arrow", table)
             con.sql(
-                f"create view {name} as select * replace (cast({PARTITION_COLUMN} as date) as {PARTITION_COLUMN}) "  # noqa: S608 - fixed names
+                f"create view {view} as select * replace (cast({PARTITION_COLUMN} as date) as {PARTITION_COLUMN}) "  # noqa: S608 - fixed names
                 f"from {name}_arrow"
             )
         else:
             con.register(f"{name}_empty", _empty(name))
-            con.sql(f"create view {name} as select * from {name}_empty")  # noqa: S608 - fixed names
+            con.sql(f"create view {view} as select * from {name}_empty")  # noqa: S608 - fixed names
+    for sql in STORY_VIEWS:
+        con.sql(sql)
     return con
+
+
+
+# Datasets whose view gains a ``story_id`` column (read from ``<name>_files``).
+_WITH_STORY = ("articles", "duplicates", "entities", "figures")
+
+# Stories, resolved at read time so that no file is ever rewritten when two stories merge.
+# ``story_map``: every folded cluster and the story it ended in, following chains of merges (a cluster folded
+# into one that was itself folded later); a cluster never folded is its own story. ``stories``: one row per
+# story with its articles (distinct article ids: the same page seen again at its URL is one article), how many
+# of them are copies, distinct outlets (the registrable domain, or the site for
+# rows written before outlets existed), first and last time seen, last partition day and the first original's
+# title.
+STORY_VIEWS = (
+    """
+    create view story_map as
+    with recursive chain(cluster_id, story_id, depth) as (
+        select distinct cluster_id, into_cluster_id, 1 from story_merges
+        union all
+        select c.cluster_id, m.into_cluster_id, c.depth + 1
+        from chain c join (select distinct cluster_id, into_cluster_id from story_merges) m
+            on m.cluster_id = c.story_id
+        where c.depth < 64
+    )
+    select cluster_id, arg_max(story_id, depth) as story_id from chain group by cluster_id
+    """,
+    """
+    create view articles as
+    select a.*, coalesce(m.story_id, a.cluster_id, a.article_id) as story_id
+    from articles_files a left join story_map m on m.cluster_id = a.cluster_id
+    """,
+    """
+    create view duplicates as
+    select d.*, coalesce(m.story_id, d.cluster_id) as story_id
+    from duplicates_files d left join story_map m on m.cluster_id = d.cluster_id
+    """,
+    """
+    create view entities as
+    select e.*, s.story_id from entities_files e
+    left join (select article_id, any_value(story_id) as story_id from articles group by article_id) s
+        on s.article_id = e.article_id
+    """,
+    """
+    create view figures as
+    select f.*, s.story_id from figures_files f
+    left join (select article_id, any_value(story_id) as story_id from articles group by article_id) s
+        on s.article_id = f.article_id
+    """,
+    """
+    create view stories as
+    with members as (
+        select story_id, article_id, coalesce(outlet, source) as outlet, false as is_copy,
+               coalesce(published_at, fetched_at) as seen, date
+        from articles
+        union all
+        select story_id, article_id, coalesce(outlet, source) as outlet, true as is_copy, published_at as seen, date
+        from duplicates
+    )
+    select m.story_id, any_value(a.title) as title,
+           count(distinct m.article_id) as articles,
+           count(distinct m.article_id) - count(distinct m.article_id) filter (where not m.is_copy) as copies,
+           count(distinct m.outlet) as outlets,
+           min(m.seen) as first_seen, max(m.seen) as last_seen, max(m.date) as last_date
+    from members m left join articles a on a.article_id = m.story_id
+    group by m.story_id
+    """,
+)
 
 
 # The latest quarantine row of each item that has not since become an article or a duplicate.

@@ -8,7 +8,8 @@ contract a row was written under. Versions only ever add nullable columns; old f
 Partitioning: every dataset is Hive-partitioned by ``date=YYYY-MM-DD``. For ``articles`` and the rows derived
 from an article (``entities``, ``figures``) that is the article's publication day in UTC, falling back to
 the fetch day when the page gives no date, so "what was published on day X" prunes to one folder. For
-``duplicates``, ``quarantine``, ``runs`` and ``raw`` it is the day the run saw (fetched) the item.
+``duplicates``, ``quarantine``, ``runs`` and ``raw`` it is the day the run saw (fetched) the item; for
+``story_merges`` the day of the merge.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 # 1: first release. 2: ``articles`` gains ``outlet``, ``outlet_name`` and ``captured_url``.
-SCHEMA_VERSION = 2
+# 3: ``duplicates`` gains ``outlet``; the ``story_merges`` dataset.
+SCHEMA_VERSION = 3
 SCHEMA_VERSION_KEY = b"mediawatch.schema_version"
 DATASET_KEY = b"mediawatch.dataset"
 PARTITION_COLUMN = "date"
@@ -132,6 +134,19 @@ DUPLICATES = pa.schema(
         pa.field("published_at", _TS),
         pa.field("item_key", pa.string()),
         pa.field("run_id", pa.string(), nullable=False),
+        pa.field("outlet", pa.string()),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+# Stories that turned out to be one: the cluster ``cluster_id`` was folded into ``into_cluster_id`` (the earlier
+# one) when an article matched both. Written in the batch commit that made the merge; a view resolves chains.
+STORY_MERGES = pa.schema(
+    [
+        pa.field("cluster_id", pa.string(), nullable=False),
+        pa.field("into_cluster_id", pa.string(), nullable=False),
+        pa.field("merged_at", _TS, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
         pa.field("schema_version", pa.int16(), nullable=False),
     ]
 )
@@ -207,6 +222,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "entities": ENTITIES,
     "figures": FIGURES,
     "duplicates": DUPLICATES,
+    "story_merges": STORY_MERGES,
     "quarantine": QUARANTINE,
     "runs": RUNS,
     "raw": RAW,

@@ -30,9 +30,8 @@ _QUERIES = {
     ),
     "figures_by_kind": "select kind, count(*) as n from figures where date >= ? group by all order by n desc",
     "duplicates_per_cluster": (
-        "select coalesce(a.title, d.cluster_id) as story, count(*) + 1 as copies, count(distinct d.source) as outlets "
-        "from duplicates d left join articles a on a.article_id = d.cluster_id where d.date >= ? "
-        "group by all order by copies desc, story limit 20"
+        "select coalesce(title, story_id) as story, articles, copies, outlets from stories "
+        "where copies > 0 and last_date >= ? order by articles desc, outlets desc, story limit 20"
     ),
     "money": (
         "select text, value, unit, object, approximate from figures where kind = 'money' and date >= ? "
@@ -118,7 +117,7 @@ def render_report(data: Mapping[str, Sequence[Mapping[str, Any]]], since: str, g
         ),
         ("Top entities", bar_chart_svg(data["top_entities"], "entity", "n"), "chart-top-entities"),
         ("Figures by kind", bar_chart_svg(data["figures_by_kind"], "kind", "n"), "chart-figures-by-kind"),
-        ("Duplicates per cluster", table_html(data["duplicates_per_cluster"]), "table-duplicates"),
+        ("Stories with copies", table_html(data["duplicates_per_cluster"]), "table-duplicates"),
         ("Largest money figures", table_html(data["money"]), "table-money"),
         ("Runs", table_html(data["runs"]), "table-runs"),
     ]

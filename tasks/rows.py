@@ -156,11 +156,28 @@ def duplicates_table(copies: Sequence[tuple[Article, DedupDecision]], run_id: st
             "published_at": a.published_at,
             "item_key": a.item_key,
             "run_id": run_id,
+            "outlet": outlet_for(a.canonical_url, a.url)[0],
             PARTITION_COLUMN: day,
         }
         for a, d in copies
     ]
     return _table("duplicates", rows)
+
+
+def story_merges_table(merges: Mapping[str, str], run_id: str, merged_at: datetime) -> pa.Table:
+    """Return the ``story_merges`` rows of a batch: each cluster folded into an earlier one by the batch."""
+    day = partition_date(merged_at, merged_at)
+    rows = [
+        {
+            "cluster_id": folded,
+            "into_cluster_id": into,
+            "merged_at": merged_at,
+            "run_id": run_id,
+            PARTITION_COLUMN: day,
+        }
+        for folded, into in sorted(merges.items())
+    ]
+    return _table("story_merges", rows)
 
 
 def quarantine_table(

@@ -14,7 +14,7 @@ rejection can always be recorded.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -40,7 +40,15 @@ from tasks.records import (
     repair_surrogates,
     with_repairs,
 )
-from tasks.rows import articles_table, duplicates_table, entities_table, figures_table, quarantine_table, raw_table
+from tasks.rows import (
+    articles_table,
+    duplicates_table,
+    entities_table,
+    figures_table,
+    quarantine_table,
+    raw_table,
+    story_merges_table,
+)
 
 # An original the NLP stage could not read (the model raised on its text).
 REASON_EXTRACT_ERROR = "extract_error"
@@ -95,12 +103,14 @@ def write_batch(
     max_payload_bytes: int,
     raw_items: Sequence[RawItem] = (),
     settles: Settles | None = None,
+    merges: Mapping[str, str] | None = None,
 ) -> BatchCounts:
     """Commit one batch and return its counts.
 
     ``decisions`` pairs with ``articles``; ``analyses`` pairs with the originals among them, in order.
     ``raw_items`` (the batch's items as read) are kept in ``raw`` for the originals, for replay. ``settles``
-    (what the batch makes count as done) goes into the commit marker.
+    (what the batch makes count as done) goes into the commit marker. ``merges`` (folded cluster id -> the
+    earlier cluster it joined) are the story merges the batch's dedup made, committed with its rows.
     Quarantines, besides ``rejections``: originals whose analysis has an ``error`` (stage ``extract``, reason
     ``extract_error``, payload the raw page when ``raw_items`` has it, else the text), and articles, copies
     and rejections whose rows cannot be built even with lone surrogates replaced (stage ``write``, reason
@@ -172,6 +182,7 @@ def write_batch(
         # Articles last: a reader that sees an article also sees its entities and figures.
         for name in ("entities", "figures", "duplicates", "quarantine", "raw", "articles")
     }
+    tables["story_merges"] = story_merges_table(merges or {}, run_id, now)
     lake.commit_batch(run_id, batch, tables, settles)
     return counts
 

@@ -24,7 +24,7 @@ import storage.schemas
 import tasks.rows
 from storage.lake import Lake
 from storage.query import connect
-from storage.schemas import ARTICLES, SCHEMA_VERSION_KEY
+from storage.schemas import ARTICLES, SCHEMA_VERSION, SCHEMA_VERSION_KEY
 from tasks.maintenance import compact_lake
 from tasks.outlets import captured_url, load_extractor, outlet_for, outlet_of
 from tasks.records import Article
@@ -386,7 +386,10 @@ def test_a_lake_with_files_from_before_the_outlet_columns_still_reads(
     # An old file and a new one.
     new = [_article(1, "https://web.archive.org/web/2019/https://www.lemonde.fr/a", site_name="Le Monde")]
     lake.commit_batch("new-run", "b00000", {"articles": articles_table(new, {}, "new-run")})
-    expected = [("a0", None, None, None, 1), ("a1", "lemonde.fr", "Le Monde", "https://www.lemonde.fr/a", 2)]
+    expected = [
+        ("a0", None, None, None, 1),
+        ("a1", "lemonde.fr", "Le Monde", "https://www.lemonde.fr/a", SCHEMA_VERSION),
+    ]
     rows = lake.read("articles").to_pylist()
     assert sorted((r["article_id"], *(r[c] for c in NEW_COLUMNS), r["schema_version"]) for r in rows) == expected
     con = connect(str(data_dir))
