@@ -71,7 +71,8 @@ TEASER_NOT_FREE = "not_accessible_for_free"
 class CleanOptions:
     """Settings of the clean stage."""
 
-    # A news brief runs 40+ words; below 25 words what is left is a caption, a teaser line or an error page.
+    # Fewest words of main text extracted from an HTML page: a news brief runs 40+ words; below 25 words what
+    # is left is a caption, a teaser line or an error page. Text items have no floor.
     min_words: int = 25
     # Per-document budget, enforced by killing the child process that extracts it (see clean_items).
     timeout_seconds: float = 5.0
@@ -586,9 +587,9 @@ def _clean_text(item: RawItem, options: CleanOptions, repairs: list[str]) -> Art
         return _reject(item, REASON_NO_MAIN_TEXT, "the text has no visible characters")
     if len(text) > options.max_text_chars:
         return _reject(item, REASON_TEXT_TOO_LONG, f"{len(text)} characters > max_text_chars={options.max_text_chars}")
+    # No word floor: a wire flash or a brief handed over as text is a real item (the floor guards extraction
+    # from HTML, where a few words are a caption or an error page).
     words = count_words(text)
-    if words < options.min_words:
-        return _reject(item, REASON_TOO_SHORT, f"{words} words < min_words={options.min_words}")
     return _build_article(item, text, words, PageMetadata(), False, options, repairs, EXTRACTOR_PLAIN_TEXT)
 
 
@@ -599,9 +600,9 @@ def clean_item(item: RawItem, options: CleanOptions) -> Article | Rejection:
     bytes of which more than ``MAX_CONTROL_SHARE`` are control bytes), ``decode_error`` (no charset reads it),
     ``not_html`` (an html item without markup), ``too_large`` (more bytes than ``max_payload_bytes`` or more
     tags than ``max_tags``: past the time budget), ``no_main_text``, ``text_too_long`` (main text longer than
-    ``max_text_chars``), ``too_short`` (fewer than ``min_words`` words of main text), ``extract_error``
-    (anything unexpected; the exception in the detail). The hard time limit (``extract_timeout``) is applied
-    by :func:`clean_items`. Runs in the calling thread.
+    ``max_text_chars``), ``too_short`` (fewer than ``min_words`` words of main text from an HTML page),
+    ``extract_error`` (anything unexpected; the exception in the detail). The hard time limit
+    (``extract_timeout``) is applied by :func:`clean_items`. Runs in the calling thread.
 
     The article's ``repairs`` are the item's own followed by the stage's: ``lone_surrogate`` (in any field of
     the item or the page's metadata), ``control_characters``, ``unparseable_date``, ``implausible_date``,
