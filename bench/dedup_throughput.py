@@ -236,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         measure(index, gen, args.measure, args.batch, keep)
         print(f"  peak RSS {peak_rss_mb():,.0f} MB; load average {load_average()}")
     if args.save is not None:
-        from storage.dedup_store import index_path, load_index, save_index
+        from tasks.dedup import index_path, load_index, save_index
 
         directory = args.save
         entries = len(index)

@@ -21,6 +21,11 @@ Scoring (see the set's README for the annotation guidelines):
   any other file predictions with ``relative=True`` are left out before pairing, as they always were there.
 * Objects: over the correct pairs whose gold object is not null, coverage is the share where an object was
   predicted; token F1 compares lower-cased word tokens of predicted and gold object.
+* Object precision, over all correct pairs: an object is right when its token F1 with the gold object is at
+  least 0.5, or when both are empty; precision = right among the predicted non-empty objects / predicted
+  non-empty, coverage = predicted non-empty / gold non-empty, agreement = right (empty pairs included) / pairs.
+  An empty object where the gold has one costs coverage, a wrong one costs precision: the stage prefers the
+  first.
 * The seed (``seed.jsonl``, every sentence of the seed article) must be entirely right: no missed, no spurious
   and no wrong mention.
 """
@@ -66,6 +71,10 @@ def _context(row: dict[str, Any]) -> dict[str, Any]:
     if src.get("published_at"):
         out["published_at"] = datetime.fromisoformat(src["published_at"])
     return out
+
+
+# An object counts as right at this token F1 with the gold object: it names the same thing, give or take a word.
+OBJECT_RIGHT_F1 = 0.5
 
 
 def _tokens(text: str | None) -> list[str]:
@@ -126,6 +135,12 @@ class Score:
         self.obj_f1: list[float] = []
         self.approx_ok = 0
         self.approx_n = 0
+        # object precision over all correct pairs (see the module docstring)
+        self.obj_pairs = 0
+        self.obj_pred = 0
+        self.obj_gold = 0
+        self.obj_right_pred = 0
+        self.obj_right = 0
         self.errors: list[str] = []
         # relative dates alone, scored only when the file annotates them (see the module docstring)
         self.score_relative = False
@@ -156,6 +171,7 @@ class Score:
                 self.approx_ok += p.approximate == g["approximate"]
                 if p.approximate != g["approximate"]:
                     self.errors.append(f"{sid} APPROX {g['text']!r} gold={g['approximate']} pred={p.modifier}")
+                self._object_precision(sid, p, g)
                 if g.get("object"):
                     self.obj_total += 1
                     if p.object:
@@ -179,6 +195,26 @@ class Score:
             if i not in paired_p:
                 pv = p.date_value if p.kind == "date" else p.value
                 self.errors.append(f"{sid} SPURIOUS {p.text!r} {p.kind} {pv} {p.unit}")
+
+    def _object_precision(self, sid: str, p: Figure, g: dict[str, Any]) -> None:
+        self.obj_pairs += 1
+        self.obj_pred += bool(p.object)
+        self.obj_gold += bool(g.get("object"))
+        if p.object:
+            right = token_f1(p.object, g.get("object")) >= OBJECT_RIGHT_F1
+            self.obj_right_pred += right
+            self.obj_right += right
+            if not right and not g.get("object"):
+                self.errors.append(f"{sid} OBJECT-NOT-IN-GOLD {g['text']!r} pred={p.object!r}")
+        else:
+            self.obj_right += not g.get("object")
+
+    def object_precision(self) -> tuple[float, float, float]:
+        """Return object precision, coverage and agreement over the correct pairs (see the module docstring)."""
+        precision = self.obj_right_pred / self.obj_pred if self.obj_pred else 0.0
+        coverage = self.obj_pred / self.obj_gold if self.obj_gold else 0.0
+        agreement = self.obj_right / self.obj_pairs if self.obj_pairs else 0.0
+        return precision, coverage, agreement
 
     def prf(self, kind: str | None = None) -> tuple[float, float, float]:
         tp = sum(self.tp.values()) if kind is None else self.tp[kind]
@@ -230,6 +266,11 @@ def _print_scores(title: str, dev: Score, dev_time: float, label: str = "dev") -
         good = sum(1 for x in dev.obj_f1 if x >= 0.85)
         print(f"objects   coverage={cov:.3f} ({dev.obj_found}/{dev.obj_total})  token F1 (found)={mean_f1:.3f}  "
               f"token F1>=0.85: {good}/{dev.obj_total}")  # fmt: skip
+    if dev.obj_pairs:
+        prec, cov, agree = dev.object_precision()
+        print(f"object    precision={prec:.3f} ({dev.obj_right_pred}/{dev.obj_pred})  coverage={cov:.3f} "
+              f"({dev.obj_pred}/{dev.obj_gold})  agreement={agree:.3f} ({dev.obj_right}/{dev.obj_pairs}; "
+              f"right: token F1>={OBJECT_RIGHT_F1} or both empty)")  # fmt: skip
     if dev.score_relative:
         p, r, f = dev.prf_relative()
         print(f"relative  P={p:.3f} R={r:.3f} F1={f:.3f}   (gold {dev.rel_gold}, pred {dev.rel_pred}, "

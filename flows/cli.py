@@ -3,6 +3,10 @@
 Prefect is imported only by the commands that need it, so ``mediawatch --help`` answers at once. With no
 ``PREFECT_API_URL`` set, a run uses Prefect's local SQLite-backed mode; telemetry is off unless the user
 turns it on (the process sets ``DO_NOT_TRACK`` and server analytics off when they are unset).
+
+Exit codes: 0 done (a degraded run too, unless ``--fail-on-degraded``); 1 the run failed (an input path that does
+not exist, every source failed, an error during the run); 2 a usage or configuration error, reported in one
+line before anything starts (``--debug`` adds the traceback).
 """
 
 from __future__ import annotations
@@ -11,10 +15,17 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from typing import Any
 
+from flows.checks import EXIT_FAILED, ConfigurationError, RunRefused, one_line
+
 COUNT_COLUMNS = ("items_in", "articles", "duplicates", "quarantined", "entities", "figures")
+# What `mediawatch report` covers when no --since is given.
+REPORT_DAYS = 30
 
 
 def _quiet_prefect_defaults() -> None:
@@ -27,16 +38,56 @@ def _quiet_prefect_defaults() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
-def _data_dir(args: argparse.Namespace) -> str:
-    if args.data_dir:
-        return str(args.data_dir)
-    from flows.settings import Settings
+def version() -> str:
+    """Return the installed mediawatch version."""
+    try:
+        return metadata.version("mediawatch")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
-    return Settings().data_dir
+
+def _settings(args: argparse.Namespace) -> Any:
+    """Return the settings with the data directory of ``--data-dir`` (a bad setting is a configuration error)."""
+    from flows.checks import build_settings
+
+    return build_settings(data_dir=getattr(args, "data_dir", None) or None)
+
+
+def _data_dir(args: argparse.Namespace) -> str:
+    data_dir: str = _settings(args).data_dir
+    return data_dir
+
+
+def _lake_dir(args: argparse.Namespace) -> str:
+    """Return the data directory of a query, refusing one that holds no mediawatch data: a mistyped ``--data-dir``
+    would answer every query with nothing. (A report or a quarantine listing of an empty lake is an empty answer.)"""
+    from flows.checks import require_lake
+
+    data_dir = _data_dir(args)
+    require_lake(data_dir)
+    return data_dir
+
+
+def _preflight_run(args: argparse.Namespace) -> None:
+    """Check settings, options, sources and paths before any flow starts (a typo must not start a server)."""
+    from flows.checks import build_settings, check_data_dir, check_sources
+
+    if args.wait_lock is not None and args.wait_lock < 0:
+        raise ConfigurationError(f"--wait-lock must be 0 or more seconds, got {args.wait_lock}")
+    settings = build_settings(
+        data_dir=args.data_dir,
+        batch_size=args.batch_size,
+        refetch=True if args.refetch else None,
+        reprocess=True if args.reprocess else None,
+        follow_symlinks=True if args.follow_symlinks else None,
+    )
+    check_sources(list(args.sources), settings.follow_symlinks)
+    check_data_dir(settings.data_dir)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Run the ingest flow on the given sources and print its counts."""
+    """Run the ingest flow on the given sources and print its counts and outcome."""
+    _preflight_run(args)
     _quiet_prefect_defaults()
     if args.wait_lock is not None:
         os.environ["MEDIAWATCH_LOCK_WAIT_SECONDS"] = str(args.wait_lock)
@@ -61,40 +112,73 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         summary = _summary_or_message(state)
     except Exception as exc:  # noqa: BLE001 - the CLI's job is to turn any failure into a message + exit code
-        print(f"mediawatch: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
+        if args.debug:
+            traceback.print_exc()
+        print(f"mediawatch: run failed: {type(exc).__name__}: {one_line(exc)}", file=sys.stderr)
+        return EXIT_FAILED
     if summary is None:
-        return 1
+        return EXIT_FAILED
     print(_format_counts(summary))
-    data_dir = _data_dir(args)
-    hint = 'mediawatch query "select source, title from articles limit 10"'
-    print(
-        f"\nLook at it: {hint} --data-dir {data_dir}\n"
-        f"       or: python -c \"import pandas as pd; print(pd.read_parquet('{data_dir}/articles'))\""
-    )
-    return 0
+    outcome = summary.get("outcome", "completed")
+    if outcome == "failed":
+        print(f"mediawatch: run failed: {state.message}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"completed, {state.message}" if outcome == "degraded" else f"completed: {state.message}")
+    if summary["articles"]:
+        data_dir = _data_dir(args)
+        hint = 'mediawatch query "select source, title from articles limit 10"'
+        print(
+            f"\nLook at it: {hint} --data-dir {data_dir}\n"
+            f"       or: python -c \"import pandas as pd; print(pd.read_parquet('{data_dir}/articles'))\""
+        )
+    return EXIT_FAILED if outcome == "degraded" and args.fail_on_degraded else 0
 
 
 def _summary_or_message(state: Any) -> dict[str, Any] | None:
-    """Return a completed run's summary; print why and return None for a run that did not complete."""
+    """Return the summary of a run that ran to its end (completed, degraded, or failed for its sources); print
+    why and return None for a run that did not start or was refused; raise the exception of one that broke."""
     if state.is_completed():
         summary: dict[str, Any] = state.result()
         return summary
     if state.is_cancelled():
         print(f"mediawatch: run not started: {state.message}", file=sys.stderr)
         return None
-    state.result()  # raises the run's exception, reported by the caller
+    from flows.outcome import RunFailed
+
+    data = state.result(raise_on_failure=False)
+    if isinstance(data, RunFailed):  # every source failed: the run ran to its end, its counts are data
+        return data.summary
+    if isinstance(data, BaseException):
+        raise data
+    print(f"mediawatch: run failed: {state.message}", file=sys.stderr)
     return None
 
 
 def _format_counts(summary: dict[str, Any]) -> str:
     counts = json.loads(summary.get("counts") or "{}")
-    lines = [f"run {summary['run_id']}: {summary['state']}"]
+    name = summary.get("run_name")
+    lines = [
+        f"run {name} ({summary['run_id']}): {summary['state']}"
+        if name
+        else f"run {summary['run_id']}: {summary['state']}"
+    ]
     lines += [f"  {name:<12} {summary[name]:>8}" for name in COUNT_COLUMNS]
     for reason, n in (counts.get("quarantine_reasons") or {}).items():
         lines.append(f"    quarantined {reason}: {n}")
     for method, n in (counts.get("duplicate_methods") or {}).items():
         lines.append(f"    duplicate by {method}: {n}")
+    if "unchanged" in counts:  # what was not read again, and why
+        fetch = counts.get("fetch") or {}
+        lines.append("  skipped:")
+        lines.append(
+            f"    {counts['unchanged']:>8} unchanged files and records (processed before; --reprocess reads them)"
+        )
+        if fetch.get("requests") or fetch.get("skipped_known"):
+            lines.append(f"    {fetch.get('skipped_known', 0):>8} pages fetched before (--refetch asks again)")
+            lines.append(f"    {fetch.get('not_modified', 0):>8} not modified since the last fetch (HTTP 304)")
+            if fetch.get("deferred_budget"):
+                lines.append(f"    {fetch['deferred_budget']:>8} left for the next run (fetch time budget spent)")
+        lines.append(f"    {counts.get('skipped', 0):>8} files that are not news (e.g. README.md)")
     return "\n".join(lines)
 
 
@@ -104,8 +188,25 @@ def _connect(data_dir: str) -> Any:
     return connect(data_dir)
 
 
+def _sql(con: Any, sql: str) -> Any:
+    """Return ``con.sql(sql)``; a query DuckDB cannot parse or bind is a usage error, reported in one line."""
+    import duckdb
+
+    try:
+        return con.sql(sql)
+    except (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigurationError(
+            f"query failed: {first} (views: articles, entities, figures, duplicates, quarantine, runs, "
+            "source_health, raw, stories)"
+        ) from exc
+
+
 def _print_relation(rel: Any, fmt: str) -> None:
     frame = rel.df()
+    if fmt == "table" and frame.empty:
+        print(f"(no rows; columns: {', '.join(map(str, frame.columns))})")
+        return
     if fmt == "csv":
         frame.to_csv(sys.stdout, index=False)
     elif fmt == "json":
@@ -127,21 +228,25 @@ def _print_relation(rel: Any, fmt: str) -> None:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    """Run SQL over the datasets (views: articles, entities, figures, duplicates, quarantine, runs)."""
-    con = _connect(_data_dir(args))
-    _print_relation(con.sql(args.sql), args.format)
+    """Run SQL over the datasets (views: articles, entities, figures, duplicates, quarantine, runs,
+    source_health)."""
+    con = _connect(_lake_dir(args))
+    _print_relation(_sql(con, args.sql), args.format)
     return 0
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    """List recent runs with their counts."""
-    con = _connect(_data_dir(args))
+    """List recent runs: name, flow, state and what it means, duration, counts."""
+    if args.limit < 1:
+        raise ConfigurationError(f"--limit must be at least 1, got {args.limit}")
+    con = _connect(_lake_dir(args))
     cols = ", ".join(COUNT_COLUMNS)
     sql = (
-        f"select run_id, state, started_at, ended_at, {cols} from runs "  # noqa: S608 - fixed names, an int
-        f"order by started_at desc limit {int(args.limit)}"
+        "select coalesce(run_name, run_id) as name, flow, state, state_detail, started_at, "  # noqa: S608 - fixed names, an int
+        "round(date_diff('millisecond', started_at, coalesce(ended_at, now())) / 1000.0, 1) as seconds, "
+        f"{cols}, run_id from runs order by started_at desc limit {int(args.limit)}"
     )
-    _print_relation(con.sql(sql), args.format)
+    _print_relation(_sql(con, sql), args.format)
     return 0
 
 
@@ -169,8 +274,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def _retry_quarantine(args: argparse.Namespace) -> int:
     if not args.reason:
-        print("mediawatch: quarantine retry needs --reason (see `mediawatch quarantine`)", file=sys.stderr)
-        return 2
+        raise ConfigurationError("quarantine retry needs --reason (see `mediawatch quarantine` for the reasons)")
     _quiet_prefect_defaults()
     from flows.ingest import retry_quarantine
 
@@ -202,28 +306,82 @@ def cmd_compact(args: argparse.Namespace) -> int:
     return 0
 
 
+def _since(value: str | None) -> str:
+    """Return ``value`` as a YYYY-MM-DD day (default: :data:`REPORT_DAYS` days ago); a bad date is a usage error."""
+    if value is None:
+        return (datetime.now(UTC) - timedelta(days=REPORT_DAYS)).strftime("%Y-%m-%d")
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").strftime("%Y-%m-%d")
+    except ValueError as exc:
+        raise ConfigurationError(f"--since {value!r} is not a day: write it YYYY-MM-DD, e.g. 2025-11-01") from exc
+
+
 def cmd_report(args: argparse.Namespace) -> int:
-    """Write a self-contained HTML report (charts, no network needed to open it)."""
+    """Write a self-contained HTML report (charts, no network needed to open it) of the last 30 days, or since
+    ``--since``."""
     from tasks.report import build_report
 
-    document = build_report(_data_dir(args), args.since)
+    since = _since(args.since)
+    document = build_report(_data_dir(args), since)
     with open(args.output, "w", encoding="utf-8") as handle:
         handle.write(document)
-    print(f"report written to {args.output}")
+    print(f"report written to {args.output} (partitions since {since})")
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve all deployments with their schedules from this process until interrupted (Ctrl-C)."""
+    """Serve all deployments with their schedules from this process until interrupted (Ctrl-C); with a webhook
+    (``--alert-webhook`` or ``MEDIAWATCH_ALERT_WEBHOOK_URL``) create the alert automation first."""
+    from flows.checks import check_data_dir, check_sources
+
+    settings = _settings(args)
+    check_sources(list(args.sources), settings.follow_symlinks)
+    check_data_dir(settings.data_dir)
+    if args.ingest_interval is not None and args.ingest_interval < 1:
+        raise ConfigurationError(f"--ingest-interval must be at least 1 second, got {args.ingest_interval}")
     _quiet_prefect_defaults()
+    webhook = args.alert_webhook or settings.alert_webhook_url
+    if webhook:
+        _set_up_alerts(webhook)
+    else:
+        print("alerts: none (set MEDIAWATCH_ALERT_WEBHOOK_URL or pass --alert-webhook URL to be notified)")
     from flows.serve import serve_all
 
     serve_all(
         sources=args.sources,
-        data_dir=_data_dir(args),
+        data_dir=settings.data_dir,
         ingest_cron=args.ingest_cron,
         ingest_interval_seconds=args.ingest_interval,
     )
+    return 0
+
+
+def _set_up_alerts(webhook: str, path: str | None = None) -> None:
+    from pathlib import Path
+
+    from flows.alerts import AUTOMATIONS_FILE, apply_automations, load_automations
+
+    file = Path(path) if path else AUTOMATIONS_FILE
+    try:
+        load_automations(file)
+    except (OSError, ValueError) as exc:
+        raise ConfigurationError(f"automations file {file}: {exc}") from exc
+    for name in apply_automations(webhook, file):
+        print(f"alerts: automation {name!r} notifies {webhook}")
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """Create (or replace) the alert automation of ``deployments/automations.yaml`` on the Prefect server named by
+    ``PREFECT_API_URL``, notifying a webhook through a Custom Webhook block."""
+    webhook = args.webhook_url or _settings(args).alert_webhook_url
+    if not webhook:
+        raise ConfigurationError("alerts need a webhook: pass --webhook-url URL or set MEDIAWATCH_ALERT_WEBHOOK_URL")
+    if not os.environ.get("PREFECT_API_URL"):
+        raise ConfigurationError(
+            "alerts live on a lasting Prefect server: set PREFECT_API_URL (a temporary server forgets them at exit)"
+        )
+    _quiet_prefect_defaults()
+    _set_up_alerts(webhook, args.file)
     return 0
 
 
@@ -246,9 +404,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mediawatch",
         description="Media-monitoring ETL: ingest news into partitioned Parquet (articles, entities, figures, "
-        "duplicates, quarantine, runs) with Prefect.",
+        "duplicates, quarantine, runs, source_health) with Prefect.",
+        epilog="Exit codes: 0 done (a degraded run too), 1 the run failed, 2 a usage or configuration error.",
     )
+    parser.add_argument("--version", action="version", version=f"mediawatch {version()}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks with error messages")
+    # Also accepted after the command (`mediawatch run x --debug`); SUPPRESS keeps the top-level value otherwise.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kwargs)
 
     def add_data_dir(p: argparse.ArgumentParser) -> None:
         p.add_argument("--data-dir", help="data directory or URI (default: $MEDIAWATCH_DATA_DIR or ./data)")
@@ -256,11 +423,13 @@ def build_parser() -> argparse.ArgumentParser:
     def add_format(p: argparse.ArgumentParser) -> None:
         p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
 
-    run = sub.add_parser(
+    run = command(
         "run",
         help="ingest sources now (an ad-hoc flow run) and print the counts",
-        description="Ingest files, directories (HTML, .txt, JSONL; .gz too) into the data directory. "
-        "Exits non-zero when the run fails; quarantined items are data, not failure.",
+        description="Ingest files, directories (HTML, .txt, JSONL; .gz too), URLs, feeds, sitemaps, WARC files "
+        "or a sources .toml into the data directory. Exits 1 when the run fails (an input path that does not "
+        "exist, every source failed), 2 for a usage or configuration error; a degraded run (some sources failed, "
+        "or too much quarantined) exits 0 unless --fail-on-degraded. Quarantined items are data, not failure.",
     )
     run.add_argument("sources", nargs="+", metavar="SOURCE", help="file, directory, URL, .warc or sources .toml")
     add_data_dir(run)
@@ -277,25 +446,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--wait-lock", type=float, help="seconds to wait if another run holds the data directory")
     run.add_argument("--no-progress", action="store_true", help="plain log lines instead of progress bars")
     run.add_argument(
+        "--fail-on-degraded",
+        action="store_true",
+        help="exit 1 when the run is degraded (some sources failed, or too much was quarantined)",
+    )
+    run.add_argument(
         "--task-runner", choices=("threads", "dask"), default="threads", help="where tasks run (default threads)"
     )
     run.add_argument("--dask-address", help="join this Dask scheduler (tcp://host:8786) instead of a local cluster")
     run.add_argument("--dask-workers", type=int, default=2, help="processes of the local Dask cluster (default 2)")
     run.set_defaults(func=cmd_run)
 
-    query = sub.add_parser("query", help="run SQL (DuckDB) over the datasets", description=cmd_query.__doc__)
+    query = command("query", help="run SQL (DuckDB) over the datasets", description=cmd_query.__doc__)
     query.add_argument("sql", help='for example: "select label, count(*) from entities group by label"')
     add_data_dir(query)
     add_format(query)
     query.set_defaults(func=cmd_query)
 
-    runs = sub.add_parser("runs", help="list recent runs with their counts", description=cmd_runs.__doc__)
+    runs = command("runs", help="list recent runs with their counts", description=cmd_runs.__doc__)
     add_data_dir(runs)
     add_format(runs)
     runs.add_argument("--limit", type=int, default=20, help="how many runs (default 20)")
     runs.set_defaults(func=cmd_runs)
 
-    quarantine = sub.add_parser(
+    quarantine = command(
         "quarantine", help="list quarantined items by stage and reason", description=cmd_quarantine.__doc__
     )
     quarantine.add_argument(
@@ -308,27 +482,23 @@ def build_parser() -> argparse.ArgumentParser:
     quarantine.add_argument("--stage", help="retry: only items quarantined at this stage")
     quarantine.set_defaults(func=cmd_quarantine)
 
-    compact = sub.add_parser("compact", help="compact small Parquet files", description=cmd_compact.__doc__)
+    compact = command("compact", help="compact small Parquet files", description=cmd_compact.__doc__)
     add_data_dir(compact)
     compact.add_argument("--min-files", type=int, default=2, help="compact partitions with at least this many files")
     compact.set_defaults(func=cmd_compact)
 
-    replay = sub.add_parser(
-        "replay", help="re-clean and re-extract from kept raw pages", description=cmd_replay.__doc__
-    )
+    replay = command("replay", help="re-clean and re-extract from kept raw pages", description=cmd_replay.__doc__)
     add_data_dir(replay)
     replay.add_argument("--since", help="only pages fetched on or after this day, YYYY-MM-DD")
     replay.set_defaults(func=cmd_replay)
 
-    report = sub.add_parser("report", help="write an HTML report with charts", description=cmd_report.__doc__)
+    report = command("report", help="write an HTML report with charts", description=cmd_report.__doc__)
     add_data_dir(report)
-    report.add_argument("--since", required=True, help="first partition day, YYYY-MM-DD")
+    report.add_argument("--since", help=f"first partition day, YYYY-MM-DD (default: {REPORT_DAYS} days ago)")
     report.add_argument("--output", default="mediawatch-report.html", help="file to write (default %(default)s)")
     report.set_defaults(func=cmd_report)
 
-    serve = sub.add_parser(
-        "serve", help="serve the scheduled deployments from one process", description=cmd_serve.__doc__
-    )
+    serve = command("serve", help="serve the scheduled deployments from one process", description=cmd_serve.__doc__)
     serve.add_argument(
         "sources",
         nargs="*",
@@ -339,14 +509,32 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_dir(serve)
     serve.add_argument("--ingest-cron", default="*/30 * * * *", help="ingest schedule (default: every 30 minutes)")
     serve.add_argument("--ingest-interval", type=int, help="ingest every N seconds instead of the cron schedule")
+    serve.add_argument("--alert-webhook", help="create the alert automation, notifying this webhook URL")
     serve.set_defaults(func=cmd_serve)
+
+    alerts = command("alerts", help="create the alert automation on the Prefect server", description=cmd_alerts.__doc__)
+    add_data_dir(alerts)
+    alerts.add_argument("--webhook-url", help="webhook to notify (default: $MEDIAWATCH_ALERT_WEBHOOK_URL)")
+    alerts.add_argument("--file", help="automations file (default: deployments/automations.yaml)")
+    alerts.set_defaults(func=cmd_alerts)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``mediawatch`` console script; returns the exit code."""
+    """Entry point of the ``mediawatch`` console script; returns the exit code.
+
+    A refused command (a usage or configuration error, an input path that is not there) is one line on standard
+    error, without a traceback unless ``--debug``.
+    """
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except RunRefused as exc:
+        if args.debug:
+            traceback.print_exc()
+        what = "run failed: " if exc.exit_code == EXIT_FAILED and args.command == "run" else ""
+        print(f"mediawatch: {what}{exc}", file=sys.stderr)
+        return exc.exit_code
     return code
 
 

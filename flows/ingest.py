@@ -4,12 +4,15 @@ The recipe, batch by batch (bounded memory, a handful of task runs per batch rat
 a batch is read while the previous one is cleaned in worker processes and the one before it is extracted in
 others, so both cores stay busy):
 
+0. check what the run was given (settings, sources, paths): a mistake ends the run at once, Failed, not retried
 1. discover and load the items (local files, JSONL lines, feeds, sitemaps, pages, WARC records)
 2. clean: main text and metadata
 3. dedup: originals go on, copies are recorded against their original
 4. extract: entities and figures from the originals
 5. write: one atomic commit per batch into the lake, then the run's counts
-6. report: counts and samples as Prefect artifacts
+6. judge: one ``source_health`` row per source (drift against its own recent runs) and the run's outcome
+7. report: counts, outcome and source health as Prefect artifacts
+8. alert: events for a degraded run and for failing or drifting sources; the final state says the outcome
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar, cast
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
 from prefect.futures import PrefectFuture
@@ -32,21 +37,41 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import progress
+from flows.alerts import emit_run_events
+from flows.checks import RunRefused, build_settings, check_data_dir, check_sources, uses_web
 from flows.options import RunOptions, build_run_options, model_version
+from flows.outcome import failed_attempt, final_state, log_outcome, refuse
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from storage.fetch_state import FetchState
 from storage.item_ledger import ItemLedger
 from storage.lake import Lake, LakeLockedError, Settles, batch_stem
 from storage.query import unresolved_quarantine
-from storage.runs import STATE_FAILED, RunLedger, mark_crashed_runs
+from storage.runs import (
+    STATE_COMPLETED,
+    STATE_FAILED,
+    RunLedger,
+    mark_crashed_runs,
+    recent_source_health,
+    write_source_health,
+)
 from storage.state import bind_state_dir
-from tasks.clean import clean_items_task
+from tasks.clean import CleanOptions, clean_items, clean_items_task
 from tasks.dedup import DedupIndex, check_articles_task, relabel_known_copies, relabel_same_run
 from tasks.fetch import FetchClient
+from tasks.health import (
+    DRIFT_HISTORY_RUNS,
+    OUTCOME_FAILED,
+    HealthTally,
+    Outcome,
+    RecordingFetcher,
+    SourceMap,
+    decide_outcome,
+    map_sources,
+)
 from tasks.index import open_index, persist_index, recorded_copies
 from tasks.inputs import SourceBatch, SourcePlan, fetch_keys, plan_retry, plan_sources_task, read_batch_task
-from tasks.nlp import Analysis, analyze_articles_task
+from tasks.nlp import Analysis, NlpOptions, analyze_articles, analyze_articles_task
 from tasks.records import Article, DedupDecision, RawItem, Rejection
 from tasks.write import BatchCounts, write_batch_task
 
@@ -54,6 +79,13 @@ T = TypeVar("T")
 FLOW_NAME = "ingest-news"
 SKIPPED_EXAMPLES = 20
 RETRY_FLOW_NAME = "retry-quarantine"
+# How far back a source's own runs are read for the drift check: a month of scheduled runs is plenty to find the
+# last few that read pages, and older partitions are not opened at all.
+HEALTH_HISTORY_DAYS = 30
+PLACEHOLDER_CONTACT = (
+    "MEDIAWATCH_CONTACT is not set: requests name a placeholder contact; set it to an e-mail or URL where sites "
+    "can reach you"
+)
 
 
 def as_is(value: T) -> T:
@@ -88,9 +120,10 @@ class Run:
     lake: Lake
     ledger: RunLedger
     index: DedupIndex
-    client: FetchClient
+    client: RecordingFetcher
     state: FetchState
     items: ItemLedger
+    health: HealthTally
     seen: set[str] = field(default_factory=set)  # originals of this run, to tell a rerun from a same-URL copy
     copies: set[str] = field(default_factory=set)  # copies already in `duplicates`: recorded once, ever
     # Fetch-state keys of pages fetched but not yet written (discovered pages, batches in flight): a commit of
@@ -109,6 +142,7 @@ class Loaded:
     items: list[RawItem]
     rejected: list[Rejection]
     cleaning: PrefectFuture[tuple[list[Article], list[Rejection]]]
+    stepped: bool = False  # progress reported within the batch by the cleaning task itself
 
 
 @dataclass(slots=True)
@@ -121,6 +155,7 @@ class Extracting:
     rejected: list[Rejection]
     extracting: PrefectFuture[list[Analysis]]
     merges: dict[str, str]
+    stepped: int = 0  # items whose extraction progress the extraction task reported itself
 
 
 @dataclass(slots=True)
@@ -132,27 +167,77 @@ class Writing:
     stem: str
 
 
+def clean_in_steps(
+    items: Sequence[RawItem], options: CleanOptions, on_step: Callable[[int], None]
+) -> tuple[list[Article], list[Rejection]]:
+    """Return what :func:`~tasks.clean.clean_items` returns for ``items``, cleaned a few at a time with
+    ``on_step(n)`` after each step: progress bars move within the batch."""
+    parts = progress.in_steps(lambda chunk: clean_items(chunk, options), items, progress.CLEAN_STEP, on_step)
+    return [a for part in parts for a in part[0]], [r for part in parts for r in part[1]]
+
+
+def analyze_in_steps(
+    articles: Sequence[Article], options: NlpOptions, on_step: Callable[[int], None]
+) -> list[Analysis]:
+    """Return what :func:`~tasks.nlp.analyze_articles` returns for ``articles``, analysed a few at a time with
+    ``on_step(n)`` after each step: progress bars move within the batch."""
+    parts = progress.in_steps(lambda chunk: analyze_articles(chunk, options), articles, progress.EXTRACT_STEP, on_step)
+    return [analysis for part in parts for analysis in part]
+
+
+# The same task names as the batch-at-once tasks: one task run per batch and stage either way.
+clean_in_steps_task = task(name="clean", cache_policy=NO_CACHE)(clean_in_steps)
+analyze_in_steps_task = task(name="extract", cache_policy=NO_CACHE)(analyze_in_steps)
+
+
+def _stepwise() -> bool:
+    """True when progress is shown within batches (bars on a terminal) and tasks run in this process's threads
+    (a Dask worker cannot report to the bars)."""
+    context = FlowRunContext.get()
+    threads = context is not None and isinstance(context.task_runner, ThreadPoolTaskRunner)
+    return threads and progress.current().fine
+
+
 def _load_batch(number: int, batch: SourceBatch, run: Run) -> tuple[int, SourceBatch, list[RawItem], list[Rejection]]:
     """Step 1 of a batch: read it (in the flow's thread, while the workers clean and extract earlier batches)."""
-    with run.ledger.timer("load"):
-        items, rejected = read_batch_task(as_is(batch), run.opts.sources, run.client, run.state)  # 1. load
+    reporter, answered = progress.current(), list[int]()
+    if reporter.fine:
+
+        def on_page() -> None:  # from the fetch threads: one page answered or failed (list.append is atomic)
+            answered.append(1)
+            reporter.advance("load", 1)
+
+        run.client.on_page = on_page
+    try:
+        with run.ledger.timer("load"):
+            items, rejected = read_batch_task(as_is(batch), run.opts.sources, run.client, run.state)  # 1. load
+    finally:
+        run.client.on_page = None
     run.ledger.items_in += len(items) + len(rejected)
-    progress.current().advance("load", len(batch))
+    run.health.add_fetches(run.client.drain())
+    run.health.add_read(items, rejected)
+    reporter.advance("load", max(0, len(batch) - len(answered)))
     return number, batch, items, rejected
 
 
 def _start_cleaning(read: tuple[int, SourceBatch, list[RawItem], list[Rejection]], run: Run) -> Loaded:
     """Step 2 of a batch: start cleaning it in the clean workers, without waiting."""
     number, batch, items, rejected = read
-    cleaning = clean_items_task.submit(as_is(items), run.opts.clean)  # 2. clean (while the previous batch extracts)
-    return Loaded(number, len(batch), batch.versions, fetch_keys(batch.targets, batch.items), items, rejected, cleaning)
+    stepped = _stepwise()
+    if stepped:
+        on_step = partial(progress.current().advance, "clean")
+        cleaning = clean_in_steps_task.submit(as_is(items), run.opts.clean, on_step)  # 2. clean, a few at a time
+    else:
+        cleaning = clean_items_task.submit(as_is(items), run.opts.clean)  # 2. clean (while the previous extracts)
+    keys = fetch_keys(batch.targets, batch.items)
+    return Loaded(number, len(batch), batch.versions, keys, items, rejected, cleaning, stepped)
 
 
 def _finish_cleaning(loaded: Loaded, run: Run) -> tuple[Loaded, list[Article], list[Rejection]]:
     """Step 2 of a batch: wait for its cleaning."""
     with run.ledger.timer("clean"):
         articles, rejected = loaded.cleaning.result()  # 2. clean
-    progress.current().advance("clean", loaded.size)
+    progress.current().advance("clean", loaded.size - (len(loaded.items) if loaded.stepped else 0))
     return loaded, articles, rejected
 
 
@@ -167,10 +252,18 @@ def _start_extracting(cleaned: tuple[Loaded, list[Article], list[Rejection]], ru
         decisions = relabel_known_copies(decided, run.copies)
     progress.current().advance("dedup", loaded.size)
     originals = [a for a, d in zip(articles, decisions, strict=True) if d.duplicate_of is None]
-    extracting = analyze_articles_task.submit(as_is(originals), run.opts.nlp)  # 4. extract (on a worker if Dask)
+    if _stepwise():
+        on_step = partial(progress.current().advance, "extract")
+        extracting = analyze_in_steps_task.submit(as_is(originals), run.opts.nlp, on_step)  # 4. extract, in steps
+        stepped = len(originals)
+    else:
+        extracting = analyze_articles_task.submit(as_is(originals), run.opts.nlp)  # 4. extract (a worker if Dask)
+        stepped = 0
     run.ledger.stages.update({"loaded": len(loaded.items), "cleaned": len(articles), "extracted": len(originals)})
     rejected = [*loaded.rejected, *rejected_clean, *rejected_dedup]
-    return Extracting(loaded, articles, decisions, rejected, extracting, merges)
+    run.health.add_cleaned(articles, decisions)
+    run.health.add_quarantined(rejected)
+    return Extracting(loaded, articles, decisions, rejected, extracting, merges, stepped)
 
 
 def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Writing:
@@ -181,7 +274,7 @@ def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Wri
     ledger, opts, loaded = run.ledger, run.opts, batch.loaded
     with ledger.timer("extract"):
         analyses = batch.extracting.result()  # 4. extract
-    progress.current().advance("extract", loaded.size)
+    progress.current().advance("extract", loaded.size - batch.stepped)
     with ledger.timer("write"):
         _settle(previous, run)
         batch_name = f"b{loaded.number:05d}"
@@ -221,6 +314,7 @@ def _settle(writing: Writing | None, run: Run) -> None:
     ledger = run.ledger
     counts = writing.future.result()
     run.index.forget(counts.unwritten)  # originals quarantined at extract or write are not in the lake
+    run.health.forget_originals(counts.unwritten)
     run.state.promote([writing.stem])  # fetched URLs count as fetched only once their rows are in the lake
     run.items.promote([writing.stem])  # so do processed files
     progress.current().advance("write", writing.loaded.size)
@@ -233,8 +327,13 @@ def _settle(writing: Writing | None, run: Run) -> None:
 
 
 @contextlib.contextmanager
-def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator[Run]:
-    """Lock the lake, recover from any earlier crash, open the index and the fetcher; record a failure."""
+def open_run(
+    settings: Settings, sources: list[str], flow_name: str, sources_map: SourceMap | None = None
+) -> Iterator[Run]:
+    """Lock the lake, recover from any earlier crash, open the index and the fetcher; record a failure.
+
+    ``sources_map`` names the run's sources for the per-source counts (none: every source URI counts alone).
+    """
     log = get_run_logger()
     opts = build_run_options(settings)
     lake = Lake(settings.data_dir)
@@ -243,10 +342,14 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
             lake,
             run_id=str(flow_run.id),
             flow=flow_name,
-            parameters={"sources": sources, **settings.model_dump(exclude={"user_agent", "contact"})},
+            parameters={
+                "sources": sources,
+                **settings.model_dump(exclude={"user_agent", "contact", "alert_webhook_url"}),
+            },
             code_version=opts.code_version,
             model_name=settings.model,
             model_version=model_version(settings.model),
+            run_name=flow_run.name or "",
         )
         state_dir = settings.state_dir or str(lake.local_state_dir("fetch"))
         items_dir = settings.state_dir or str(lake.local_state_dir("items"))
@@ -266,17 +369,11 @@ def open_run(settings: Settings, sources: list[str], flow_name: str) -> Iterator
                 ItemLedger(items_dir, on_corrupt=log.warning) as items,
             ):
                 _reconcile(lake, items, state)
-                run = Run(opts, lake, ledger, open_index(lake, opts.dedup), client, state, items)
+                health = HealthTally(sources_map or SourceMap())
+                recording = RecordingFetcher(client)
+                run = Run(opts, lake, ledger, open_index(lake, opts.dedup), recording, state, items, health)
                 run.copies = recorded_copies(lake)
                 yield run
-                ledger.notes["fetch"] = client.stats.snapshot()
-                if client.stats.deferred_budget:  # a slow host must not hold the lake: the rest waits for next run
-                    ledger.notes["deferred_hosts"] = client.stats.budget_hosts()[:SKIPPED_EXAMPLES]
-                    log.warning(
-                        "%d URLs left for the next run: fetch time budget spent (%s)",
-                        client.stats.deferred_budget,
-                        ", ".join(client.stats.budget_hosts()[:5]) or "run budget",
-                    )
         except BaseException as exc:
             ledger.save(STATE_FAILED, f"{type(exc).__name__}: {exc}")
             raise
@@ -341,24 +438,44 @@ def ingest_news(
 ) -> dict[str, Any] | State[Any]:
     """Ingest news items from ``sources`` (files, directories, URLs, WARC files, a sources TOML) into the lake.
 
-    Returns the run's counts; a Cancelled state (not retried) when another run holds the data directory.
-    Settings come from ``MEDIAWATCH_*``; the arguments override them.
+    Returns a Completed state carrying the run's counts, its message saying what they mean ("degraded: ...",
+    "nothing new: ...", "no items found"); a Failed state, not retried, when every source failed (its result is a
+    :class:`~flows.outcome.RunFailed` with the counts) or when what the run was given cannot work (a path that does
+    not exist, a broken sources file, a bad setting); a Failed state carrying the exception, retried once, when the
+    run raised; a Cancelled state (not retried) when another run holds the data directory. Settings come from
+    ``MEDIAWATCH_*``; the arguments override them.
     """
-    settings = Settings.build(
-        data_dir=data_dir,
-        batch_size=batch_size,
-        refetch=refetch,
-        reprocess=reprocess,
-        follow_symlinks=follow_symlinks,
-    )
+    try:  # 0. check: a mistake is reported in one line, now, and never retried
+        settings = build_settings(
+            data_dir=data_dir,
+            batch_size=batch_size,
+            refetch=refetch,
+            reprocess=reprocess,
+            follow_symlinks=follow_symlinks,
+        )
+        check_sources(sources, settings.follow_symlinks)
+        check_data_dir(settings.data_dir)
+    except RunRefused as exc:
+        return refuse(exc)
+    if settings.contact_is_placeholder and uses_web(sources):
+        get_run_logger().warning(PLACEHOLDER_CONTACT)
     try:
-        with open_run(settings, sources, FLOW_NAME) as run:
+        with open_run(settings, sources, FLOW_NAME, map_sources(sources, settings.follow_symlinks)) as run:
             plan = plan_sources_task(sources, run.opts.sources, run.client, run.state, run.items)  # 1. discover
+            run.health.add_fetches(run.client.drain())
+            run.health.add_listed(plan.targets)
             _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+            outcome, health = _judge(run, plan, settings)  # 6. judge
+        state = STATE_FAILED if outcome.kind == OUTCOME_FAILED else STATE_COMPLETED
+        summary = {**run.ledger.row(state, ended=True, detail=outcome.message), "outcome": outcome.kind}
+        publish_run_artifacts(summary, run.lake, run.ledger.run_id, flow_run.name, health, outcome)  # 7. report
+        emit_run_events(outcome, health, summary, flow_run.name)  # 8. alert
+        log_outcome(outcome, summary)
+        return final_state(outcome, summary)
     except LakeLockedError as exc:
         return _busy(exc)
-    publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
-    return run.ledger.row("completed")
+    except Exception as exc:  # noqa: BLE001 - an attempt that raised ends Failed with it, and is retried
+        return failed_attempt(exc)
 
 
 @flow(name=RETRY_FLOW_NAME, log_prints=True, task_runner=default_task_runner())
@@ -374,6 +491,8 @@ def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None
             rows = unresolved_quarantine(settings.data_dir, reason, stage)  # 1. what is still quarantined
             plan = plan_retry(rows, run.opts.sources)
             _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+            persist_index(run.index, run.lake)
+            run.ledger.finish()
     except LakeLockedError as exc:
         return _busy(exc)
     publish_run_artifacts(run.ledger.row("completed"), run.lake, run.ledger.run_id, flow_run.name)  # 6. report
@@ -388,7 +507,8 @@ def _busy(exc: LakeLockedError) -> State[Any]:
 
 
 def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
-    """Process every batch of ``plan``, save the dedup index, and close the ledger (checking the counts)."""
+    """Process every batch of ``plan`` and record what was skipped and fetched; the caller saves the dedup index
+    (after its own last commit) and closes the ledger."""
     run.unsettled.update(fetch_keys(plan.targets, plan.items))  # staged when read, written batch by batch
     _quarantine(plan.rejections, "discover", run)
     progress.current().start(plan.total_items)
@@ -419,11 +539,45 @@ def _run_plan(plan: SourcePlan, run: Run, batch_size: int) -> None:
     with run.ledger.timer("write"):
         _settle(writing, run)
     run.state.commit(keep=run.unsettled)  # listings (feeds, sitemaps) whose pages are all settled or known
-    persist_index(run.index, run.lake)
     run.ledger.notes["skipped"] = len(plan.skipped)  # a count, and a few names: a folder may hold thousands
     run.ledger.notes["skipped_examples"] = plan.skipped[:SKIPPED_EXAMPLES]
     run.ledger.notes["unchanged"] = plan.unchanged
-    run.ledger.finish()
+    _note_fetching(run)
+
+
+def _note_fetching(run: Run) -> None:
+    """Record the fetcher's counters in the run's counts, and say what a spent time budget left for later."""
+    stats = run.client.stats
+    run.ledger.notes["fetch"] = stats.snapshot()
+    if stats.deferred_budget:  # a slow host must not hold the lake: the rest waits for the next run
+        run.ledger.notes["deferred_hosts"] = stats.budget_hosts()[:SKIPPED_EXAMPLES]
+        get_run_logger().warning(
+            "%d URLs left for the next run: fetch time budget spent (%s)",
+            stats.deferred_budget,
+            ", ".join(stats.budget_hosts()[:5]) or "run budget",
+        )
+
+
+def _judge(run: Run, plan: SourcePlan, settings: Settings) -> tuple[Outcome, list[dict[str, Any]]]:
+    """Step 6: the run's ``source_health`` rows (each source judged against its own recent runs) and its outcome;
+    commit the rows, then save the runs row's final state. Raises ``AccountingError`` when the counts do not add
+    up (the run is then recorded as failed)."""
+    ledger = run.ledger
+    ledger.check_balance()
+    since = (ledger.started_at - timedelta(days=HEALTH_HISTORY_DAYS)).strftime("%Y-%m-%d")
+    history = recent_source_health(run.lake, list(run.health.figures), ledger.run_id, 4 * DRIFT_HISTORY_RUNS, since)
+    rows = run.health.rows(ledger.started_at, history)
+    unchanged = plan.unchanged + run.client.stats.skipped_known
+    counts = {"items_in": ledger.items_in, "articles": ledger.articles, "duplicates": ledger.duplicates}
+    outcome = decide_outcome(
+        rows, {**counts, "quarantined": ledger.quarantined}, unchanged, settings.degraded_quarantine_share
+    )
+    write_source_health(run.lake, ledger.run_id, rows, ledger.day)
+    persist_index(run.index, run.lake)  # after the last commit: the index lists every commit it reflects
+    ledger.notes["outcome"] = outcome.kind
+    ledger.notes["skipped_known"] = run.client.stats.skipped_known
+    ledger.finish(STATE_FAILED if outcome.kind == OUTCOME_FAILED else STATE_COMPLETED, outcome.message)
+    return outcome, rows
 
 
 def _quarantine(rejections: Sequence[Rejection], batch: str, run: Run) -> None:
@@ -436,6 +590,8 @@ def _quarantine(rejections: Sequence[Rejection], batch: str, run: Run) -> None:
         run.lake, run.ledger.run_id, batch, [], [], [], list(rejections), run.opts.max_payload_bytes, (), settles
     )
     run.ledger.items_in += len(rejections)
+    run.health.add_read([], rejections)
+    run.health.add_quarantined(rejections)
     for (stage, reason), n in counts.quarantined.items():
         run.ledger.add_quarantined(stage, reason, n)
     run.state.promote([stem])

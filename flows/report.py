@@ -1,6 +1,7 @@
-"""Step 6: what a run did, as Prefect artifacts a team reads in the UI.
+"""Step 7: what a run did, as Prefect artifacts a team reads in the UI.
 
-Artifacts: a markdown summary, a table of counts by stage and quarantine reason, charts (articles per source,
+Artifacts: a markdown summary (with the outcome and what went wrong with which source), a table of counts by
+stage and quarantine reason, the ``source_health`` table (one row per source), charts (articles per source,
 figures by kind), the top entities and notable figures of the run. Everything that came from the web is
 escaped before it is put into markdown, so a hostile headline cannot inject links or HTML into the UI.
 """
@@ -9,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow.compute as pc
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from storage.lake import Lake
+from tasks.health import STATUS_DRIFT, STATUS_FAILING, Outcome
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
 
@@ -28,14 +30,20 @@ def escape_md(value: object, limit: int = 120) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def summary_markdown(summary: Mapping[str, Any], name: str = "") -> str:
-    """Return the run summary as markdown."""
+def summary_markdown(
+    summary: Mapping[str, Any],
+    name: str = "",
+    outcome: Outcome | None = None,
+    health: Sequence[Mapping[str, Any]] = (),
+) -> str:
+    """Return the run summary as markdown: the outcome, the counts and the sources that failed or drifted."""
     counts = json.loads(summary.get("counts") or "{}")
     lines = [
         f"# Ingest run {escape_md(name or summary['run_id'])}",
         "",
         f"**Run id:** {escape_md(summary['run_id'])}  ",
         f"**State:** {escape_md(summary['state'])}  ",
+        *([f"**Outcome:** {escape_md(outcome.kind)}: {escape_md(outcome.message, 400)}  "] if outcome else []),
         f"**Model:** {escape_md(summary.get('model_name'))} {escape_md(summary.get('model_version'))}  ",
         "",
         "| items in | articles | duplicates | quarantined | entities | figures |",
@@ -54,7 +62,51 @@ def summary_markdown(summary: Mapping[str, Any], name: str = "") -> str:
     if reasons:
         lines += ["", "## Quarantined by reason", "", "| stage:reason | items |", "|---|---:|"]
         lines += [f"| {escape_md(k)} | {v} |" for k, v in reasons.items()]
+    flagged = [row for row in health if row["status"] in (STATUS_FAILING, STATUS_DRIFT)]
+    if health:
+        lines += ["", "## Source health", ""]
+        if not flagged:
+            lines.append(f"All {len(health)} sources healthy (no failure, no drift from their recent runs).")
+        for row in flagged:
+            what = "; ".join(row.get("findings") or []) or ", ".join(
+                f"{reason} {n}" for reason, n in json.loads(row.get("failed_by_reason") or "{}").items()
+            )
+            lines.append(f"- **{escape_md(row['status'])}** {escape_md(row['source'], 200)}: {escape_md(what, 300)}")
     return "\n".join(lines)
+
+
+HEALTH_COLUMNS = (
+    "source",
+    "status",
+    "findings",
+    "requests",
+    "fetched",
+    "not_modified",
+    "failed",
+    "failed_by_reason",
+    "listed",
+    "items_in",
+    "pages_cleaned",
+    "articles",
+    "teasers",
+    "duplicates",
+    "quarantined",
+    "mean_words",
+    "date_share",
+    "author_share",
+    "language_mismatches",
+)
+
+
+def health_table(health: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Return the ``source_health`` rows as artifact table rows (web-derived text escaped, findings joined)."""
+    table = []
+    for row in health:
+        cells = {name: row.get(name) for name in HEALTH_COLUMNS}
+        cells["source"] = escape_md(row.get("name") or row["source"], 80)
+        cells["findings"] = escape_md("; ".join(row.get("findings") or []), 300)
+        table.append(cells)
+    return table
 
 
 def counts_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -146,10 +198,23 @@ def run_charts(lake: Lake, run_id: str) -> str:
     return "\n".join(parts)
 
 
-def publish_run_artifacts(summary: Mapping[str, Any], lake: Lake, run_id: str, name: str = "") -> None:
+def publish_run_artifacts(
+    summary: Mapping[str, Any],
+    lake: Lake,
+    run_id: str,
+    name: str = "",
+    health: Sequence[Mapping[str, Any]] = (),
+    outcome: Outcome | None = None,
+) -> None:
     """Create the run's artifacts in Prefect (needs a flow run context)."""
-    create_markdown_artifact(key="ingest-summary", markdown=summary_markdown(summary, name), description="Run summary")
+    create_markdown_artifact(
+        key="ingest-summary", markdown=summary_markdown(summary, name, outcome, health), description="Run summary"
+    )
     create_table_artifact(key="ingest-counts", table=counts_rows(summary), description="Counts by stage and reason")
+    if health:
+        create_table_artifact(
+            key="source-health", table=health_table(health), description="source_health: one row per source"
+        )
     create_markdown_artifact(key="ingest-charts", markdown=run_charts(lake, run_id), description="Articles and figures")
     entities = top_entities(lake, run_id)
     if entities:

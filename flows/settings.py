@@ -76,6 +76,24 @@ class Settings(BaseSettings):
         1800.0, gt=0, description="Wall time a run may spend fetching; after it the rest waits for the next run."
     )
 
+    # Outcomes and alerts.
+    # One half: a source whose pages all stop extracting (a redesign) pushes a mixed run well past it, while the
+    # bundled samples, which are built to exercise quarantine, stay at a quarter.
+    degraded_quarantine_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of the items that entered a run which, once quarantined, makes the run degraded.",
+    )
+    alert_webhook_url: str = Field(
+        "", description="Webhook the alert automation notifies (mediawatch serve / mediawatch alerts set it up)."
+    )
+
+    @property
+    def contact_is_placeholder(self) -> bool:
+        """True when requests would name the placeholder contact (neither a contact nor a User-Agent is set)."""
+        return not self.contact.strip() and not self.user_agent.strip()
+
     @classmethod
     def build(cls, **overrides: Any) -> Settings:
         """Return settings from the environment with the ``overrides`` that are not None applied on top."""

@@ -6,6 +6,9 @@ file has yet is added, null, from the declared schema). A dataset with no files 
 with its declared columns, so queries never fail just because, say, nothing was quarantined. In every view the
 partition column ``date`` is a DATE, whether it was read from folder names, from a remote lake's table or
 declared for an empty view, so ``where date >= ?`` with a date works on any lake.
+
+Besides the datasets, ``entity_labels`` is a view over ``entities``: one row per ``entity_id`` with its lake-wide
+majority label (see :data:`ENTITY_LABELS_VIEW`).
 """
 
 from __future__ import annotations
@@ -56,8 +59,45 @@ def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
             con.sql(f"create view {view} as select * from {name}_empty")  # noqa: S608 - fixed names
     for sql in STORY_VIEWS:
         con.sql(sql)
+    con.sql(f"create view entity_labels as {ENTITY_LABELS_VIEW}")
     return con
 
+
+# One row per entity: the label most of its articles give it, how many articles and mentions it has, its most
+# written canonical form (``name``) and its ``entity_key``. The model may label one entity differently in
+# different articles (GPE here, LOC there; ORG or PRODUCT); within an article an entity has one label, so the
+# majority counts articles, then mentions, then takes the first label alphabetically, and the answer never depends
+# on the order files were written in. It is computed when queried, never written into rows: a new article can
+# change it.
+ENTITY_LABELS_VIEW = """
+with by_label as (
+    select entity_id, label, count(distinct article_id) as articles, count(*) as mentions
+    from entities group by entity_id, label
+),
+top_label as (
+    select entity_id, label from (
+        select entity_id, label,
+               row_number() over (partition by entity_id order by articles desc, mentions desc, label) as rn
+        from by_label
+    ) where rn = 1
+),
+by_name as (
+    select entity_id, canonical, count(*) as n from entities group by entity_id, canonical
+),
+top_name as (
+    select entity_id, canonical as name from (
+        select entity_id, canonical, row_number() over (partition by entity_id order by n desc, canonical) as rn
+        from by_name
+    ) where rn = 1
+),
+totals as (
+    select entity_id, count(distinct article_id) as articles, count(*) as mentions,
+           count(distinct label) as labels, max(entity_key) as entity_key
+    from entities group by entity_id
+)
+select t.entity_id, l.label, t.articles, t.mentions, t.labels, n.name, t.entity_key
+from totals t join top_label l using (entity_id) join top_name n using (entity_id)
+"""
 
 
 # Datasets whose view gains a ``story_id`` column (read from ``<name>_files``).

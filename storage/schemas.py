@@ -9,7 +9,7 @@ Partitioning: every dataset is Hive-partitioned by ``date=YYYY-MM-DD``. For ``ar
 from an article (``entities``, ``figures``) that is the article's publication day in UTC, falling back to
 the fetch day when the page gives no date, so "what was published on day X" prunes to one folder. For
 ``duplicates``, ``quarantine``, ``runs`` and ``raw`` it is the day the run saw (fetched) the item; for
-``story_merges`` the day of the merge.
+``story_merges`` the day of the merge; for ``source_health`` the day the run started.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from __future__ import annotations
 import pyarrow as pa
 
 # 1: first release. 2: ``articles`` gains ``outlet``, ``outlet_name`` and ``captured_url``.
-# 3: ``duplicates`` gains ``outlet``; the ``story_merges`` dataset.
+# 3: ``entities`` gains ``entity_key`` (the alias-resolved identity that ``entity_id`` hashes); ``duplicates``
+# gains ``outlet``; the ``story_merges`` dataset.
 SCHEMA_VERSION = 3
 SCHEMA_VERSION_KEY = b"mediawatch.schema_version"
 DATASET_KEY = b"mediawatch.dataset"
@@ -86,6 +87,9 @@ ENTITIES = pa.schema(
         pa.field("sentence_id", pa.int32()),
         pa.field("mention_count", pa.int32()),
         pa.field("run_id", pa.string(), nullable=False),
+        # Schema version 3: "GPE:united states" for "US", "U.S." and "America" alike (tasks/entities.py); the
+        # entity_id is its hash. Null in files written before.
+        pa.field("entity_key", pa.string()),
         pa.field("schema_version", pa.int16(), nullable=False),
     ]
 )
@@ -115,6 +119,12 @@ FIGURES = pa.schema(
         pa.field("sentence_id", pa.int32()),
         pa.field("sentence", pa.string()),
         pa.field("run_id", pa.string(), nullable=False),
+        # Schema version 3 (tasks/figures/): where a money figure's currency came from (``symbol``,
+        # ``outlet_country``, ``text``, ``text_places``, ``default``; ``currency_ambiguous`` only for ``default``),
+        # and whether the figure was read from a table row or a list of short numeric lines rather than prose
+        # (its ``object`` then holds the row's and column's labels). Null in files written before.
+        pa.field("currency_source", pa.string()),
+        pa.field("in_table", pa.bool_()),
         pa.field("schema_version", pa.int16(), nullable=False),
     ]
 )
@@ -189,6 +199,45 @@ RUNS = pa.schema(
         pa.field("model_name", pa.string()),
         pa.field("model_version", pa.string()),
         pa.field("schema_version", pa.int16(), nullable=False),
+        # What the final state means, in one line ("degraded: 2 of 4 sources failed ...", "nothing new: 200 items
+        # skipped as unchanged"), and the run's name in the Prefect UI. Null in files written before.
+        pa.field("state_detail", pa.string()),
+        pa.field("run_name", pa.string()),
+    ]
+)
+
+# One row per source per ingest run: how the source behaved (requests, failures by reason, what its pages
+# yielded) and whether it drifted from its own recent runs (tasks/health.py). A source is one entry of a sources
+# file, one feed, sitemap or page URL, or one input path given on the command line. Written in the run's last
+# commit (``<run>-health``), so a crash leaves none and a flow retry rewrites them.
+SOURCE_HEALTH = pa.schema(
+    [
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("started_at", _TS, nullable=False),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("findings", _STR_LIST),
+        pa.field("requests", pa.int64(), nullable=False),
+        pa.field("fetched", pa.int64(), nullable=False),
+        pa.field("not_modified", pa.int64(), nullable=False),
+        pa.field("http_4xx", pa.int64(), nullable=False),
+        pa.field("http_5xx", pa.int64(), nullable=False),
+        pa.field("failed", pa.int64(), nullable=False),
+        pa.field("failed_by_reason", pa.string()),
+        pa.field("listed", pa.int64(), nullable=False),
+        pa.field("items_in", pa.int64(), nullable=False),
+        pa.field("pages_cleaned", pa.int64(), nullable=False),
+        pa.field("articles", pa.int64(), nullable=False),
+        pa.field("teasers", pa.int64(), nullable=False),
+        pa.field("duplicates", pa.int64(), nullable=False),
+        pa.field("quarantined", pa.int64(), nullable=False),
+        pa.field("mean_words", pa.float64()),
+        pa.field("date_share", pa.float64()),
+        pa.field("author_share", pa.float64()),
+        pa.field("language_mismatches", pa.int64(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
     ]
 )
 
@@ -226,6 +275,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "quarantine": QUARANTINE,
     "runs": RUNS,
     "raw": RAW,
+    "source_health": SOURCE_HEALTH,
 }
 
 DATASETS: tuple[str, ...] = tuple(SCHEMAS)

@@ -40,6 +40,10 @@ def make_article_id(canonical_url: str | None, text: str) -> str:
     return short_hash("text:" + normalize_text(text))
 
 
-def make_entity_id(label: str, canonical: str) -> str:
-    """Return a stable id for an entity, so mentions aggregate across articles (label-qualified)."""
-    return short_hash(f"{label}:{canonical.casefold()}")
+def make_entity_id(kind: str, name: str) -> str:
+    """Return the stable id of an entity: the hash of its ``entity_key``, ``kind:name`` (``GPE:united states``).
+
+    ``kind`` is the entity's coarse type and ``name`` its alias-resolved name (see ``tasks.entities``), both
+    decided within one article, so the id never depends on what else was ingested. A GPE, ORG or PERSON name
+    that no alias rule changes keeps the id it had when ids hashed the label and the canonical form."""
+    return short_hash(f"{kind}:{name.casefold()}")

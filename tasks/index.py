@@ -14,9 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import pyarrow.compute as pc
 
-from storage.dedup_store import load_index, save_index
 from storage.lake import Lake
-from tasks.dedup import DedupIndex, DedupOptions, IndexRow
+from tasks.dedup import DedupIndex, DedupOptions, IndexRow, load_index, save_index
 
 STATE_NAME = "dedup"
 _SEEN_FILE = "commits.json"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -272,6 +273,11 @@ def read_datetime(value: str | None, *, now: datetime | None = None) -> tuple[tu
     if not MIN_YEAR <= result.year <= limit:
         return None, REPAIR_IMPLAUSIBLE_DATE
     return (result, tz_known), None
+
+
+# dateutil warns on every zone name it cannot map ("MEZ", "CEST") and returns the time without a zone, which
+# is read as UTC and flagged published_tz_known=False: the warning adds only noise to the run's log.
+warnings.filterwarnings("ignore", message=r"tzname \S+ identified but not understood")
 
 
 def _parse_datetime_text(text: str) -> datetime | None:

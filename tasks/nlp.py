@@ -10,10 +10,10 @@ in ``en_core_web_sm`` ``ner`` and ``senter`` each carry their own tok2vec, so ``
 tok2vec, tagger, parser, attribute ruler and lemmatizer and runs about twice as fast as the full pipeline with
 the same entities.
 
-Each mention gets a canonical form (no leading "the", no possessive, no stray punctuation, normalised space,
-headline capitals undone), aliases are resolved within the article ("Li" after "Li Qiang", "ECB" and "European
-Central Bank"), an entity gets the majority label of its mentions, and ``entity_id`` hashes label and canonical
-form so counts aggregate across articles.
+Entities are resolved within each article by :mod:`tasks.entities` (canonical forms, in-article aliases, the
+alias table for countries, international organisations and platforms, generic words dropped, one label per entity)
+and get an ``entity_id`` from the alias-resolved ``entity_key``, so counts aggregate across articles. The
+generic-word rule reads the English words of the model's own lemmatizer tables (:func:`load_dictionary`).
 
 Figures come from :mod:`tasks.figures`: rules find them in every sentence, and a tagger + parser pipeline reads
 only the sentences that hold one, to find what each figure measures.
@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -39,11 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 import spacy
 from spacy.language import Language
+from spacy.lookups import Lookups
 from spacy.tokens import Doc
 from thinc.api import NumpyOps
 
-from tasks.figures import attach_objects, find_figures, make_context, objects_without_parse, parse_window
-from tasks.ids import make_entity_id
+from tasks.entities import NO_DICTIONARY, Dictionary, entities_from_doc
+from tasks.figures import attach_objects, figures_by_sentence, make_context
+from tasks.outlets import outlet_for
 from tasks.records import REPAIR_FIGURES_FAILED, Article, Entity, Figure, describe_error
 from tasks.records import Analysis as Analysis  # the stage's result type, imported from here by the flows
 from tasks.workers import WorkerPool, serve
@@ -54,12 +54,6 @@ ENTITY_COMPONENTS: tuple[str, ...] = ("senter", "entity_ruler", "ner")
 # Components for figure objects: the dependency parse (the tagger gives the tags the object rules read).
 PARSE_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "parser")
 
-# Labels kept as entities. Numeric labels (DATE, MONEY, PERCENT, CARDINAL ...) are the figures' business.
-ENTITY_LABELS = frozenset(
-    {"PERSON", "NORP", "FAC", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"}
-)
-# Labels whose one-word mentions may be a person's surname ("Merz" tagged ORG or GPE by the small model).
-_ALIASABLE = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "PRODUCT"})
 GAZETTEER = "gazetteer.jsonl"
 
 log = logging.getLogger(__name__)
@@ -96,15 +90,42 @@ def resolve_model(model: str) -> str:
     raise OSError(f"spaCy model {model!r} is not installed")
 
 
-def _pipeline_names(name: str) -> list[str]:
+def _model_dir(name: str) -> Path:
+    """Return the folder holding the model's ``config.cfg`` (an installed package nests it one level down)."""
     if Path(name).exists():
-        config_path = Path(name) / "config.cfg"
-    else:
-        pkg = spacy.util.get_package_path(name)
-        found = sorted(pkg.glob("*/config.cfg")) or sorted(pkg.glob("config.cfg"))
-        config_path = found[0]
-    config = spacy.util.load_config(config_path)
+        return Path(name)
+    pkg = spacy.util.get_package_path(name)
+    found = sorted(pkg.glob("*/config.cfg")) or sorted(pkg.glob("config.cfg"))
+    return found[0].parent
+
+
+def _pipeline_names(name: str) -> list[str]:
+    config = spacy.util.load_config(_model_dir(name) / "config.cfg")
     return list(config["nlp"]["pipeline"])
+
+
+@lru_cache(maxsize=8)
+def load_dictionary(model: str) -> Dictionary:
+    """Return the English words the model ships (loaded once per process), for the generic-word rule of
+    :mod:`tasks.entities`; empty (the rule is off) when the model has no lemmatizer tables.
+
+    The words are the ``lemma_index`` of the model's lemmatizer lookups: WordNet's adjectives, adverbs, nouns and
+    verbs (about 77,000 one-word lowercase entries in ``en_core_web_sm``), read from the package on disk, never
+    downloaded. Only the list is read: the lemmatizer itself is not run.
+    """
+    folder = _model_dir(resolve_model(model)) / "lemmatizer" / "lookups"
+    if not (folder / "lookups.bin").exists():
+        log.warning("model %s has no lemmatizer tables: generic words are not dropped", model)
+        return NO_DICTIONARY
+    lookups = Lookups().from_disk(folder)
+    if not lookups.has_table("lemma_index"):
+        return NO_DICTIONARY
+    index = lookups.get_table("lemma_index")
+
+    def words(*parts: str) -> frozenset[str]:
+        return frozenset(w for pos in parts for w in index.get(pos, ()) if w.isalpha() and w.islower())
+
+    return Dictionary(words("adj", "adv", "noun", "verb"), words("noun"))
 
 
 def gazetteer_patterns() -> list[dict[str, Any]]:
@@ -160,173 +181,6 @@ def _use_numpy_blas(nlp: Language) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Entities
-# ---------------------------------------------------------------------------------------------------------------
-
-_LEADING_THE = re.compile(r"^(?:the|The|THE)\s+")
-_POSSESSIVE = re.compile(r"(?:['’]s|s['’]|['’])$")
-_STRAY = " \t\n\"'“”‘’«»()[]{}<>,.;:!?*—–-_/|"
-_LOWER_WORDS = frozenset({"of", "and", "the", "for", "in", "on", "at", "to", "de", "du", "la", "von", "van", "der"})
-
-
-def canonical_form(text: str, headline: bool = False) -> str:
-    """Return the normalised name of a mention: no leading "the", possessive or stray punctuation, single
-    spaces; with ``headline`` (an ALL-CAPS line) the capitals are undone ("TRUMP" -> "Trump")."""
-    name = re.sub(r"\s+", " ", text).strip(_STRAY)
-    name = _LEADING_THE.sub("", name)
-    if _POSSESSIVE.search(name) and len(name) > 3:
-        name = _POSSESSIVE.sub("", name)
-    name = name.strip(_STRAY)
-    if headline and name.isupper():
-        # several words, or one of five letters or more, are a name in capitals ("TRUMP"); one short word may be an
-        # acronym ("NATO")
-        words = name.split(" ")
-        name = " ".join(
-            w.lower()
-            if i and w.lower() in _LOWER_WORDS
-            else w[:1] + w[1:].lower()
-            if len(w) > 4 or len(words) > 1
-            else w
-            for i, w in enumerate(words)
-        )
-    return name
-
-
-def _is_headline(text: str, start: int, end: int) -> bool:
-    line_start = text.rfind("\n", 0, start) + 1
-    line_end = text.find("\n", end)
-    line = text[line_start : line_end if line_end >= 0 else len(text)]
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.9
-
-
-def _initials(name: str) -> str:
-    return "".join(w[0] for w in re.findall(r"[\w'’&-]+", name) if w.lower() not in _LOWER_WORDS and w[0].isalpha())
-
-
-@dataclass(slots=True)
-class _Mention:
-    text: str
-    label: str
-    start: int
-    end: int
-    sentence_id: int | None
-    canonical: str
-
-
-def entities_from_doc(doc: Doc, sentence_starts: Sequence[int] = ()) -> list[Entity]:
-    """Return the article's entity mentions with canonical forms, aliases resolved, one label per entity,
-    ``entity_id`` and ``mention_count``; ``sentence_starts`` are the character offsets of sentence starts."""
-    text = doc.text
-    mentions: list[_Mention] = []
-    for ent in doc.ents:
-        if ent.label_ not in ENTITY_LABELS:
-            continue
-        caps = ent.text.isupper() and _is_headline(text, ent.start_char, ent.end_char)
-        canon = canonical_form(ent.text, caps)
-        if not canon or not any(c.isalpha() for c in canon):
-            continue
-        sid = _sentence_of(ent.start_char, sentence_starts)
-        mentions.append(_Mention(ent.text, ent.label_, ent.start_char, ent.end_char, sid, canon))
-    mentions += _missed_surnames(text, mentions, sentence_starts)
-    mentions.sort(key=lambda m: m.start)
-    return resolve_entities(mentions)
-
-
-def _missed_surnames(text: str, mentions: Sequence[_Mention], sentence_starts: Sequence[int]) -> list[_Mention]:
-    """Return mentions of a person's surname the model did not tag ("Merz is expected ..." after "Friedrich
-    Merz"): the last word of a full name, capitalised, outside any other mention, for one person only."""
-    owners: defaultdict[str, set[str]] = defaultdict(set)
-    for m in mentions:
-        parts = m.canonical.split(" ")
-        if m.label == "PERSON" and len(parts) > 1 and len(parts[-1]) > 2 and parts[-1].isalpha():
-            owners[parts[-1]].add(m.canonical)
-    taken = [(m.start, m.end) for m in mentions]
-    found: list[_Mention] = []
-    for surname, names in owners.items():
-        if len(names) != 1:
-            continue
-        full = next(iter(names))
-        for hit in re.finditer(rf"(?<![\w-]){re.escape(surname)}(?![\w-])", text):
-            if any(s < hit.end() and hit.start() < e for s, e in taken):
-                continue
-            sid = _sentence_of(hit.start(), sentence_starts)
-            found.append(_Mention(surname, "PERSON", hit.start(), hit.end(), sid, full))
-    return found
-
-
-def _sentence_of(offset: int, starts: Sequence[int]) -> int | None:
-    if not starts:
-        return None
-    lo, hi = 0, len(starts) - 1
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if starts[mid] <= offset:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def resolve_entities(mentions: list[_Mention]) -> list[Entity]:
-    """Resolve aliases within one article and return :class:`Entity` records (see :func:`entities_from_doc`)."""
-    # 1. casing: a headline form takes the casing the body uses for the same name
-    body_forms: dict[str, str] = {}
-    for m in mentions:
-        if not m.canonical.isupper() or len(m.canonical) <= 3:
-            body_forms.setdefault(m.canonical.casefold(), m.canonical)
-    for m in mentions:
-        m.canonical = body_forms.get(m.canonical.casefold(), m.canonical)
-    # 2. one-word mentions that are a part of a longer person's name: "Li" -> "Li Qiang", "Merz" -> "Friedrich Merz"
-    persons = Counter(m.canonical for m in mentions if m.label == "PERSON" and " " in m.canonical)
-    by_part: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for full, n in persons.items():
-        parts = full.split(" ")
-        for part in {parts[0], parts[-1]}:
-            if len(part) > 1 and part[0].isupper():
-                by_part[part][full] += n
-    for m in mentions:
-        if " " not in m.canonical and m.label in _ALIASABLE and m.canonical in by_part:
-            options = by_part[m.canonical]
-            best, n = options.most_common(1)[0]
-            if len(options) == 1 or n > sum(options.values()) - n:
-                m.canonical, m.label = best, "PERSON"
-        elif m.label == "PERSON" and " " in m.canonical:
-            # "President Xi Jinping" already full; "Mr Li Qiang" -> "Li Qiang"
-            m.canonical = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady)\.? ", "", m.canonical)
-    # 3. acronyms and their expansion when both appear: "ECB" <-> "European Central Bank"
-    expansions: dict[str, str] = {}
-    for m in mentions:
-        if " " in m.canonical and m.label in ("ORG", "GPE", "LOC", "NORP", "FAC", "EVENT", "LAW"):
-            ini = _initials(m.canonical)
-            if len(ini) >= 2:
-                expansions.setdefault(ini.upper(), m.canonical)
-    for m in mentions:
-        if m.canonical.isupper() and m.canonical.replace(".", "") in expansions:
-            m.canonical = expansions[m.canonical.replace(".", "")]
-    # 4. one label per entity, by majority of its mentions (first seen wins a tie)
-    labels: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    for m in mentions:
-        labels[m.canonical.casefold()][m.label] += 1
-    chosen = {key: c.most_common(1)[0][0] for key, c in labels.items()}
-    ids = [make_entity_id(chosen[m.canonical.casefold()], m.canonical) for m in mentions]
-    counts = Counter(ids)
-    return [
-        Entity(
-            text=m.text,
-            label=chosen[m.canonical.casefold()],
-            canonical=m.canonical,
-            entity_id=eid,
-            start_char=m.start,
-            end_char=m.end,
-            sentence_id=m.sentence_id,
-            mention_count=counts[eid],
-        )
-        for m, eid in zip(mentions, ids, strict=True)
-    ]
-
-
-# ---------------------------------------------------------------------------------------------------------------
 # The stage
 # ---------------------------------------------------------------------------------------------------------------
 
@@ -339,27 +193,22 @@ def _in_languages(article: Article, languages: tuple[str, ...]) -> bool:
 def _figures_for(
     article: Article, sentences: Sequence[tuple[int, int]]
 ) -> list[tuple[tuple[int, int] | None, list[Figure]]]:
-    """Return, per sentence holding figures, the window to parse (None when no figure needs the parse) and its
-    figures with the parse-free objects filled in; offsets index into ``article.text``."""
+    """Return, per line of a sentence or table holding figures, the window to parse (None when no figure needs the
+    parse) and its figures with the parse-free objects filled in; offsets index into ``article.text``.
+
+    What a bare "$" stands for is decided from the source's hints, else from the outlet's domain and site name
+    (``cbc.ca``, "Ottawa Citizen"), else from the text (see :func:`tasks.figures.make_context`).
+    """
+    outlet, _captured = outlet_for(article.canonical_url, article.url)
     ctx = make_context(
         article.text,
         published_at=article.published_at,
         currency=article.hints.currency,
         country=article.hints.country,
+        outlet=outlet,
+        site_name=article.site_name or article.hints.name,
     )
-    out: list[tuple[tuple[int, int] | None, list[Figure]]] = []
-    for sid, (s, e) in enumerate(sentences):
-        sent = article.text[s:e]
-        found = find_figures(sent, ctx)
-        if not found:
-            continue
-        shifted = [
-            replace(f, start_char=f.start_char + s, end_char=f.end_char + s, sentence_id=sid, sentence=sent)
-            for f in found
-        ]
-        figs = objects_without_parse(article.text, shifted)
-        out.append((parse_window(article.text, figs, (s, e)), figs))
-    return out
+    return figures_by_sentence(article.text, ctx, sentences)
 
 
 def analyze_articles(articles: Sequence[Article], options: NlpOptions) -> list[Analysis]:
@@ -427,6 +276,7 @@ def serve_worker() -> None:
 def warm_up(options: NlpOptions) -> None:
     """Load the pipelines the stage uses, so the first batch does not wait for them."""
     load_nlp(options.model, ENTITY_COMPONENTS)
+    load_dictionary(options.model)
     if options.with_figures:
         load_nlp(options.model, PARSE_COMPONENTS)
 
@@ -438,6 +288,7 @@ def analyze_here(articles: Sequence[Article], options: NlpOptions) -> list[Analy
     if not chosen:
         return results
     nlp = _allow_length(load_nlp(options.model, ENTITY_COMPONENTS), options)
+    dictionary = load_dictionary(options.model)
     texts = [articles[i].text for i in chosen]
     pending: list[tuple[int, int, int, list[Figure]]] = []  # (article index, start, end, figures)
     entities_of: dict[int, list[Entity]] = {}
@@ -449,7 +300,7 @@ def analyze_here(articles: Sequence[Article], options: NlpOptions) -> list[Analy
             continue
         try:
             sentences = [(s.start_char, s.end_char) for s in doc.sents]
-            entities_of[i] = entities_from_doc(doc, [s for s, _ in sentences])
+            entities_of[i] = entities_from_doc(doc, [s for s, _ in sentences], dictionary)
         except Exception as exc:  # noqa: BLE001 - one article's failure must not cost the batch
             results[i] = Analysis(error=describe_error(exc))
             continue
@@ -477,8 +328,9 @@ def analyze_here(articles: Sequence[Article], options: NlpOptions) -> list[Analy
                 continue
             ents = entities_of[i]
             spans = [(en.start_char, en.end_char, en.canonical) for en in ents if en.sentence_id is not None]
+            people = [(en.start_char, en.end_char) for en in ents if en.label == "PERSON"]  # never an object
             try:
-                figures_of[i].extend(attach_objects(figs, doc, offset=s, entity_spans=spans))
+                figures_of[i].extend(attach_objects(figs, doc, offset=s, entity_spans=spans, people=people))
             except Exception as exc:  # noqa: BLE001 - as above
                 _figures_failed(articles[i], describe_error(exc), figures_failed, i)
     for i, entities in entities_of.items():

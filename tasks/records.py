@@ -188,6 +188,9 @@ class Figure:
     ``value`` is the fully scaled number (``US$6.6 billion`` is 6.6e9); dates carry ``date_value`` (ISO 8601
     at the precision written, ``XXXX`` for an unknown year) and no ``value``. ``low``/``high`` hold a range's
     bounds. ``bound`` is ``exact``, ``lower`` or ``upper``; ``role`` is ``level`` or ``change``.
+    ``currency_source`` says where a money figure's currency came from (``symbol``, ``outlet_country``, ``text``,
+    ``text_places`` or ``default``, the one ``currency_ambiguous`` case); ``in_table`` marks a figure read from a
+    table row or a list of short numeric lines rather than from prose.
     """
 
     text: str
@@ -201,6 +204,8 @@ class Figure:
     unit: str | None = None
     scale: float | None = None
     currency_ambiguous: bool = False
+    currency_source: str | None = None
+    in_table: bool = False
     approximate: bool = False
     modifier: str | None = None
     bound: str = "exact"

@@ -24,9 +24,11 @@ _QUERIES = {
         "select source, count(*) as n from articles where date >= ? group by all order by n desc, source limit 20"
     ),
     "top_entities": (
-        "select e.canonical || ' (' || e.label || ')' as entity, count(*) as n, "
-        "count(distinct e.article_id) as articles from entities e where e.date >= ? "
-        "group by e.canonical, e.label order by n desc, entity limit 20"
+        # One row per entity whatever its spelling ("US", "U.S.", "United States"): grouped by entity_id, named
+        # and labelled by the lake-wide majority (the entity_labels view).
+        "select l.name || ' (' || l.label || ')' as entity, count(*) as n, "
+        "count(distinct e.article_id) as articles from entities e join entity_labels l using (entity_id) "
+        "where e.date >= ? group by l.name, l.label, e.entity_id order by n desc, entity limit 20"
     ),
     "figures_by_kind": "select kind, count(*) as n from figures where date >= ? group by all order by n desc",
     "duplicates_per_cluster": (

@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from storage.lake import partition_date
 from storage.schemas import PARTITION_COLUMN, PROVENANCE_FIELDS, SCHEMA_VERSION, SCHEMAS
+from tasks.entities import entity_key
 from tasks.outlets import outlet_for
 from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection
 
@@ -81,7 +82,7 @@ def articles_table(articles: Sequence[Article], decisions: Mapping[str, DedupDec
 
 
 def entities_table(results: Sequence[tuple[Article, Sequence[Entity]]], run_id: str) -> pa.Table:
-    """Return the ``entities`` rows of a batch: one per mention."""
+    """Return the ``entities`` rows of a batch: one per mention, with the ``entity_key`` its ``entity_id`` hashes."""
     rows = [
         {
             "article_id": a.article_id,
@@ -95,6 +96,7 @@ def entities_table(results: Sequence[tuple[Article, Sequence[Entity]]], run_id: 
             "sentence_id": e.sentence_id,
             "mention_count": e.mention_count,
             "run_id": run_id,
+            "entity_key": entity_key(e.label, e.canonical),
             PARTITION_COLUMN: article_date(a),
         }
         for a, entities in results
@@ -130,6 +132,8 @@ def figures_table(results: Sequence[tuple[Article, Sequence[Figure]]], run_id: s
             "sentence_id": f.sentence_id,
             "sentence": f.sentence,
             "run_id": run_id,
+            "currency_source": f.currency_source,
+            "in_table": f.in_table,
             PARTITION_COLUMN: article_date(a),
         }
         for a, figures in results

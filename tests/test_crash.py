@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from storage.query import connect
 from tests.conftest import BIN, REPO
 
 pytestmark = pytest.mark.integration
@@ -172,7 +173,11 @@ def snapshot(data_dir: Path) -> dict[str, Counter[tuple[object, ...]]]:
     if len(dups):
         real = dups[dups["method"] != "already_ingested"]
         first_dups = Counter((r.article_id, r.duplicate_of, r.method) for r in real.itertuples())
+    con = connect(str(data_dir))
+    stories = Counter(con.sql("select article_id, story_id from articles").fetchall())
+    stories.update(con.sql("select article_id, story_id from duplicates where method <> 'already_ingested'").fetchall())
     return {
+        "stories": stories,
         "articles": rows("articles", ["article_id", "title", "text", "external_id"]),
         "entities": rows("entities", ["article_id", "start_char", "end_char", "label", "canonical"]),
         "figures": rows("figures", ["article_id", "start_char", "end_char", "kind", "value", "unit"]),
@@ -359,7 +364,7 @@ def test_hostile_names_stay_inside_the_data_directory(prefect_server: dict[str, 
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, out + err
     allowed = re.compile(
-        r"^(articles|entities|figures|duplicates|quarantine|raw)/date=\d{4}-\d{2}-\d{2}/part-[A-Za-z0-9_-]+\.parquet$"
+        r"^(articles|entities|figures|duplicates|story_merges|quarantine|raw|source_health)/date=\d{4}-\d{2}-\d{2}/part-[A-Za-z0-9_-]+\.parquet$"
         r"|^runs/date=\d{4}-\d{2}-\d{2}/run-[A-Za-z0-9_-]+\.parquet$"
         r"|^_commits/[A-Za-z0-9_-]+\.json$|^_state/[A-Za-z0-9_-]+/.+$|^_lock$|^_lake\.json$"
     )

@@ -321,8 +321,16 @@ def test_a_truncated_gzipped_page_is_one_truncated_input_rejection(prefect_harne
     whole = gzip.compress(news_page("cut-page"))
     path.write_bytes(whole[: len(whole) * 6 // 10])
     data_dir = tmp_path / "data"
-    assert ingest([path.parent], data_dir)["state"] == "completed"
+    _assert_failed_with_nothing_read(ingest([path.parent], data_dir, return_state=True))
     _assert_truncated_input(data_dir, path)
+
+
+def _assert_failed_with_nothing_read(state: Any) -> dict[str, Any]:
+    """The run's only source could not be read at all: the run is Failed (its rows still written); return its
+    summary."""
+    assert state.is_failed()
+    summary: dict[str, Any] = state.result(raise_on_failure=False).summary
+    return summary
 
 
 def test_a_truncated_gzipped_jsonl_is_one_truncated_input_rejection(prefect_harness: None, tmp_path: Path) -> None:
@@ -331,7 +339,7 @@ def test_a_truncated_gzipped_jsonl_is_one_truncated_input_rejection(prefect_harn
     whole = gzip.compress(_lines("cut", 5))
     path.write_bytes(whole[: len(whole) * 6 // 10])
     data_dir = tmp_path / "data"
-    assert ingest([path.parent], data_dir)["state"] == "completed"
+    _assert_failed_with_nothing_read(ingest([path.parent], data_dir, return_state=True))
     _assert_truncated_input(data_dir, path)
 
 
@@ -372,8 +380,7 @@ def test_a_text_file_named_warc_is_one_not_a_warc_rejection(prefect_harness: Non
     path.parent.mkdir()
     path.write_text("This is a note about archives, not an archive.\n" * 5)
     data_dir = tmp_path / "data"
-    summary = ingest([path], data_dir)
-    assert summary["state"] == "completed"
+    summary = _assert_failed_with_nothing_read(ingest([path], data_dir, return_state=True))
     rows = quarantine_of(data_dir, path)
     assert list(rows["reason"]) == ["not_a_warc"]
     assert summary["items_in"] == 1 and summary["quarantined"] == 1

@@ -98,7 +98,7 @@ def test_a_symlink_to_a_file_in_the_same_folder_is_read(prefect_harness: None, t
 
 
 @pytest.mark.slow
-def test_a_sources_file_path_escaping_its_folder_fails_the_run_naming_the_entry(
+def test_a_sources_file_path_escaping_its_folder_is_refused_naming_the_entry(
     cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     secret = _secret(tmp_path)
@@ -110,7 +110,7 @@ def test_a_sources_file_path_escaping_its_folder_fails_the_run_naming_the_entry(
     sources.write_text(f'[[source]]\npath = "{relative}"\n')
     data_dir = tmp_path / "data"
     done = run_cli(["run", str(sources), "--data-dir", str(data_dir), "--no-progress"], cli_env)
-    assert done.returncode == 1, done.stdout[-2000:]
+    assert done.returncode == 2, done.stdout[-2000:]  # a configuration error: refused before any work
     naming = [
         line
         for line in done.stderr.splitlines()

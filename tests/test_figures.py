@@ -736,3 +736,335 @@ def test_scorer_scores_relative_dates_only_where_they_are_annotated() -> None:
 
     assert annotates_relative(rows("figures_relative_dev.jsonl"))
     assert not annotates_relative(rows("figures_heldout.jsonl"))
+
+
+# ----------------------------------------------------------------------------------- not figures: codes and phones
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "For tickets call 0345 744 4422 or +44 20 7946 0958.",
+        "Contact the box office at (555) 010-4477 before the show.",
+        "Reach the news desk on 555-010-4477.",
+        "The relay service answers on 18001 0800 555 0199.",
+    ],
+)
+def test_phone_numbers_and_their_pieces_are_not_figures(text: str) -> None:
+    assert find_figures(text) == []
+
+
+def test_a_phone_number_beside_a_price_leaves_the_price() -> None:
+    figs = find_figures("Call 555-010-4477 for seats at $25.", make_context(country="US"))
+    assert [(f.text, f.value, f.unit) for f in figs] == [("$25", 25.0, "USD")]
+
+
+def test_a_row_of_decimals_and_a_date_are_no_phone_numbers() -> None:
+    assert [f.value for f in find_figures("Net sales were 107.7, 42.0 and 122.8 million.")][:2] == [107.7, 42.0]
+    assert len(find_figures("The 2019 2020 2021 seasons were cut short.")) == 3  # years, not a phone number
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "He rode a Yamaha YZF-R6 to work.",
+        "The new iPhone 15 sold out.",
+        "The RTX 3090 runs hot.",
+        "Airbus delivered the A320 late.",
+        "Item #559393 is back in stock.",
+    ],
+)
+def test_numbers_inside_model_names_and_codes_are_not_figures(text: str) -> None:
+    assert find_figures(text) == []
+
+
+def test_a_rand_amount_is_money_outside_a_model_name() -> None:
+    fig = one("Petrol rose by R6 a litre.", make_context(country="ZA"))
+    assert (fig.kind, fig.value, fig.unit) == ("money", 6.0, "ZAR")
+
+
+def test_citation_markers_and_bracketed_lists_are_not_figures() -> None:
+    assert find_figures("The charm was taught in class.[3][4] It was later banned.[12]") == []
+    assert find_figures(">>> values = [1, 2, 3]") == []
+    assert [f.text for f in find_figures("Some 40 pupils came.[2]")] == ["40"]
+
+
+@pytest.mark.parametrize(
+    "text", ["The vote was 52-48.", "They won 14-0 in the final.", "She beat her rival 6-4, 6-0 on Court 2."]
+)
+def test_scores_and_vote_tallies_are_not_figures(text: str) -> None:
+    assert find_figures(text) == []
+
+
+def test_a_range_with_a_scale_word_after_it_is_no_score() -> None:
+    figs = find_figures("Some 20-25 million people voted.")
+    assert [(f.value, f.low, f.high) for f in figs] == [(2e7, 2e7, 2.5e7), (2.5e7, 2e7, 2.5e7)]
+
+
+@pytest.mark.parametrize(
+    "text", ["Output rose 8 to 10 times.", "It is two to three times higher.", "Sales grew 8-10 times."]
+)
+def test_multiplier_ranges_are_not_figures(text: str) -> None:
+    assert find_figures(text) == []
+
+
+def test_house_numbers_list_numbers_and_live_blog_times_are_not_figures() -> None:
+    assert find_figures("Police were called to the 2100 block of Main Street.") == []
+    assert find_figures("The shelter is at 12943 61st St. North.") == []
+    text = (
+        "The ranking:\n\n01. Robert Plant\n\n02. Rob Halford\n\n16.06 Rescuers found 40 survivors.\n\nIt was 6 o’clock."
+    )
+    assert [f.text for f in extract_figures(text)] == ["40"]
+
+
+# ------------------------------------------------------------------------------------------------ ranges (2)
+
+
+def test_spelled_ranges_carry_the_scale_and_currency_to_both_ends() -> None:
+    us = make_context(country="US")
+    figs = find_figures("It would cost one to two billion dollars a year.", us)
+    assert [(f.text, f.kind, f.value, f.unit, f.low, f.high) for f in figs] == [
+        ("one", "money", 1e9, "USD", 1e9, 2e9),
+        ("two billion dollars", "money", 2e9, "USD", 1e9, 2e9),
+    ]
+    assert [(f.value, f.low, f.high) for f in find_figures("Repairs cost $1-2 billion.", us)] == [
+        (1e9, 1e9, 2e9),
+        (2e9, 1e9, 2e9),
+    ]
+    assert [(f.value, f.low, f.high) for f in find_figures("Between 3 and 4 million people fled.")] == [
+        (3e6, 3e6, 4e6),
+        (4e6, 3e6, 4e6),
+    ]
+    # the bare first number is no smaller amount of the scale written after the second: it stays as written
+    assert find_figures("Between 300 and 4 million people fled.")[0].value == 300.0
+
+
+def test_a_hedge_in_front_of_a_range_covers_both_ends() -> None:
+    figs = find_figures("Rooms cost approximately $350 to $600 a night.", make_context(country="US"))
+    assert [(f.value, f.approximate, f.modifier) for f in figs] == [
+        (350.0, True, "approximately"),
+        (600.0, True, "approximately"),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------ currency sources
+
+
+@pytest.mark.parametrize(
+    ("outlet", "site_name", "country"),
+    [
+        ("cbc.ca", None, "CA"),
+        ("bbc.co.uk", None, "GB"),
+        ("smh.com.au", None, "AU"),
+        ("nationalpost.com", None, "CA"),
+        ("bostonherald.com", None, "US"),
+        ("example.com", "Ottawa Citizen", "CA"),
+        ("example.com", "The Times of India", "IN"),
+        ("brand.io", None, None),
+        ("example.com", "The Daily Gazette", None),
+    ],
+)
+def test_outlet_country_from_the_domain_or_the_site_name(outlet: str, site_name: str | None, country: str) -> None:
+    from tasks.figures import outlet_country
+
+    assert outlet_country(outlet, site_name) == country
+
+
+def test_currency_source_says_where_a_bare_dollar_was_resolved() -> None:
+    text = "The council approved $4 million for roads."
+
+    def read(ctx: FigureContext) -> tuple[str | None, str | None, bool]:
+        fig = one(text, ctx)
+        return fig.unit, fig.currency_source, fig.currency_ambiguous
+
+    assert read(make_context(text, outlet="cbc.ca")) == ("CAD", "outlet_country", False)
+    assert read(make_context(text, outlet="bbc.co.uk")) == ("USD", "outlet_country", False)
+    assert read(make_context(text, country="JM")) == ("JMD", "outlet_country", False)
+    assert read(make_context(text)) == ("USD", "default", True)
+    written = "Ottawa pledged C$2 billion. Of that, $500 million goes to ports."
+    assert [(f.unit, f.currency_source) for f in find_figures(written, make_context(written))] == [
+        ("CAD", "symbol"),
+        ("CAD", "text"),
+    ]
+    us = "The fund raised US$3 billion, and $1 billion came from banks."
+    assert [(f.unit, f.currency_source) for f in find_figures(us, make_context(us))] == [
+        ("USD", "symbol"),
+        ("USD", "text"),
+    ]
+    ohio = "COLUMBUS, Ohio - The Ohio budget adds $300 million for schools in Cleveland."
+    assert read_one(ohio) == ("USD", "text_places", False)
+    assert one("It cost €5 million.").currency_source == "symbol"
+    assert one("Prices rose 5%.").currency_source is None
+
+
+def read_one(text: str) -> tuple[str | None, str | None, bool]:
+    fig = one(text, make_context(text), kind="money")
+    return fig.unit, fig.currency_source, fig.currency_ambiguous
+
+
+def test_an_outlet_dollar_is_its_own_even_where_the_text_names_us_dollars() -> None:
+    text = "The firm paid US$2 billion, and the province added $500 million."
+    figs = find_figures(text, make_context(text, outlet="theglobeandmail.com"))
+    assert [(f.unit, f.currency_source) for f in figs] == [("USD", "symbol"), ("CAD", "outlet_country")]
+
+
+# ------------------------------------------------------------------------------------------------ units (2)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "value", "unit"),
+    [
+        ("Lows hit -7 °C overnight.", "-7 °C", -7.0, "degree_celsius"),
+        ("Lows hit -7 ° C overnight.", "-7 ° C", -7.0, "degree_celsius"),
+        ("Lows hit -7° Celsius overnight.", "-7° Celsius", -7.0, "degree_celsius"),
+        ("It was 7℃ at dawn.", "7℃", 7.0, "degree_celsius"),
+        ("Keep it above 60° degrees Fahrenheit.", "60° degrees Fahrenheit", 60.0, "degree_fahrenheit"),
+        ("Gusts reached 120 km/h.", "120 km/h", 120.0, "kilometre_per_hour"),
+        ("Gusts reached 120 km / h.", "120 km / h", 120.0, "kilometre_per_hour"),
+        ("Carbon dioxide reached 420 ppm.", "420 ppm", 420.0, "part_per_million"),
+        ("Winds of 15 m/s were measured.", "15 m/s", 15.0, "metre_per_second"),
+        ("The chip runs at 3.2GHz.", "3.2GHz", 3.2, "gigahertz"),
+    ],
+)
+def test_temperatures_and_other_news_units(text: str, span: str, value: float, unit: str) -> None:
+    fig = one(text, kind="quantity")
+    assert (fig.text, fig.value, fig.unit) == (span, value, unit)
+
+
+def test_a_second_reading_after_a_slash_keeps_its_minus() -> None:
+    figs = find_figures("Temp rating: 20°F/-7°C")
+    assert [(f.value, f.unit) for f in figs] == [(20.0, "degree_fahrenheit"), (-7.0, "degree_celsius")]
+
+
+def test_bare_degrees_of_temperature_take_the_scale_of_the_text_or_the_outlet() -> None:
+    text = "Highs of 14 degrees are forecast. The low was 2 degrees Celsius."
+    assert [f.unit for f in find_figures(text, make_context(text))] == ["degree_celsius", "degree_celsius"]
+    seoul = "Temperatures reached 14 degrees in Seoul."
+    assert one(seoul, make_context(seoul, country="KR")).unit == "degree_celsius"
+    assert one(seoul, make_context(seoul, country="US")).unit == "degree"  # a US outlet may mean either scale
+    assert one("Cut the stems at a 45-degree angle.", make_context(country="KR")).unit == "degree"
+
+
+# ------------------------------------------------------------------------------------------------ tables and lists
+
+
+def test_pipe_table_cells_are_marked_in_table_with_row_and_column_labels() -> None:
+    text = (
+        "Results below.\n\n| Group | 2016 | 2015 |\n\n|---|---|---|\n\n| Net sales | 31.1 | 30.4 |\n\n"
+        "| Equity ratio (%) | 88.5 | 59.9 |\n\n| Earnings per share (EUR) | 0.029 | 0.006 |\n\n"
+        "Net sales rose 2 percent."
+    )
+    figs = extract_figures(text, make_context(text))
+    assert [(f.text, f.kind, f.value, f.unit, f.object) for f in figs if f.in_table] == [
+        ("31.1", "count", 31.1, None, "Net sales, 2016"),
+        ("30.4", "count", 30.4, None, "Net sales, 2015"),
+        ("88.5", "percent", 88.5, "percent", "Equity ratio (%), 2016"),
+        ("59.9", "percent", 59.9, "percent", "Equity ratio (%), 2015"),
+        ("0.029", "money", 0.029, "EUR", "Earnings per share (EUR), 2016"),
+        ("0.006", "money", 0.006, "EUR", "Earnings per share (EUR), 2015"),
+    ]
+    assert [f.text for f in figs if not f.in_table] == ["2 percent"]  # the header's years are labels, no figures
+    assert next(f for f in figs if f.in_table).sentence == "| Net sales | 31.1 | 30.4 |"
+
+
+def test_runs_of_short_numeric_lines_are_a_list_not_prose() -> None:
+    text = (
+        "The bag in short:\n\n- Temp rating: 15°F\n\n- Comfort rating: 26°F\n\nIt kept me warm for 3 nights.\n\n"
+        "Arsenal 38 26 6 6\nChelsea 38 24 8 6\nLiverpool 38 22 10 6"
+    )
+    figs = extract_figures(text)
+    listed = [(f.text, f.object) for f in figs if f.in_table]
+    assert listed[:2] == [("15°F", "Temp rating"), ("26°F", "Comfort rating")]
+    assert listed[2:6] == [("38", "Arsenal"), ("26", "Arsenal"), ("6", "Arsenal"), ("6", "Arsenal")]
+    assert len(listed) == 14
+    assert [f.text for f in figs if not f.in_table] == ["3 nights"]
+
+
+def test_prose_figures_never_come_from_across_a_line_break_or_a_kicker() -> None:
+    text = "Budget 3.0\nThe agency gets R4bn to hire staff."
+    figs = extract_figures(text, make_context(text, country="ZA"), sentences=[(0, len(text))])
+    assert [(f.text, f.sentence) for f in figs if f.kind == "money"] == [
+        ("R4bn", "The agency gets R4bn to hire staff.")
+    ]
+    kicker = "BUDGET 2.0 | The agency gets R4bn to hire staff"
+    figs = extract_figures(kicker, make_context(kicker, country="ZA"), sentences=[(0, len(kicker))])
+    assert [f.sentence for f in figs if f.kind == "money"] == ["The agency gets R4bn to hire staff"]
+
+
+# ------------------------------------------------------------------------------------------------ objects (2)
+
+
+@pytest.mark.integration
+def test_objects_name_what_is_measured_and_are_empty_rather_than_generic() -> None:
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
+    expected = {
+        "Budget 2024 set aside $1.1 billion for the purpose.": None,
+        "Investors lost more than $2 trillion in the year after the peak.": None,
+        "Lee estimated that coating the glaciers would cost $13 billion.": "coating the glaciers",
+        "The net worth of Portuguese families reached 855 billion euros in 2023.": "net worth of Portuguese families",
+        "Oman is a newcomer to the global space industry, which was estimated to be worth $630 billion in 2023.": (
+            "global space industry"
+        ),
+        "How $1.8 billion in aid was moved offshore.": "aid",
+        "The bill includes $3.8 billion for space operations.": "space operations",
+        "The bank earned $39.7 billion in net income.": "net income",
+    }
+    for text, obj in expected.items():
+        figs = extract_figures(text, make_context(text, country="US"), parse=parser.pipe)
+        money = [f for f in figs if f.kind == "money"]
+        assert [f.object for f in money] == [obj], text
+
+
+@pytest.mark.integration
+def test_a_person_is_never_an_object() -> None:
+    from tasks.figures import attach_objects, find_figures
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
+    text = "Karlsson earned $5 million last year."
+    figs = find_figures(text, make_context(text, country="US"))
+    doc = parser(text)
+    assert [f.object for f in attach_objects(figs, doc) if f.kind == "money"] == ["Karlsson"]
+    people = [(0, len("Karlsson"))]
+    assert [f.object for f in attach_objects(figs, doc, people=people) if f.kind == "money"] == [None]
+    said = "Karlsson estimated that the bridge would cost $5 million."
+    figs = extract_figures(said, make_context(said, country="US"), parse=parser.pipe)
+    assert [f.object for f in figs if f.kind == "money"] == ["bridge"]
+
+
+# ------------------------------------------------------------------------------------------------ the scorer and rows
+
+
+def test_scorer_object_precision_and_coverage() -> None:
+    from bench.figures_eval import Score
+
+    def gold(start: int, end: int, text: str, obj: str | None) -> dict[str, object]:
+        return {"start": start, "end": end, "text": text, "kind": "count", "value": float(text), "unit": None,
+                "approximate": False, "object": obj}  # fmt: skip
+
+    def pred(start: int, end: int, text: str, obj: str | None) -> Figure:
+        return Figure(text=text, kind="count", start_char=start, end_char=end, value=float(text), object=obj)
+
+    score = Score()
+    text = "5 red apples, 6 pears, 7 plums and 8 figs"
+    score.add("s1", text, [pred(0, 1, "5", "red apples"), pred(14, 15, "6", "bananas"), pred(23, 24, "7", None),
+                           pred(34, 35, "8", None)],
+              [gold(0, 1, "5", "apples"), gold(14, 15, "6", "pears"), gold(23, 24, "7", "plums"),
+               gold(34, 35, "8", None)])  # fmt: skip
+    precision, coverage, agreement = score.object_precision()
+    assert (precision, agreement) == (0.5, 0.5)  # "red apples" right, "bananas" wrong; "8" right as both are empty
+    assert coverage == pytest.approx(2 / 3)
+
+
+def test_figure_rows_carry_the_currency_source_and_the_table_flag() -> None:
+    from tasks.records import Article
+    from tasks.rows import figures_table
+
+    art = Article(article_id="a1", item_key="k", source_uri="u", source="s", text="It cost $5.", content_hash="h",
+                  fetched_at=datetime(2025, 1, 2, tzinfo=UTC))  # fmt: skip
+    fig = Figure(text="$5", kind="money", start_char=8, end_char=10, value=5.0, unit="USD", currency_ambiguous=True,
+                 currency_source="default", in_table=True)  # fmt: skip
+    [row] = figures_table([(art, [fig])], "run-1").to_pylist()
+    assert (row["currency_source"], row["in_table"], row["currency_ambiguous"]) == ("default", True, True)

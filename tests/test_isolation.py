@@ -314,14 +314,14 @@ def test_a_text_spacy_refuses_in_a_worker_process_costs_only_that_article() -> N
 
 @pytest.mark.integration
 def test_a_figures_bug_keeps_the_articles_entities(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = nlp_stage.find_figures
+    real = nlp_stage.figures_by_sentence
 
-    def buggy(sentence: str, ctx: object) -> list[Figure]:
-        if "bridge" in sentence:
+    def buggy(text: str, ctx: object, sentences: object) -> object:
+        if "bridge" in text:
             raise IndexError("figure rule fell off the sentence")
-        return real(sentence, ctx)  # type: ignore[arg-type]
+        return real(text, ctx, sentences)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(nlp_stage, "find_figures", buggy)
+    monkeypatch.setattr(nlp_stage, "figures_by_sentence", buggy)
     bad = news_article(NEWS + " The old bridge cost 12 million euros.", "bad")
     good, broken = analyze_articles([news_article(NEWS, "good"), bad], NlpOptions())
     assert broken.error is None

@@ -36,7 +36,17 @@ def test_safe_token_and_partition_date() -> None:
 
 def test_columns_are_derived_from_schemas() -> None:
     assert columns("articles")[0] == "article_id"
-    assert set(SCHEMAS) == {"articles", "entities", "figures", "duplicates", "story_merges", "quarantine", "runs", "raw"}
+    assert set(SCHEMAS) == {
+        "articles",
+        "entities",
+        "figures",
+        "duplicates",
+        "story_merges",
+        "quarantine",
+        "runs",
+        "raw",
+        "source_health",
+    }
     assert all("schema_version" in s.names for s in SCHEMAS.values())
 
 
@@ -124,7 +134,7 @@ def test_compaction_keeps_every_row_once(data_dir: Path) -> None:
     assert len(list((data_dir / "quarantine" / "date=2025-11-23").iterdir())) == 3
     assert compact_lake(lake) == {
         d: (3 if d == "quarantine" else 0)
-        for d in ("articles", "entities", "figures", "duplicates", "story_merges", "quarantine", "raw")
+        for d in ("articles", "entities", "figures", "duplicates", "story_merges", "quarantine", "raw", "source_health")
     }
     files = list((data_dir / "quarantine" / "date=2025-11-23").iterdir())
     assert len(files) == 1 and files[0].name.startswith("part-compact-")

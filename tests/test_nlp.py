@@ -7,17 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tasks.entities import Mention, canonical_form, resolve_entities
 from tasks.ids import make_entity_id
-from tasks.nlp import (
-    ENTITY_COMPONENTS,
-    PARSE_COMPONENTS,
-    NlpOptions,
-    _Mention,
-    analyze_articles,
-    canonical_form,
-    load_nlp,
-    resolve_entities,
-)
+from tasks.nlp import ENTITY_COMPONENTS, PARSE_COMPONENTS, NlpOptions, analyze_articles, load_nlp
 from tasks.records import Article, Entity, Figure, SourceHints
 
 SEED = Path(__file__).resolve().parent.parent / "samples" / "seed.txt"
@@ -72,10 +64,10 @@ def test_canonical_form(written: str, headline: bool, canonical: str) -> None:
     assert canonical_form(written, headline) == canonical
 
 
-def _mentions(*rows: tuple[str, str]) -> list[_Mention]:
+def _mentions(*rows: tuple[str, str]) -> list[Mention]:
     out, pos = [], 0
     for text, label in rows:
-        out.append(_Mention(text, label, pos, pos + len(text), 0, canonical_form(text)))
+        out.append(Mention(text, label, pos, pos + len(text), 0, canonical_form(text)))
         pos += len(text) + 1
     return out
 

@@ -9,9 +9,13 @@ Two passes keep this cheap enough to run on every article:
 2. :func:`attach_objects` takes a dependency parse of ONLY the sentences that hold a figure and fills in
    ``object`` (what is measured, as written: "Brazilian coffee") and ``object_entity``.
 
-:func:`extract_figures` runs both on any text (a sentence or a whole article). The annotation conventions
-(what is and is not a mention, spans, units) are those of the project's figures development set: numbers inside
-names ("G20", "FTSE 100"), clock times, scores and vote tallies, and multipliers ("three times") are not figures.
+:func:`extract_figures` runs both on any text (a sentence or a whole article); :func:`figures_by_sentence` is the
+same first pass over an article the NLP stage parses itself. Table rows and lists of short numeric lines are read
+cell by cell (``in_table``, the labels as ``object``), prose lines as prose. The annotation conventions (what is
+and is not a mention, spans, units) are those of the project's figures development set: numbers inside names
+("G20", "FTSE 100", "YZF-R6"), clock times, phone numbers, citation markers, scores and vote tallies, and
+multipliers ("three times", "8 to 10 times") are not figures. Each money figure says where its currency came
+from (``currency_source``); only a currency left to the default is ``currency_ambiguous``.
 
 The package reads a figure in steps, one module each:
 
@@ -23,7 +27,7 @@ The package reads a figure in steps, one module each:
 * :mod:`~tasks.figures.qualifiers`: hedges, bounds and the change-or-level role;
 * :mod:`~tasks.figures.assembly`: :func:`find_figures`, from overlapping candidates to figures;
 * :mod:`~tasks.figures.objects`: what each figure measures, with or without a parse;
-* :mod:`~tasks.figures.extract`: :func:`extract_figures` over a whole text, sentence by sentence.
+* :mod:`~tasks.figures.extract`: tables and lists, and :func:`extract_figures` over a whole text, line by line.
 
 Only the names below are the package's interface; names with a leading underscore are shared between its
 modules and may change without notice.
@@ -31,7 +35,7 @@ modules and may change without notice.
 
 from tasks.figures.assembly import find_figures
 from tasks.figures.candidates import has_candidate
-from tasks.figures.extract import extract_figures, split_sentences
+from tasks.figures.extract import extract_figures, figures_by_sentence, split_sentences
 from tasks.figures.kinds import (
     BOUND_EXACT,
     BOUND_LOWER,
@@ -51,7 +55,7 @@ from tasks.figures.kinds import (
 )
 from tasks.figures.numbers import WORD_NUMBER, parse_number
 from tasks.figures.objects import attach_objects, guess_object, needs_parse, objects_without_parse, parse_window
-from tasks.figures.units import FigureContext, make_context
+from tasks.figures.units import FigureContext, make_context, outlet_country
 
 __all__ = [
     "BOUND_EXACT",
@@ -73,12 +77,14 @@ __all__ = [
     "FigureContext",
     "attach_objects",
     "extract_figures",
+    "figures_by_sentence",
     "find_figures",
     "guess_object",
     "has_candidate",
     "make_context",
     "needs_parse",
     "objects_without_parse",
+    "outlet_country",
     "parse_number",
     "parse_window",
     "split_sentences",

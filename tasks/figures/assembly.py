@@ -26,7 +26,7 @@ from tasks.figures.grammar import _Cand
 from tasks.figures.kinds import BOUND_EXACT, KIND_COUNT, KIND_DATE, KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, UNIT_POINT
 from tasks.figures.numbers import _DIGITS, _MIXED, _SCALE_ATTACHED, _WORD_SMALL, _finite, _scale_of, parse_number
 from tasks.figures.qualifiers import _modifier, _role
-from tasks.figures.units import _TIME_UNITS, FigureContext
+from tasks.figures.units import _TIME_UNITS, CURRENCY_FROM_DEFAULT, FigureContext
 from tasks.records import Figure
 
 
@@ -77,7 +77,9 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
             rf"(?<![\w.,/-])(?P<num>{_MIXED}|{_DIGITS}|{_WORD_SMALL}|{_MONTH_FULL})(?P<sep>\s?[-–—‑]\s?|\s+(?:to|and|or)\s+)$",
             text[: c.start],
         )
-        prefixed = c.kind == KIND_MONEY and not span[0].isdigit()
+        # a currency written in front ("€4.1 million") belongs to its own number; a number word does not
+        # ("one to two billion dollars": "one" is the range's first end)
+        prefixed = c.kind == KIND_MONEY and not (span[0].isdigit() or parse_number(span.split()[0]) is not None)
         is_month = lead is not None and lead.group("num").lower() in _MONTHS
         if lead and (is_month != (c.kind == KIND_DATE) or prefixed):
             lead = None  # "2022 to €4.1 million": a currency written in front belongs to its own number
@@ -100,12 +102,18 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
             )
             if tail and claim(c.end + tail.start("num"), c.end + tail.end("num"), c):
                 value = parse_number(tail.group("num"))
-                if value is not None and _scale_of(tail.group("num")) is None and c.scale:
+                tail_scale = _scale_of(tail.group("num"))
+                if value is not None and tail_scale is None and c.scale:
                     value = _finite(value * c.scale)
+                elif value is not None and tail_scale and not c.scale and c.value is not None:
+                    # "$1-2 billion": the scale written once belongs to both ends when the bare numbers rise
+                    scaled = _finite(c.value * tail_scale)
+                    if scaled is not None and c.value < value / tail_scale:
+                        c.value, c.scale = scaled, tail_scale
                 if value is not None and c.value is not None:
                     out.append(
                         _Cand(c.end + tail.start("num"), c.end + tail.end("num"), c.kind, c.priority, value,
-                              unit=c.unit, scale=c.scale, currency_ambiguous=c.currency_ambiguous, low=c.value,
+                              unit=c.unit, scale=c.scale, currency_source=c.currency_source, low=c.value,
                               high=value, no_modifier=True)
                     )  # fmt: skip
                     c.low, c.high = c.value, value
@@ -123,6 +131,10 @@ def _pair_ranges(text: str, taken: list[_Cand]) -> list[_Cand]:
         if _RANGE_SEP.match(gap) and (
             gap.strip() != "and" or re.search(r"(?i)\bbetween\s+$", text[max(0, a.start - 20) : a.start])
         ):
+            scaled = _finite(a.value * b.scale) if a.scale is None and b.scale else None
+            if scaled is not None and b.scale and a.value < b.value / b.scale:
+                # "between 3 and 4 million people": the scale written once belongs to both ends
+                a.value, a.scale = scaled, b.scale
             a.low = b.low = a.value
             a.high = b.high = b.value
     return taken
@@ -168,7 +180,7 @@ def _range_first(first: str, c: _Cand, start: int, end: int) -> _Cand | None:
         value /= 100.0  # basis points written once: "50-75 basis points"
     c.low, c.high = value, c.value
     return _Cand(start, end, c.kind, c.priority, value, unit=c.unit, scale=c.scale,
-                 currency_ambiguous=c.currency_ambiguous, low=value, high=c.value)  # fmt: skip
+                 currency_source=c.currency_source, low=value, high=c.value)  # fmt: skip
 
 
 def find_figures(text: str, context: FigureContext | None = None) -> list[Figure]:
@@ -186,7 +198,7 @@ def find_figures(text: str, context: FigureContext | None = None) -> list[Figure
         cands += _percent_cands(text, sc)
         cands += _age_cands(text, sc)
         cands += _count_cands(text, sc)
-    cands += _quantity_cands(text, sc)
+    cands += _quantity_cands(text, ctx, sc)
     cands += _date_cands(text, ctx, sc)
     cands += _fraction_cands(text, sc)
     cands += _ordinal_cands(text, sc)
@@ -195,10 +207,17 @@ def find_figures(text: str, context: FigureContext | None = None) -> list[Figure
     excluded = _excluded_spans(text, sc)
     taken = _carry_units(text, _pair_ranges(text, _expand_ranges(text, _select(cands, excluded), excluded)))
     figures: list[Figure] = []
+    first_end: tuple[float | None, str | None, bool, str] | None = None
     for c in taken:
         mod, approx, bound = (None, False, BOUND_EXACT) if c.no_modifier else _modifier(text, c)
         if c.low is not None and c.high is not None and mod is not None and mod.lower() == "between":
             approx, bound = False, BOUND_EXACT
+        if c.low is not None and c.high is not None and c.value == c.high and mod is None and first_end is not None:
+            low, first_mod, first_approx, first_bound = first_end
+            if low == c.low and first_approx:
+                mod, approx, bound = first_mod, first_approx, first_bound  # "about $275-$350": both ends hedged
+        first_end = (c.value, mod, approx, bound) if c.low is not None and c.value == c.low else None
+        money = c.kind == KIND_MONEY
         figures.append(
             Figure(
                 text=text[c.start : c.end],
@@ -211,7 +230,8 @@ def find_figures(text: str, context: FigureContext | None = None) -> list[Figure
                 high=c.high,
                 unit=c.unit if c.kind in (KIND_MONEY, KIND_PERCENT, KIND_QUANTITY) else None,
                 scale=c.scale,
-                currency_ambiguous=c.currency_ambiguous,
+                currency_ambiguous=money and c.currency_source == CURRENCY_FROM_DEFAULT,
+                currency_source=c.currency_source if money else None,
                 approximate=approx,
                 modifier=mod,
                 bound=bound,

@@ -44,6 +44,8 @@ from tasks.figures.units import (
     _PREFIX_CURRENCY,
     _SUFFIX_CURRENCY,
     _UNIT_WORDS,
+    CURRENCY_FROM_OUTLET,
+    CURRENCY_FROM_SYMBOL,
     FigureContext,
     _local,
 )
@@ -76,6 +78,8 @@ _RANK_BEFORE = re.compile(
 _STREET_AFTER = re.compile(
     r"\s+(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Dr\.?|Lane|Terrace|Place|Parkway)(?!\w)"
 )
+# A floor in an address, written with digits: "7th Fl.", "12th floor" ("the third floor" in prose stays a rank).
+_FLOOR_AFTER = re.compile(r"\s+(?:Fl\.?|Flr\.?|Floor|floor)(?!\w)")
 _DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<ord>one|two|three)\b", re.I)
 _SCALED_RANGE_END = re.compile(
     rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
@@ -85,12 +89,12 @@ _STRONG = re.compile(rf"(?<![\w.,])(?P<num>{_DIGITS})[-‑]strong\b")
 # Things that look like figures and are not.
 _CLOCK = re.compile(
     r"\b(?:\d{1,2}(?:[:.]\d{2})?\s*(?:[-–—‑]|to|until|till)\s*)?\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)"
-    r"|\b\d{1,2}:\d{2}(?:hrs?\b|h\b)?\b|\b(?:noon|midnight)\b",
+    r"|\b\d{1,2}:\d{2}(?:hrs?\b|h\b)?\b|\b(?:noon|midnight)\b|\b\d{1,2}\s?o[’']clock\b",
     re.I,
 )
 # A street address: "412 Elm Rd.", "90 S. Harbour St.", "7 Market Street".
 _ADDRESS = re.compile(
-    r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?(?:[A-Z][\w’'-]*\s+){1,3}(?:St|Street|Rd|Road|Ave|Avenue|Blvd|Boulevard|Dr|Drive|"
+    r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][\w’'-]*|\d+(?:st|nd|rd|th))\s+){1,3}(?:St|Street|Rd|Road|Ave|Avenue|Blvd|Boulevard|Dr|Drive|"
     r"Lane|Ln|Way|Pl|Place|Ct|Court|Hwy|Highway|Pkwy|Parkway|Terrace|Crescent|Square)\b"
 )
 _SCORE_CONTEXT = re.compile(
@@ -99,9 +103,45 @@ _SCORE_CONTEXT = re.compile(
     r"finished|match|game|season|series|against|thrashed|thrashing|routed|edged|clinched)\b",
     re.IGNORECASE,
 )
-_SCORE = re.compile(r"(?<![\w.,])(\d{1,3})\s?[-–](\s?)(\d{1,3})(?![\w%.,/]|\s*(?:per|percent|%))")
-_MULTIPLIER_AFTER = re.compile(r"^(?:\s+times\b|[-‑]?fold\b|[-‑]to[-‑]\d|\s+to\s+(?:one|1)\b)", re.IGNORECASE)
+_SCORE = re.compile(
+    r"(?<![\w.,])(\d{1,3})\s?[-–](\s?)(\d{1,3})"
+    r"(?![\w%/]|[.,]\d|\s*(?:per|percent|%)|\s+(?i:thousand|million|billion|trillion)\b)"
+)
+# A multiplier, alone or as a range: "three times", "tenfold", "2-to-1", "8 to 10 times", "two or three times".
+_MULTIPLIER_AFTER = re.compile(
+    r"^(?:\s+times\b|[-‑]?fold\b|[-‑]to[-‑]\d|\s+to\s+(?:one|1)\b"
+    r"|(?:\s?[-–‑]\s?|\s+(?:to|or|and)\s+)[\w.,‑-]+(?:\s+times\b|[-‑]?fold\b))",
+    re.IGNORECASE,
+)
 _URLISH = re.compile(r"\S+(?:\.\w{2,}/|@|://)\S*")
+# A phone number: groups of digits with spaces, hyphens or dots between them, an area code in brackets, a "+"
+# in front ("+44 20 7946 0958", "(555) 010-4477", "0800 555 0199", "555.010.4477"); validated by _is_phone.
+_PHONE = re.compile(
+    r"(?<![\w.,/+‑-])(?P<plus>\+\s?)?(?P<first>\(\d{1,5}\)|\d{1,5})"
+    r"(?P<rest>(?:(?:[ \u00a0]?[-‑.][ \u00a0]?|[ \u00a0])\d{2,5}){1,5})(?![\w%°]|[.,]\d)"
+)
+_PHONE_CUE = re.compile(
+    r"(?i)\b(?:call|calls|calling|phone|telephone|tel|fax|mobile|cell|hotline|helpline|dial|text|whatsapp|sms|"
+    r"contact|number|ring|freephone|tollfree|toll-free)\b[\s.:#()-]*(?:on\s+|at\s+)?$"
+)
+_LONG_PHONE = re.compile(r"(?<![\w.,])\+\d{7,15}\b|(?<![\w.,])0\d{8,12}\b")
+# A citation or footnote marker, or a list in brackets: "[12]", "[3][4]", "[1, 2]", "[5-7]".
+_CITATION = re.compile(r"\[\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*\]")
+# The number of an item of a numbered list ("01. Robert Plant", "2) Cut the onions") and the time stamp of a live
+# blog's entry ("16.06 Rescuers say ..."), both at the start of a line: positions and clock times, no amounts.
+_LINE_LABEL = re.compile(
+    r"(?m)^[ \t]*(?:\(?\d{1,3}[.)](?=[ \t]+[^\d\s%]|[ \t]*$)|(?:[01]?\d|2[0-3])[.:][0-5]\d(?=[ \t]*(?:$|[A-Z“\"‘'])))"
+)
+# A number after "#" is a label (an item, a product or a list entry: "#559393", "Mistake #6"), no amount.
+_HASH_NUMBER = re.compile(r"#\s?\d[\d,]*")
+# A house number in a police blotter's "the 2100 block of Main Street", a flat, suite or box number.
+_HOUSE_NUMBER = re.compile(
+    r"(?i)\b\d{1,5}\s+block\s+of\b|\b(?:suite|ste|apt|apartment|unit|room|flat|p\.?\s?o\.?\s+box|box)\.?\s+#?\d+[a-z]?\b"
+)
+# A code made of a name and a letter-digit part ("YZF-R6", "Mk-II4"), whose digits are no amount.
+_NAME_CODE = re.compile(r"\b[A-Za-z]+[-‑][A-Za-z]+\d[\w.]*")
+# A letter code ("R", "RM") glued to a name by a hyphen is part of a model name, not a currency: "YZF-R6".
+_IN_CODE_BEFORE = re.compile(r"[A-Za-z0-9][-‑]$")
 
 
 _NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
@@ -126,6 +166,10 @@ _PERCENT_WORDS = frozenset({"per", "percent", "cent", "pct", "pc", "percentage",
 _UNIT_FIRST_WORDS = frozenset(re.split(r"[\s/]", w)[0] for w in _UNIT_WORDS if w[0].isalpha()) - {"in"}
 # Units that only count when glued to the number: "6in", "10C", "90F" (the words alone gate nothing).
 _GLUED_UNIT = re.compile(r"\d(?:in|[CF])(?![\w’'])")
+# A degree sign with its scale, as written after the number: "°C", "° Celsius", "℃", "° degrees Fahrenheit".
+_DEGREE_SIGNS = {"°c": "degree_celsius", "°f": "degree_fahrenheit", "°celsius": "degree_celsius",
+                 "°centigrade": "degree_celsius", "°fahrenheit": "degree_fahrenheit", "℃": "degree_celsius",
+                 "℉": "degree_fahrenheit"}  # fmt: skip
 # "10C" and "90F" are temperatures only where the text talks about temperature ("Form 10C" is not).
 _TEMPERATURE_CUE = re.compile(
     r"(?i)\b(?:temperatures?|degrees?|heat|heatwave|hot|hotter|hottest|warm|warmer|warmest|warming|cold|colder|"
@@ -158,14 +202,16 @@ def _money_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
     prefix = not sc.words.isdisjoint(_PREFIX_WORDS) or any(ch in text for ch in _CURRENCY_SYMBOLS)
     for m in sc.rx.money_prefix.finditer(text) if prefix else ():
         sym = re.sub(r"\s", "", m.group("cur")).lower()
-        ambiguous = False
+        if sym[0].isalpha() and _IN_CODE_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+            continue  # "YZF-R6", "GT-R35": a letter code glued to a name, no rand or ringgit
+        source = CURRENCY_FROM_SYMBOL
         named = _DOLLAR_AFTER.match(text, m.end()) if sym == "$" else None
         if named is not None:
             code = _DOLLAR_NAMED_AFTER[(named.group("a") or named.group("b")).lower().rstrip(".")]
         elif sym == "$":
-            code, ambiguous = ctx.dollar, ctx.dollar_ambiguous
+            code, source = ctx.dollar, ctx.dollar_source
         elif sym == "¥":
-            code, ambiguous = ctx.yen, ctx.yen_ambiguous
+            code, source = ctx.yen, ctx.yen_source
         else:
             code = _PREFIX_CURRENCY.get(sym) or _PREFIX_CURRENCY.get(sym.rstrip(".")) or "USD"
             code = _local(code, ctx)
@@ -174,16 +220,16 @@ def _money_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         if value is None:
             continue
         yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value, unit=code, scale=_scale_of(num),
-                    currency_ambiguous=ambiguous)  # fmt: skip
+                    currency_source=source)  # fmt: skip
     for m in sc.rx.money_suffix.finditer(text) if not sc.words.isdisjoint(_CURRENCY_WORDS) else ():
         word = m.group("cur").lower()
-        ambiguous = False
+        source = CURRENCY_FROM_SYMBOL
         if word.startswith("dollar"):
             adj = (m.group("adj") or "").lower()
             if adj:
                 code = _DOLLAR_ADJECTIVES[adj]
             else:
-                code, ambiguous = ctx.dollar, ctx.dollar_ambiguous
+                code, source = ctx.dollar, ctx.dollar_source
         elif word == "yen":
             code = "JPY"
         else:
@@ -193,27 +239,28 @@ def _money_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         if value is None or (word == "won" and not re.search(r"\d", num)):
             continue  # "won" after a number word is the verb ("two won")
         yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value, unit=code, scale=_scale_of(num),
-                    currency_ambiguous=ambiguous)  # fmt: skip
+                    currency_source=source)  # fmt: skip
     for m in sc.rx.money_pounds.finditer(text) if "pounds" in sc.words or "pound" in sc.words else ():
         value = parse_number(m.group("num"))
         if value is not None:
-            yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value, unit="GBP", scale=_scale_of(m.group(0)))
+            yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value, unit="GBP", scale=_scale_of(m.group(0)),
+                        currency_source=CURRENCY_FROM_SYMBOL)  # fmt: skip
     for m in sc.rx.money_subunit.finditer(text) if not sc.words.isdisjoint(_SUBUNIT_WORDS) else ():
         value = parse_number(m.group("num"))
         if value is None:
             continue
         sub = (m.group("sub") or m.group("p") or "").lower()
-        ambiguous = False
+        source = CURRENCY_FROM_SYMBOL
         if sub.startswith("euro"):
             code = "EUR"
         elif sub in ("p", "pence", "penny", "pennies"):
             code = "GBP"
         else:
-            code, ambiguous = ctx.dollar, ctx.dollar_ambiguous
+            code, source = ctx.dollar, ctx.dollar_source
             if ctx.currency and ctx.currency not in _DOLLAR_CURRENCIES and ctx.currency != "USD":
-                code, ambiguous = ctx.currency, False
+                code, source = ctx.currency, CURRENCY_FROM_OUTLET
         yield _Cand(m.start(), m.end(), KIND_MONEY, _P_MONEY, value / 100.0, unit=code, scale=0.01,
-                    currency_ambiguous=ambiguous)  # fmt: skip
+                    currency_source=source)  # fmt: skip
 
 
 def _percent_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
@@ -242,9 +289,14 @@ def _percent_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         yield _Cand(start, m.end(), KIND_PERCENT, _P_PERCENT, value, unit=unit)
 
 
-def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
     units = (
-        not sc.words.isdisjoint(_UNIT_FIRST_WORDS) or "°" in text or "º" in text or _GLUED_UNIT.search(text) is not None
+        not sc.words.isdisjoint(_UNIT_FIRST_WORDS)
+        or "°" in text
+        or "º" in text
+        or "℃" in text
+        or "℉" in text
+        or _GLUED_UNIT.search(text) is not None
     )
     for m in sc.rx.quantity.finditer(text) if units and (sc.digit or sc.numword) else ():
         num = m.group("num")
@@ -256,8 +308,10 @@ def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue
         value += 0.5 if half else 0.0
         if m.group("deg") is not None:
-            d = m.group("deg").lower().replace(" ", "").replace("º", "°")
-            unit = {"°c": "degree_celsius", "°f": "degree_fahrenheit"}.get(d, "degree")
+            d = re.sub(r"\s|degrees?", "", m.group("deg").lower()).replace("º", "°")
+            unit = _DEGREE_SIGNS.get(d, "degree")
+            if unit == "degree" and ctx.temperature and _TEMPERATURE_CUE.search(text):
+                unit = ctx.temperature  # "lows of 5°" in a text that writes its temperatures in Celsius
         elif m.group("tl") is not None:
             if re.search(r"[A-Za-z]", num) or not _TEMPERATURE_CUE.search(text):
                 continue
@@ -275,10 +329,12 @@ def _quantity_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
                 continue
             if word == "second" and m.group("sep") is not None and "-" in (m.group("sep") or ""):
                 continue
+            if unit == "degree" and ctx.temperature and "-" not in m.group(0) and _TEMPERATURE_CUE.search(text):
+                unit = ctx.temperature  # "highs of 14 degrees" where the text writes "degrees Celsius" elsewhere
         if m.group("sign"):
             before = text[max(0, m.start() - 80) : m.start()]
-            if before and not before[-1].isspace() and before[-1] != "(":
-                continue
+            if before and not before[-1].isspace() and before[-1] not in "(/":
+                continue  # "20°F/-7°C": the second reading after a slash keeps its sign
             value = -value
         elif m.group("minus"):
             value = -value  # "minus 40 degrees Celsius"
@@ -397,6 +453,8 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # "a second", "30 seconds" are durations; "a second term" is a rank
         if _STREET_AFTER.match(after):
             continue  # "West 42nd Street", "Fifth Avenue": a street name
+        if low[0].isdigit() and _FLOOR_AFTER.match(after):
+            continue
         yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
     for m in _DAY_ONE.finditer(text) if sc.numword else ():
         rank = parse_number(m.group("ord"))
@@ -450,6 +508,8 @@ def _in_name(before: str, num: str) -> bool:
     if m is None:
         return False
     word = m.group(1)
+    if word[0].islower() and any(ch.isupper() for ch in word[1:]):
+        return True  # a brand written in camel case: "iPhone 15", "eBay 2"
     if not word[0].isupper() or word.lower().rstrip(".") in _FUNCTION_WORDS:
         return False
     if re.search(r"[’']s$", word):
@@ -469,7 +529,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     if not sc.digit:
         return []
     spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if ":" in text or not sc.words.isdisjoint(
-        {"am", "pm", "a", "p", "noon", "midnight"}) else []  # fmt: skip
+        {"am", "pm", "a", "p", "noon", "midnight", "clock"}) else []  # fmt: skip
     spans += [(m.start(), m.end()) for m in _URLISH.finditer(text)] if "/" in text or "@" in text else []
     spans += [(m.start(), m.end()) for m in _ADDRESS.finditer(text)]
     for m in _SCORE.finditer(text):
@@ -484,4 +544,49 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
         if re.match(r"\d+[-‑]\d+$", m.group(0)):
             continue
         spans.append((m.start(), m.end()))
+    if "[" in text:
+        spans += [(m.start(), m.end()) for m in _CITATION.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
+    if "#" in text:
+        spans += [(m.start(), m.end()) for m in _HASH_NUMBER.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _LINE_LABEL.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _NAME_CODE.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _PHONE.finditer(text) if _is_phone(text, m)]
+    spans += [(m.start(), m.end()) for m in _LONG_PHONE.finditer(text)
+              if m.group(0)[0] == "+" or _PHONE_CUE.search(text, max(0, m.start() - 30), m.start())]  # fmt: skip
     return spans
+
+
+def _is_phone(text: str, m: re.Match[str]) -> bool:
+    """Return True when the digit groups of ``m`` (a :data:`_PHONE` match) are a phone number.
+
+    Seven to eighteen digits (a relay prefix may come first); three groups or more, or two after a "+", an area
+    code in brackets or a word such as "call"; every group after the first of two digits or more and the last of
+    three or more (a "+" excepted: "+33 1 45 67 89 10"). Not a phone number: groups of three after a first of one
+    to three (thousands written with spaces, "1 250 000"), several years ("2019 2020 2021"), a date ("2024-05-17",
+    "17.05.2024"), or numbers with decimal points ("107.7 42.0 12.8", where the dots are not the only separator).
+    """
+    first = m.group("first").strip("()")
+    seps = re.findall(r"[^\d]+", m.group("rest"))
+    groups = [first, *re.findall(r"\d+", m.group("rest"))]
+    digits = sum(len(g) for g in groups)
+    if not 7 <= digits <= 18:
+        return False
+    plus = m.group("plus") is not None
+    cue = plus or m.group("first").startswith("(") or _PHONE_CUE.search(text, max(0, m.start() - 30), m.start())
+    if any("." in sep for sep in seps) and not all(sep.strip() == "." for sep in seps):
+        return False  # decimals in a row of numbers
+    if len(groups) < 3 and not cue:
+        return False
+    if not plus and len(groups[-1]) < 3:
+        return False
+    if cue:
+        return True
+    spaced = all(sep in (" ", "\u00a0") for sep in seps)
+    if spaced and len(first) <= 3 and not first.startswith("0") and all(len(g) == 3 for g in groups[1:]):
+        return False  # "1 250 000": thousands written with spaces
+    if sum(1 for g in groups if re.fullmatch(r"(?:19|20)\d\d", g)) >= 2:
+        return False
+    if len(groups) == 3 and any(re.fullmatch(r"(?:19|20)\d\d", g) for g in (groups[0], groups[-1])):
+        return all(len(g) >= 3 for g in groups)  # "2024-05-17", "17.05.2024" are dates
+    return True

@@ -20,6 +20,7 @@ from tasks.figures.units import _DOLLAR_ADJECTIVES, _SUFFIX_CURRENCY, _UNIT_ATTA
 class _Cand:
     """A span a rule read as a figure: offsets into the text, kind, the rule's priority and what it read.
 
+    ``currency_source`` says where a money candidate's currency came from (``units.CURRENCY_FROM_*``).
     ``low``/``high`` are set when the span is one end of a range; ``no_modifier`` marks the second end of a range
     written with one currency ("$20,000 to 30,000"), whose words in front are the first end's.
     """
@@ -32,7 +33,7 @@ class _Cand:
     date_value: str | None = None
     unit: str | None = None
     scale: float | None = None
-    currency_ambiguous: bool = False
+    currency_source: str | None = None
     relative: bool = False
     low: float | None = None
     high: float | None = None
@@ -93,7 +94,8 @@ class _Rx:
             rf"(?<![\w.,:])(?:(?P<sign>[-−])|(?P<minus>(?i:minus)\s+))?(?P<num>{scaled_q}(?:\s+and\s+a\s+half)?)"
             rf"(?:(?P<more>\s+(?i:more|additional|extra|further|consecutive|straight))?(?P<sep>\s*|[-‑])"
             rf"(?P<unit>(?i:{_UNIT_RE}))(?![\w])|(?P<unit2>(?i:{_UNIT_ATTACHED_RE}))(?![\w])"
-            rf"|\s?(?P<deg>[°º]\s?[CFcf]?)(?![\w])|\s?(?P<tl>[CF])(?![\w’']|\.\w))"
+            rf"|\s?(?P<deg>[°º](?:\s?(?:(?i:degrees?\s+)?(?i:celsius|centigrade|fahrenheit)|[CFcf]))?|[℃℉])(?![\w])"
+            rf"|\s?(?P<tl>[CF])(?![\w’']|\.\w))"
         )
         self.age_adj = re.compile(
             rf"(?<![\w.,])(?P<num>{num})[-‑](?P<unit>year|month|week|day)s?[-‑]old\b", re.IGNORECASE

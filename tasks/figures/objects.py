@@ -44,10 +44,35 @@ _CHANGE_HEADS = _words(
 # in ("JPMorgan earned $4.9 billion", "the Orion spacecraft will get $1.194 billion").
 # Nouns that measure something else ("an annual rate of 2.5%", "a pace of $10 billion per month").
 _MEASURE_HEADS = _words("rate pace level total sum amount value average figure tally high low record")
+# Verbs of saying and thinking: their subject is a source, never what a figure in their clause measures.
+_REPORTING_VERBS = _words(
+    "say said says tell told tells estimate estimated estimates note noted notes add added adds predict predicted "
+    "predicts expect expected expects claim claimed claims argue argued argues write wrote writes suggest suggested "
+    "suggests believe believed believes think thought thinks calculate calculated calculates project projected "
+    "projects forecast forecasts reckon reckoned reckons warn warned warns insist insisted insists explain "
+    "explained explains recall recalled recalls acknowledge acknowledged acknowledges admit admitted admits "
+    "announce announced announces"
+)
+# Nouns that never answer "what is measured" on their own: times and periods, the frame of a statement, the
+# generic doer ("the bank", "the company"), words that only point ("the purpose", "the side").
+_GENERIC_OBJECTS = _words(
+    "year years month months week weeks day days time times period periods quarter quarters decade decades "
+    "end beginning start moment date purpose purposes study studies report reports survey surveys analysis "
+    "research data statement release side sides way ways part thing things lot case fact reason excess sum "
+    "bank banks company companies firm firms group groups government agency state country city one ones other "
+    "others relative outright"
+)
+# Of those, the ones that are no object whatever words come with them ("the current financial year").
+_TIME_OBJECTS = _words(
+    "year years month months week weeks day days time period quarter quarters decade decades end beginning start "
+    "summer summers winter winters spring autumn season seasons morning evening night weekend"
+)
 _LEVEL_VERBS = _words(
     "reach reached reaches total totalled totaled totals hit hits exceed exceeded exceeds top topped tops "
     "surpass surpassed amount amounted stand stood come came cost costs equal equals represent represents "
-    "account accounted earn earned earns receive received receives get gets got"
+    "account accounted earn earned earns receive received receives get gets got generate generates generated "
+    "reaching totalling totaling hitting exceeding topping surpassing amounting standing costing representing "
+    "earning receiving generating"
 )
 
 
@@ -57,6 +82,7 @@ def attach_objects(
     *,
     offset: int = 0,
     entity_spans: Sequence[tuple[int, int, str]] = (),
+    people: Sequence[tuple[int, int]] = (),
 ) -> list[Figure]:
     """Return ``figures`` with ``object`` (and ``object_entity``) filled from the parse ``doc``.
 
@@ -64,7 +90,9 @@ def attach_objects(
     figures that :func:`needs_parse` and have no object yet are looked at; the two ends of a range ("1/4 to 1/2
     percent") and an amount restated ("73 per cent of the cost, or RM4.5 million") share an object.
     ``entity_spans`` are ``(start, end, canonical)`` in the same text; the entity inside the object phrase, if
-    any, becomes ``object_entity``.
+    any, becomes ``object_entity``. An object is left empty rather than wrong: a bare generic noun ("year",
+    "purpose", "the bank"), a word that is no noun ("reaching"), or a person (a span of ``people``, or a name
+    that is the subject of a verb of saying) is dropped.
     """
     fig_tokens: set[int] = set()
     spans: list[Span | None] = []
@@ -77,7 +105,8 @@ def attach_objects(
     found: list[tuple[int, int] | None] = []
     for f, sp in zip(figures, spans, strict=True):
         wanted = sp is not None and needs_parse(f) and f.object is None
-        found.append(_object_tokens(sp, doc, fig_tokens) if wanted and sp is not None else None)
+        toks = _object_tokens(sp, doc, fig_tokens, f.kind == KIND_MONEY) if wanted and sp is not None else None
+        found.append(toks if toks is not None and _useful(doc, toks, offset, people) else None)
     # range ends and restatements share their object
     for i in range(len(figures) - 1):
         a, b = figures[i], figures[i + 1]
@@ -103,24 +132,53 @@ def attach_objects(
     return out
 
 
+def _useful(doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple[int, int]]) -> bool:
+    """Return False for an object phrase that does not say what is measured (see :func:`attach_objects`)."""
+    span = doc[toks[0] : toks[1]]
+    words = [t for t in span if not t.is_punct and t.tag_ not in ("DT", "PRP$", "POS")]
+    if not words:
+        return False
+    head = span.root
+    if head.lower_ in _TIME_OBJECTS:
+        return False
+    if head.lower_ in _GENERIC_OBJECTS and all(t.i == head.i or t.tag_ in ("JJ", "JJR", "JJS", "RB") for t in words):
+        return False  # "the bank", "a gigantic sum": a bare generic noun, adjectives add nothing measured
+    if len(words) == 1 and (head.tag_.startswith(("RB", "IN", "RP")) or _verb_not_noun(head)):
+        return False  # "reaching", "outright": no noun
+    s_char, e_char = head.idx + offset, head.idx + len(head) + offset
+    if any(s < e_char and s_char < e for s, e in people):
+        return False
+    proper = all(t.tag_ in ("NNP", "NNPS") for t in words) and len(words) <= 3
+    return not (proper and head.dep_ in ("nsubj", "nsubjpass") and head.head.lower_ in _REPORTING_VERBS)
+
+
+def _verb_not_noun(tok: Token) -> bool:
+    """Return True for a verb form that is used as a verb, not as a noun ("advertising reaching $21 billion");
+    a gerund in a noun's place ("committed to spending $2B") is kept."""
+    return tok.tag_.startswith("VB") and not (tok.tag_ == "VBG" and tok.dep_ in ("pcomp", "pobj", "nsubj", "dobj"))
+
+
 _SHARED_GAP = re.compile(
     r"\s?(?:[-–—‑]|to|and)\s?|\s+(?:to|and)\s+|,?\s+or\s+|\s*\(\s*|\s+\(|(?:\s+(?:per|a|an|each)\s+\w+)?"
     r"\s+(?:rather\s+than|instead\s+of|versus|vs\.?)\s+|,\s+(?:up|down)\s+(?:by\s+)?"
-)
+    r"|,\s+(?:an?\s+)?(?:increase|decrease|rise|drop|fall|gain|cut|jump|decline|reduction)\s+of\s+(?:about\s+)?"
+)  # the last: "receives $1.7 billion, an increase of $320 million": the change is of the same thing
 
 
 def _clean_object(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip(" ,;:—–-()[]\"“”'")
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s*\([^)]*$", "", text)  # a bracket the phrase leaves open: "Revenue Service (Sars"
+    text = text.strip(" ,;:—–-()[]\"“”'")
     text = re.sub(r"^(?:the|a|an|all|its|their|his|her|our|this|that|these|those|some)\s+", "", text, flags=re.I)
     # a hedge on the figure is no part of what it measures: "an estimated fortune of $12 billion"
     text = re.sub(r"^(?:estimated|expected|projected|approximate|reported)\s+(?=\w)", "", text, flags=re.I)
     return text.strip()
 
 
-def _object_tokens(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
+def _object_tokens(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tuple[int, int] | None:
     """Return the token range of what the figure ``sp`` measures, by the first rule that applies; a change noun
     ("a 10% increase in X") or a measure noun ("a pace of $10 billion") found that way points further on."""
-    found = _first_object(sp, doc, figs)
+    found = _first_object(sp, doc, figs, money)
     if found is None:
         return None
     head = _range_head(doc, found)
@@ -142,7 +200,7 @@ def _measured_by(noun: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[int, 
     while tok.dep_ == "pobj" and tok.head.dep_ == "prep":
         tok = tok.head.head
         if tok.tag_.startswith("VB"):
-            obj = _verb_object(tok, doc, figs, sp)
+            obj = _verb_object(tok, doc, figs, sp, subject=False)
             if obj is not None:
                 return obj
             for c in tok.children:  # "add to its holdings of X at a pace of ..."
@@ -150,11 +208,11 @@ def _measured_by(noun: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[int, 
                     pobj = _child(c, "pobj")
                     if pobj is not None and pobj.i not in figs:
                         return _np(pobj, doc, figs)
-            return None
+            return _verb_object(tok, doc, figs, sp)
     return None
 
 
-def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
+def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tuple[int, int] | None:
     nxt = _skip_aside(doc, sp.end, figs)
     # 1. "US$2 billion worth of Brazilian coffee", "45 per cent of X", "a third — 31% — of X"
     if nxt < len(doc) and doc[nxt].lower_ == "worth":
@@ -168,6 +226,13 @@ def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
         if pobj is not None and pobj.i not in figs:
             return _np(pobj, doc, figs)
         return _np_after(doc, nxt, figs)
+    # 1b. the form an amount takes or what it pays for, written right after it: "$1.8 billion in aid", "$100
+    # billion in revenue", "$3.8 billion for space operations"
+    if money and nxt < len(doc) and doc[nxt].lower_ in ("in", "for"):
+        pobj = _child(doc[nxt], "pobj")
+        named = pobj is not None and pobj.tag_ in (_NOUN_TAGS if doc[nxt].lower_ == "for" else ("NN", "NNS"))
+        if pobj is not None and named and pobj.i not in figs and pobj.lower_ not in _TIME_OBJECTS:
+            return _np(pobj, doc, figs)
     # 2. a modifier of the noun phrase that follows: "70 per cent recycling target", "$12million Lisbon villa";
     # a figure restating the one before it in brackets looks past the bracket: "a 2,150km (1,336-mile) coastline"
     last = sp.end - 1
@@ -186,6 +251,7 @@ def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
         and gov.tag_ in _NOUN_TAGS
         and gov.i not in figs
         and gov.lower_ not in _NOT_OBJECTS
+        and not any(_spaced_dash(t) for t in doc[sp.end : gov.i])
     ):
         return _np(gov, doc, figs)  # the noun the figure modifies, further on: "2,150km (1,336-mile) coastline"
     # 3a. "better wages: $21 an hour", "families with earnings less than $40,000", "a high above $90,000"
@@ -198,7 +264,7 @@ def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
     if dep in ("appos", "npadvmod", "nmod") and gov.i < sp.start and gov.tag_ in _NOUN_TAGS and gov.i not in figs:
         return _np(_climb(gov), doc, figs)
     # 4. attached to a verb, directly or through a preposition
-    if dep == "pobj" and gov.dep_ in ("prep", "quantmod"):
+    if dep == "pobj" and gov.dep_ in ("prep", "quantmod", "agent"):
         target = gov.head
         if target.tag_ == "IN" and target.head.tag_ in _NOUN_TAGS:
             target = target.head  # "a surplus of just under US$6.9 billion"
@@ -207,6 +273,12 @@ def _first_object(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
         if target.tag_ in ("JJ", "RB", "JJR", "RBR", "IN", "VBN") and target.head.tag_.startswith("VB"):
             target = target.head
         if target.tag_.startswith("VB"):
+            dobj = _child(target, "dobj") if gov.lower_ == "to" else None
+            if dobj is not None and dobj.i not in figs and dobj.tag_ in _NOUN_TAGS and target.i < dobj.i < sp.start:
+                return _np(dobj, doc, figs)  # "raise the minimum wage to $15": what reaches the level
+            subjectless = not any(c.dep_ in ("nsubj", "nsubjpass") for c in target.children)
+            if money and subjectless and (dest := _money_destination(sp, target, doc, figs)) is not None:
+                return dest  # "to claw back up to R50bn in revenue"
             return _verb_object(target, doc, figs, sp)
         if target.lower_ in _CHANGE_HEADS:
             return _change_object(target, doc, figs, sp)
@@ -267,10 +339,17 @@ def _climb(tok: Token) -> Token:
     return tok
 
 
+def _spaced_dash(tok: Token) -> bool:
+    """Return True for a dash written with spaces around it (" - ", " — "), which no compound is joined by."""
+    return tok.text in ("-", "–", "—", "--") and bool(tok.whitespace_) and tok.i > 0 and bool(tok.nbor(-1).whitespace_)
+
+
 def _np_after(doc: Doc, last: int, figs: set[int]) -> tuple[int, int] | None:
     """Return the noun phrase right after token ``last`` that the figure modifies ("backing" in "61 percent
     backing"), or None when the next words are no noun phrase."""
     i = last + 1
+    if i < len(doc) and _spaced_dash(doc[i]):
+        return None  # "to $1.5 billion - increasing funding for ...": a dash with spaces starts an aside
     if i < len(doc) and doc[i].text == "," and i + 1 < len(doc) and doc[i + 1].tag_ in ("JJ", "HYPH"):
         i += 1  # "a $50-million, city-wide renovation"
     start = i
@@ -284,8 +363,8 @@ def _np_after(doc: Doc, last: int, figs: set[int]) -> tuple[int, int] | None:
         elif doc[i].tag_ in ("VBN", "VBG") and i == start and doc[i].head.i <= i:
             return None  # a verb: "27 per cent gained"
         i += 1
-    if end is None:
-        return None
+    if end is None or doc[end].lower_ in _TIME_OBJECTS:
+        return None  # "$5 million last year": a time after the figure, not what it measures
     return (start, end + 1 + _pp_len(doc, end, figs))
 
 
@@ -327,6 +406,15 @@ def _change_object(change: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[i
     return None
 
 
+# Verbs that hand money to someone: the receiver is what the amount is for.
+_GIVING_VERBS = _words(
+    "allocate allocated allocates give gave given gives grant granted grants award awarded awards pay paid pays "
+    "transfer transferred transfers lend lent lends loan loaned loans send sent sends donate donated donates "
+    "pledge pledged pledges contribute contributed contributes provide provided provides channel channelled "
+    "channeled funnel funnelled funneled"
+)
+
+
 def _money_destination(sp: Span, verb: Token, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
     """Return what an amount given as a direct object is spent on or held in ("put US$3 billion in new
     shares", "set aside $40 million for a school building programme")."""
@@ -335,12 +423,14 @@ def _money_destination(sp: Span, verb: Token, doc: Doc, figs: set[int]) -> tuple
             if prep.dep_ != "prep" or prep.i < sp.end - 1:
                 continue
             pobj = _child(prep, "pobj")
-            if pobj is None or pobj.i in figs or pobj.tag_ in _PRONOUN_TAGS:
-                continue
-            if prep.lower_ in ("in", "on") and pobj.tag_ in ("NN", "NNS"):
-                return _np(pobj, doc, figs)
+            if pobj is None or pobj.i in figs or pobj.tag_ in _PRONOUN_TAGS or pobj.lower_ in _TIME_OBJECTS:
+                continue  # "in the year", "for the first time" say when, not what
+            if prep.lower_ in ("in", "on", "into") and pobj.tag_ in ("NN", "NNS"):
+                return _np(pobj, doc, figs)  # "putting $100,000 into a bakery"
             if prep.lower_ == "for" and tok is verb:
                 return _np(pobj, doc, figs)
+            if prep.lower_ == "to" and tok is verb and verb.lower_ in _GIVING_VERBS and pobj.tag_ in _NOUN_TAGS:
+                return _np(pobj, doc, figs)  # "allocated R4bn to the revenue service": what the money goes to
     if verb.tag_ == "VBG" and verb.dep_ in ("pobj", "pcomp"):
         return (verb.i, verb.i + 1)  # "pledged to investing more than $3B"
     return None
@@ -354,22 +444,59 @@ def _child(tok: Token, dep: str, lower: str | None = None) -> Token | None:
 
 
 def _subject(verb: Token, figs: set[int]) -> Token | None:
+    """Return the subject of ``verb`` or of the verb it depends on; None for a pronoun, and None rather than the
+    speaker when the figure's clause is what someone said or estimated ("Lee estimated that X would cost $5")."""
     v = verb
     for _ in range(6):
         for c in v.children:
-            if c.dep_ in ("nsubj", "nsubjpass") and c.i not in figs:
-                return None if c.tag_ in _PRONOUN_TAGS else c
+            if (c.dep_ in ("nsubj", "nsubjpass") or (c.dep_ == "csubj" and c.tag_ == "VBG")) and c.i not in figs:
+                if c.tag_ in ("WDT", "WP") and v.dep_ == "relcl" and v.head.tag_ in ("NN", "NNS"):
+                    # "the industry, which was worth $630 billion"; a name before "which" is more often the end of
+                    # the clause "which" stands for ("sales of €140 million in the Alps, which represents ...")
+                    return v.head
+                return None if c.tag_ in _PRONOUN_TAGS else _agreeing(c, v)
         if v.dep_ == "relcl" and v.head.tag_ in _NOUN_TAGS:
             return v.head
+        if v.dep_ in ("conj", "ccomp") and (before := _noun_before(v, figs)) is not None:
+            return before  # "X was €2 million and [the share of Y] was €13 million", the second subject unparsed
+        if v.dep_ in ("ccomp", "parataxis") and v.head.lower_ in _REPORTING_VERBS:
+            break  # the subject of "said" is who said it, not what the figure measures
         if v.dep_ in ("xcomp", "conj", "advcl", "ccomp", "pcomp", "relcl", "acl") and v.head is not v:
             v = v.head
             continue
         break
-    return None
+    return _noun_before(verb, figs) if verb.lower_ in _LEVEL_VERBS or verb.lemma_ in _LEVEL_VERBS else None
 
 
-def _verb_object(verb: Token, doc: Doc, figs: set[int], exclude: Span) -> tuple[int, int] | None:
-    """Return what a figure attached to ``verb`` measures: its direct object, else its subject."""
+def _agreeing(subj: Token, verb: Token) -> Token:
+    """Return the subject, or the noun coordinated with it when only that one agrees with a singular verb: in
+    "X has built satellites, and its space industry is worth $8 billion" the parse may join "satellites" and
+    "industry" as one plural subject of "is"."""
+    if subj.tag_ == "NNS" and (verb.tag_ == "VBZ" or verb.lower_ == "was"):
+        for c in subj.children:
+            if c.dep_ == "conj" and c.tag_ == "NN" and c.i < verb.i:
+                return c
+    return subj
+
+
+def _noun_before(verb: Token, figs: set[int]) -> Token | None:
+    """Return the noun right before a level verb that the parse left without a subject ("the net worth of
+    families reached ...", parsed as an apposition of an earlier name): the head of that noun phrase."""
+    i = verb.i - 1
+    while i >= 0 and verb.doc[i].tag_ in ("RB", "MD"):
+        i -= 1  # "has already reached", "will likely top"
+    if i < 0 or i in figs or verb.doc[i].tag_ not in _NOUN_TAGS:
+        return None
+    noun = _climb(verb.doc[i])
+    # the object of another verb or preposition ("the cost of releasing the 12 floors came to") is not the subject
+    return None if noun.dep_ in ("dobj", "pobj", "attr", "oprd", "dative") else noun
+
+
+def _verb_object(
+    verb: Token, doc: Doc, figs: set[int], exclude: Span, *, subject: bool = True
+) -> tuple[int, int] | None:
+    """Return what a figure attached to ``verb`` measures: its direct object, else (with ``subject``) its
+    subject."""
     for c in verb.children:
         if c.dep_ == "dobj" and c.i not in figs and not (exclude.start <= c.i < exclude.end):
             if c.tag_ in _PRONOUN_TAGS:
@@ -379,7 +506,7 @@ def _verb_object(verb: Token, doc: Doc, figs: set[int], exclude: Span) -> tuple[
             if c.lower_ in _CHANGE_HEADS:
                 break
             return _np(c, doc, figs)
-    subj = _subject(verb, figs)
+    subj = _subject(verb, figs) if subject else None
     if subj is None:
         return None
     return _np(subj, doc, figs)
@@ -389,6 +516,10 @@ def _np(head: Token | None, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
     """Return the token range of the noun phrase around ``head``: left modifiers, of/for/per phrases."""
     if head is None or head.i in figs or head.tag_ in _PRONOUN_TAGS:
         return None
+    if head.dep_ == "csubj":  # "coating the glaciers would cost $5 billion": the clause is what costs
+        lo, hi = head.left_edge.i, head.right_edge.i
+        if hi - lo < 8 and not any(i in figs for i in range(lo, hi + 1)):
+            return (lo, hi + 1)
     keep = {head.i}
     for c in head.lefts:
         if c.dep_ in ("det", "predet", "punct", "prep", "cc"):
@@ -544,6 +675,10 @@ def _noun_of(text: str, figure: Figure) -> str | None:
     return before.group(2)
 
 
+# Words past ``left`` that parse_window still takes to reach the start of the sentence.
+_LEFT_SLACK = 6
+
+
 def parse_window(
     text: str, figures: Sequence[Figure], bounds: tuple[int, int] | None = None, left: int = 12, right: int = 16
 ) -> tuple[int, int] | None:
@@ -558,7 +693,9 @@ def parse_window(
     hi_char = max(f.end_char for f in wanted)
     before = list(re.finditer(r"\S+", text[s:lo_char]))
     after = list(re.finditer(r"\S+", text[hi_char:e]))
-    start = s + before[-left].start() if len(before) > left else s
+    # a sentence start a few words further back is taken whole: a subject cut in two is read as another noun
+    # ("[The space] market in the Middle East is worth $18 billion")
+    start = s + before[-left].start() if len(before) > left + _LEFT_SLACK else s
     end = hi_char + after[right - 1].end() if len(after) > right else e
     return start, end
 

@@ -1,9 +1,12 @@
 """Currencies and units of measure: what a symbol, a code or a unit word after a number stands for.
 
 A bare "$" or "¥" means different currencies in different outlets, so :func:`make_context` decides once per
-document what they stand for (from the source's hints, else from what the text itself names) and the candidate
-rules read that decision from the :class:`FigureContext`. Units of measure map every written form ("km",
-"kilometres", "kilometers") to one canonical name.
+document what they stand for, and names where the decision came from (``currency_source`` of a figure): the
+outlet's country (the source's hints, else the outlet's domain or site name: :func:`outlet_country`), the kind of
+dollar the text itself names ("C$", "Canadian dollars"), the places the text is about, else the US dollar (or
+yen) by default, the one case flagged ambiguous. The candidate rules read that decision from the
+:class:`FigureContext`. Units of measure map every written form ("km", "kilometres", "kilometers") to one
+canonical name; a bare "degrees" of temperature takes the scale the text writes elsewhere.
 """
 
 from __future__ import annotations
@@ -12,14 +15,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from tasks.figures.kinds import _words
+
 
 @dataclass(frozen=True, slots=True)
 class FigureContext:
     """What the figures pass knows about the document a text comes from.
 
     ``published_at`` anchors relative dates and gives month-only dates their year; ``currency`` and ``country``
-    are the source's hints (ISO 4217 / ISO 3166 alpha-2). ``dollar``/``yen`` are the currencies a bare "$"/"¥"
-    stands for in this document and whether that choice is still a guess; build them with :func:`make_context`.
+    are the outlet's (ISO 4217 / ISO 3166 alpha-2: the source's hints, else what the outlet's domain or name
+    says). ``dollar``/``yen`` are the currencies a bare "$"/"¥" stands for in this document, whether that choice
+    is still a guess and where it came from; build them with :func:`make_context`.
     """
 
     published_at: datetime | date | None = None
@@ -29,17 +35,31 @@ class FigureContext:
     dollar_ambiguous: bool = True
     yen: str = "JPY"
     yen_ambiguous: bool = True
+    # Where the choice of ``dollar``/``yen`` came from: one of the CURRENCY_FROM_* words below.
+    dollar_source: str = "default"
+    yen_source: str = "default"
+    # The temperature scale the text writes ("degree_celsius"), given to a bare "degrees" of temperature.
+    temperature: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Currencies
 # ---------------------------------------------------------------------------------------------------------------
 
+# Where a money figure's currency came from (the ``currency_source`` column). Only ``default`` is a guess.
+CURRENCY_FROM_SYMBOL = "symbol"  # written with the amount: "€", "US$", "C$", "EUR", "euros", "Canadian dollars"
+CURRENCY_FROM_OUTLET = "outlet_country"  # a bare "$" in an outlet of a known country (hints, domain, site name)
+CURRENCY_FROM_TEXT = "text"  # a bare "$" in a text that names one kind of dollar elsewhere ("C$2 billion ... $5")
+CURRENCY_FROM_PLACES = "text_places"  # a bare "$" in a text about places of one dollar country ("Ohio", "Dayton")
+CURRENCY_FROM_DEFAULT = "default"  # nothing said which: the US dollar (yen), flagged ``currency_ambiguous``
+
 # Where the dollar sign means a local dollar. Outlets elsewhere that write "$" mean the US dollar.
 _DOLLAR_COUNTRIES = {
     "US": "USD", "CA": "CAD", "AU": "AUD", "NZ": "NZD", "SG": "SGD", "HK": "HKD", "TW": "TWD", "JM": "JMD",
     "BS": "BSD", "BB": "BBD", "TT": "TTD", "FJ": "FJD", "LR": "LRD", "NA": "NAD", "ZW": "USD", "EC": "USD",
     "SV": "USD", "PA": "USD", "PR": "USD", "MX": "MXN", "CL": "CLP", "CO": "COP", "AR": "ARS",
+    "KY": "KYD", "BZ": "BZD", "GY": "GYD", "BM": "BMD", "AG": "XCD", "DM": "XCD", "GD": "XCD", "KN": "XCD",
+    "LC": "XCD", "VC": "XCD", "AI": "XCD", "MS": "XCD",
 }  # fmt: skip
 _DOLLAR_CURRENCIES = frozenset(_DOLLAR_COUNTRIES.values())
 
@@ -105,36 +125,44 @@ def make_context(
     published_at: datetime | date | None = None,
     currency: str | None = None,
     country: str | None = None,
+    outlet: str | None = None,
+    site_name: str | None = None,
 ) -> FigureContext:
     """Return the :class:`FigureContext` for a document: decide what a bare "$" and "¥" stand for.
 
-    Order: the source's currency hint when it is a dollar (yen/yuan) currency; the source's country; an explicit
-    kind of dollar written in the text ("C$", "Canadian dollars"); else US dollar (or yen), flagged ambiguous
-    unless the source's country is known (outlets outside dollar countries writing "$" mean the US dollar).
+    ``country`` and ``currency`` are the source's hints; without a country, the outlet's domain (``outlet``, a
+    registrable domain such as ``cbc.ca``) or ``site_name`` may give one (:func:`outlet_country`). For "$", in
+    order: the currency hint when it is a dollar; the country when it is a dollar country; the one kind of
+    dollar the text names ("C$", "Canadian dollars", "US$"); the US dollar when the country is known (outlets
+    outside dollar countries writing "$" mean it); the one dollar country whose places the text names (a story
+    about "Ohio" and "Columbus"); else the US dollar, flagged ambiguous. "¥" likewise between yen and yuan.
     """
     cur = (currency or "").upper() or None
-    ctry = (country or "").upper() or None
-    dollar, dollar_amb = "USD", True
+    ctry = (country or "").upper() or outlet_country(outlet, site_name)
+    dollar, dollar_from = "USD", CURRENCY_FROM_DEFAULT
     if cur in _DOLLAR_CURRENCIES:
-        dollar, dollar_amb = cur or "USD", False
+        dollar, dollar_from = cur or "USD", CURRENCY_FROM_OUTLET
     elif ctry in _DOLLAR_COUNTRIES:
-        dollar, dollar_amb = _DOLLAR_COUNTRIES[ctry or ""], False
-    else:
-        written = _written_dollar(text)
-        if written is not None:
-            dollar, dollar_amb = written, False
-        elif ctry is not None or cur is not None:
-            dollar_amb = False
-    yen, yen_amb = "JPY", True
+        dollar, dollar_from = _DOLLAR_COUNTRIES[ctry or ""], CURRENCY_FROM_OUTLET
+    elif (written := _written_dollar(text)) is not None:
+        dollar, dollar_from = written, CURRENCY_FROM_TEXT
+    elif ctry is not None or cur is not None:
+        dollar_from = CURRENCY_FROM_OUTLET
+    elif (local := _dollar_of_places(text)) is not None:
+        dollar, dollar_from = local, CURRENCY_FROM_PLACES
+    yen, yen_from = "JPY", CURRENCY_FROM_DEFAULT
     if cur in ("JPY", "CNY"):
-        yen, yen_amb = cur or "JPY", False
+        yen, yen_from = cur or "JPY", CURRENCY_FROM_OUTLET
     elif ctry in ("JP", "CN"):
-        yen, yen_amb = ("JPY" if ctry == "JP" else "CNY"), False
+        yen, yen_from = ("JPY" if ctry == "JP" else "CNY"), CURRENCY_FROM_OUTLET
     elif re.search(r"\b(?:yuan|renminbi|RMB)\b", text):
-        yen, yen_amb = "CNY", False
+        yen, yen_from = "CNY", CURRENCY_FROM_TEXT
     elif re.search(r"\byen\b", text):
-        yen, yen_amb = "JPY", False
-    return FigureContext(published_at, cur, ctry, dollar, dollar_amb, yen, yen_amb)
+        yen, yen_from = "JPY", CURRENCY_FROM_TEXT
+    return FigureContext(
+        published_at, cur, ctry, dollar, dollar_from == CURRENCY_FROM_DEFAULT, yen, yen_from == CURRENCY_FROM_DEFAULT,
+        dollar_from, yen_from, _temperature_scale(text, ctry),
+    )  # fmt: skip
 
 
 _WRITTEN_DOLLAR = re.compile(
@@ -142,17 +170,144 @@ _WRITTEN_DOLLAR = re.compile(
     r"(Canadian|Australian|Singapore|Hong Kong|New Zealand|Taiwan(?:ese)?|Jamaican|Namibian|Fijian)"
     r" dollars?)"
 )
+_WRITTEN_US_DOLLAR = re.compile(r"(?<![\w$])(?:US ?\$|U\.S\. ?\$|USD ?\d|(?:US|U\.S\.|American) dollars?\b)")
 
 
 def _written_dollar(text: str) -> str | None:
-    """Return the one non-US dollar the text names explicitly, if it names exactly one kind."""
+    """Return the one kind of dollar the text names explicitly: a non-US one if it names exactly one kind, else
+    the US dollar if that is the only one it names ("US$"), else None."""
     found: set[str] = set()
     for m in _WRITTEN_DOLLAR.finditer(text):
         if m.group(1):
             found.add(_PREFIX_CURRENCY[m.group(1).lower() + "$"])
         else:
             found.add(_DOLLAR_ADJECTIVES[m.group(2).lower()])
-    return found.pop() if len(found) == 1 else None
+    if found:
+        return found.pop() if len(found) == 1 else None
+    return "USD" if "$" in text and _WRITTEN_US_DOLLAR.search(text) else None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The outlet's country, and the places a text is about
+# ---------------------------------------------------------------------------------------------------------------
+
+# Country-code domains sold to anyone as brand names ("bit.ly", "github.io", "t.co"): they name no country.
+_VANITY_TLDS = _words("io co tv me ai fm ly gg to cc ws la am nu sh ac vc so tk ms gl im is dj ag bz sc")
+_TLD_COUNTRY = {"uk": "GB", "eu": ""}
+# Country names in an outlet's name: "Times of India", "Mexico News Daily", "The Portugal News".
+_COUNTRY_NAMES = {
+    "america": "US", "american": "US", "usa": "US", "canada": "CA", "canadian": "CA", "australia": "AU",
+    "australian": "AU", "new zealand": "NZ", "singapore": "SG", "hong kong": "HK", "taiwan": "TW", "taipei": "TW",
+    "jamaica": "JM", "jamaican": "JM", "trinidad": "TT", "barbados": "BB", "bahamas": "BS", "namibia": "NA",
+    "namibian": "NA", "fiji": "FJ", "mexico": "MX", "india": "IN", "indian": "IN", "pakistan": "PK",
+    "britain": "GB", "british": "GB", "ireland": "IE", "irish": "IE", "nigeria": "NG", "kenya": "KE",
+    "south africa": "ZA", "malaysia": "MY", "philippines": "PH", "portugal": "PT", "japan": "JP", "china": "CN",
+}  # fmt: skip
+# Places of the dollar countries whose names are rarely anything else: states, provinces, large cities. Left out on
+# purpose: names shared with other countries or with people ("Georgia", "Victoria", "London" (Ontario), "Perth",
+# "Halifax", "Wellington", "Hamilton", "Austin", "Jackson", "Madison", "Phoenix").
+_PLACES = {
+    "US": "Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Hawaii|Idaho|Illinois|"
+    "Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|"
+    "Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|"
+    "Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|"
+    "Washington|West Virginia|Wisconsin|Wyoming|Los Angeles|Chicago|Houston|Philadelphia|San Antonio|San Diego|"
+    "Dallas|San Francisco|Seattle|Denver|Boston|Detroit|Atlanta|Miami|Baltimore|Pittsburgh|Cleveland|Cincinnati|"
+    "Indianapolis|Minneapolis|St\\. Louis|New Orleans|Las Vegas|Sacramento|Nashville|Memphis|Milwaukee|Tampa|"
+    "Orlando|Charlotte|Brooklyn|Manhattan|Bronx|Oakland|Honolulu|Anchorage|Albuquerque|Tucson|Louisville",
+    "CA": "Ontario|Quebec|British Columbia|Alberta|Manitoba|Saskatchewan|Nova Scotia|New Brunswick|Newfoundland|"
+    "Prince Edward Island|Yukon|Nunavut|Northwest Territories|Toronto|Montreal|Montréal|Vancouver|Ottawa|Calgary|"
+    "Edmonton|Winnipeg|Mississauga|Brampton|Saskatoon|Kelowna",
+    "AU": "New South Wales|Queensland|Western Australia|South Australia|Tasmania|Northern Territory|Sydney|"
+    "Melbourne|Brisbane|Adelaide|Canberra|Gold Coast|Hobart",
+    "NZ": "Auckland|Christchurch|Dunedin",
+}  # fmt: skip
+_PLACE_RE = re.compile(r"(?<![\w-])(?:" + "|".join(f"(?P<{c}>{p})" for c, p in _PLACES.items()) + r")(?![\w-])")
+_ALL_NAMES = sorted(
+    (*_COUNTRY_NAMES, *(w.lower() for p in _PLACES.values() for w in p.split("|"))), key=len, reverse=True
+)
+_NAME_RE = re.compile(r"(?i)(?<![\w-])(?P<name>" + "|".join(_ALL_NAMES) + r")(?![\w-])")
+_PLACE_COUNTRY = {w.lower().replace("\\", ""): c for c, p in _PLACES.items() for w in p.split("|")}
+# National outlets of the dollar countries on generic domains whose names give no place: where a reader of "$"
+# in them knows which dollar without being told.
+_OUTLETS = {
+    "nationalpost.com": "CA", "financialpost.com": "CA", "theglobeandmail.com": "CA", "thestar.com": "CA",
+    "theprovince.com": "CA", "leaderpost.com": "CA", "thestarphoenix.com": "CA", "lfpress.com": "CA",
+    "windsorstar.com": "CA", "nationalobserver.com": "CA", "apnews.com": "US", "wsj.com": "US", "npr.org": "US",
+    "cnn.com": "US", "foxnews.com": "US", "foxbusiness.com": "US", "cnbc.com": "US", "nbcnews.com": "US",
+    "cbsnews.com": "US", "politico.com": "US", "axios.com": "US", "thehill.com": "US",
+    "nypost.com": "US", "latimes.com": "US", "usnews.com": "US", "businessinsider.com": "US",
+}  # fmt: skip
+# Compact forms of the place names, for domains that write them as one word ("bostonherald.com", "canada.com").
+_JOINED_NAMES = sorted(
+    ((re.sub(r"\W", "", w), c) for w, c in (*_COUNTRY_NAMES.items(), *_PLACE_COUNTRY.items()) if len(w) >= 5),
+    key=lambda pair: -len(pair[0]),
+)
+
+
+def outlet_country(outlet: str | None, site_name: str | None = None) -> str | None:
+    """Return the ISO 3166 country of an outlet from its domain or name, or None when they do not say.
+
+    A country-code domain says it ("cbc.ca" is CA, "bbc.co.uk" GB), except the codes sold as brand names
+    (".io", ".co", ".tv"); a generic domain says it when it is one of the national outlets listed here or its
+    name starts with a country or a place of a dollar country ("canada.com", "bostonherald.com"); the site name
+    when it holds one ("Ottawa Citizen", "The Times of
+    India", "Voice of America").
+    """
+    if outlet:
+        if outlet.lower() in _OUTLETS:
+            return _OUTLETS[outlet.lower()]
+        labels = outlet.lower().rstrip(".").split(".")
+        tld = labels[-1]
+        if len(labels) > 1 and len(tld) == 2 and tld.isalpha() and tld not in _VANITY_TLDS:
+            return _TLD_COUNTRY.get(tld, tld.upper()) or None
+        first = re.sub(r"^the", "", labels[0].replace("-", ""))
+        for joined, code in _JOINED_NAMES:
+            if first.startswith(joined):
+                return code
+    if site_name:
+        m = _NAME_RE.search(site_name)
+        if m is not None:
+            name = m.group("name").lower()
+            return _COUNTRY_NAMES.get(name) or _PLACE_COUNTRY.get(name)
+    return None
+
+
+def _dollar_of_places(text: str) -> str | None:
+    """Return the dollar of the one dollar country whose places the text names: at least twice, and at least
+    twice as often as those of the other dollar countries ("Columbus, Ohio" in a story of a US outlet)."""
+    counts: dict[str, int] = {}
+    for m in _PLACE_RE.finditer(text):
+        code = m.lastgroup or ""
+        counts[code] = counts.get(code, 0) + 1
+    if not counts:
+        return None
+    best = max(counts, key=lambda c: counts[c])
+    if counts[best] >= 2 and counts[best] >= 2 * (sum(counts.values()) - counts[best]):
+        return _DOLLAR_COUNTRIES[best]
+    return None
+
+
+# A temperature written with its scale: "-7 °C", "20 degrees Fahrenheit", "30C".
+_CELSIUS = re.compile(r"\d\s?°\s?C\b|\d\s?℃|(?i:degrees?\s+(?:celsius|centigrade))|(?i:°\s?celsius)")
+_FAHRENHEIT = re.compile(r"\d\s?°\s?F\b|\d\s?℉|(?i:degrees?\s+fahrenheit)|(?i:°\s?fahrenheit)")
+
+
+# Where weather is told in Fahrenheit; every other country's outlets write Celsius.
+_FAHRENHEIT_COUNTRIES = frozenset({"US", "PR", "BS", "KY", "BZ", "LR", "PW", "FM", "MH"})
+
+
+def _temperature_scale(text: str, country: str | None = None) -> str | None:
+    """Return the temperature scale the text writes when it writes one and only one; else Celsius for an outlet
+    of a country that tells temperatures in Celsius (a US outlet's bare "degrees" may be either); else None."""
+    if "°" not in text and "egree" not in text and "℃" not in text and "℉" not in text:
+        return None
+    celsius, fahrenheit = _CELSIUS.search(text) is not None, _FAHRENHEIT.search(text) is not None
+    if celsius != fahrenheit:
+        return "degree_celsius" if celsius else "degree_fahrenheit"
+    if not celsius and country is not None and country not in _FAHRENHEIT_COUNTRIES:
+        return "degree_celsius"
+    return None
 
 
 def _local(code: str, ctx: FigureContext) -> str:
@@ -221,7 +376,7 @@ _units("kilowatt_hour", "kilowatt-hours", "kilowatt hours", "kwh")
 _units("megawatt_hour", "megawatt-hours", "megawatt hours", "mwh")
 _units("gigawatt_hour", "gigawatt-hours", "gigawatt hours", "gwh")
 _units("terawatt_hour", "terawatt-hours", "terawatt hours", "twh")
-_units("kilometre_per_hour", "km/h", "kmh", "kph", "kilometres per hour", "kilometers per hour")
+_units("kilometre_per_hour", "km/h", "km / h", "kmh", "kph", "kilometres per hour", "kilometers per hour")
 _units("mile_per_hour", "mph", "miles per hour", "miles an hour")
 _units("degree_celsius", "°c", "ºc", "degrees celsius", "degree celsius", "degrees c", "celsius")
 _units("degree_fahrenheit", "°f", "ºf", "degrees fahrenheit", "degree fahrenheit", "degrees f", "fahrenheit")
@@ -232,10 +387,32 @@ _units("terabyte", "tb", "terabyte", "terabytes")
 _units("carat", "carat", "carats")
 _units("calorie", "calorie", "calories", "kcal")
 _units("bushel", "bushel", "bushels")
+_units("part_per_million", "ppm", "parts per million")
+_units("part_per_billion", "ppb", "parts per billion")
+_units("metre_per_second", "m/s", "metres per second", "meters per second")
+_units("hertz", "hz", "hertz")
+_units("kilohertz", "khz", "kilohertz")
+_units("megahertz", "mhz", "megahertz")
+_units("gigahertz", "ghz", "gigahertz")
+_units("kilobit_per_second", "kbps", "kilobits per second")
+_units("megabit_per_second", "mbps", "megabits per second")
+_units("gigabit_per_second", "gbps", "gigabits per second")
+_units("terabit_per_second", "tbps", "terabits per second")
+_units("kilobyte", "kb", "kilobyte", "kilobytes")
+_units("milliampere_hour", "mah")
+_units("decibel", "db", "decibel", "decibels")
+_units("pound_per_square_inch", "psi")
+_units("mile_per_gallon", "mpg", "miles per gallon")
+_units("light_year", "light-years", "light years", "light-year", "light year")
+_units("cubic_foot", "cubic feet", "cubic foot")
+_units("terawatt", "terawatt", "terawatts", "tw")
+_units("kilovolt", "kv", "kilovolt", "kilovolts")
+_units("horsepower", "hp", "bhp", "horsepower")
 
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
-_ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min", "in", "ml"})
+_ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min", "in", "ml",
+                            "tw", "kv", "hp", "db", "hz", "kb"})  # fmt: skip
 _TIME_UNITS = frozenset({"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"})
 # Words of a unit may be joined by hyphens when it is used as an adjective ("a 12,500-square-foot structure").
 _UNIT_RE = "|".join(
