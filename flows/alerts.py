@@ -6,7 +6,10 @@ Events, emitted with Prefect's events API so that automations can act on them:
   failing sources;
 * ``mediawatch.source.failing``: resource ``mediawatch.source.<source>``; payload: the source's figures (requests,
   failures by reason, items, words...);
-* ``mediawatch.source.drift``: the same, with the drift findings.
+* ``mediawatch.source.drift``: the same, with the drift findings;
+* ``mediawatch.watch.spike`` and ``mediawatch.watch.first``: resource ``mediawatch.watch.<watch>``; payload: the
+  alert (day, observed and expected stories, score, the entity of a first, the top titles). Only a new alert is
+  emitted: a later run that updates a spike's count does not notify again (``flows/watch.py``).
 
 The automation is declared in ``deployments/automations.yaml`` (Prefect's automation model, with the notification
 block named rather than given by id) and created by ``mediawatch serve`` or ``mediawatch alerts``; it notifies
@@ -31,6 +34,8 @@ from tasks.health import STATUS_DRIFT, STATUS_FAILING, Outcome, source_payload
 EVENT_RUN_DEGRADED = "mediawatch.run.degraded"
 EVENT_SOURCE_FAILING = "mediawatch.source.failing"
 EVENT_SOURCE_DRIFT = "mediawatch.source.drift"
+EVENT_WATCH_SPIKE = "mediawatch.watch.spike"
+EVENT_WATCH_FIRST = "mediawatch.watch.first"
 AUTOMATIONS_FILE = Path(__file__).resolve().parent.parent / "deployments" / "automations.yaml"
 WEBHOOK_BLOCK_TYPE = "custom-webhook"
 # What the webhook receives: Slack-style ``text`` plus the subject and body apart, for any receiver.
@@ -72,6 +77,35 @@ def emit_run_events(
         )
         emitted.append(EVENT_RUN_DEGRADED)
     return emitted
+
+
+def emit_watch_events(alerts: Sequence[Mapping[str, Any]], run_name: str = "") -> list[str]:
+    """Emit one event per new alert; return the event names in order."""
+    names: list[str] = []
+    for a in alerts:
+        name = EVENT_WATCH_SPIKE if a["kind"] == "spike" else EVENT_WATCH_FIRST
+        emit_event(
+            event=name,
+            resource={
+                "prefect.resource.id": f"mediawatch.watch.{a['watch']}",
+                "prefect.resource.name": str(a["watch"]),
+                "mediawatch.watch": str(a["watch"]),
+            },
+            payload={
+                "kind": a["kind"],
+                "watch": a["watch"],
+                "day": a["day"].isoformat(),
+                "observed": a["observed"],
+                "expected": a["expected"],
+                "score": a["score"],
+                "entity": a["entity_name"],
+                "detail": a["detail"],
+                "top_titles": list(a["top_titles"])[:3],
+                "run_name": run_name,
+            },
+        )
+        names.append(name)
+    return names
 
 
 def load_automations(path: Path = AUTOMATIONS_FILE) -> list[dict[str, Any]]:

@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from flows.settings import Settings
+from flows.settings import Settings, open_lake
+
+if TYPE_CHECKING:
+    from storage.lake import Lake
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -115,28 +118,31 @@ def uses_web(sources: Sequence[str]) -> bool:
     return any(_is_url(s) or route_source(s) == "web" for s in sources)
 
 
-def check_data_dir(data_dir: str) -> None:
-    """Raise :class:`ConfigurationError` when ``data_dir`` cannot be a data directory (a file, a bad URI)."""
+def check_data_dir(data_dir: str | Settings) -> Lake:
+    """Return the lake of ``data_dir``: a path or URI, or the settings naming one (whose object-store settings
+    are then used, see :func:`~flows.settings.open_lake`). Raise :class:`ConfigurationError` when it cannot be a
+    data directory (a file, a bad URI)."""
     from storage.lake import Lake, LakeError
 
-    if "://" not in data_dir and Path(data_dir).expanduser().is_file():
-        raise ConfigurationError(f"data directory {data_dir!r} is a file: pass a folder with --data-dir")
+    uri = data_dir if isinstance(data_dir, str) else data_dir.data_dir
+    if "://" not in uri and Path(uri).expanduser().is_file():
+        raise ConfigurationError(f"data directory {uri!r} is a file: pass a folder with --data-dir")
     try:
-        Lake(data_dir)
+        return Lake(data_dir) if isinstance(data_dir, str) else open_lake(data_dir)
     except LakeError as exc:
-        raise ConfigurationError(f"data directory {data_dir!r}: {exc}") from exc
+        raise ConfigurationError(f"data directory {uri!r}: {exc}") from exc
 
 
-def require_lake(data_dir: str) -> None:
-    """Raise :class:`ConfigurationError` unless ``data_dir`` holds mediawatch data (a mistyped ``--data-dir``
-    would otherwise answer every query with nothing)."""
-    from storage.lake import LAKE_ID_FILE, Lake
+def require_lake(settings: Settings) -> Lake:
+    """Return the lake of ``settings``; raise :class:`ConfigurationError` unless it holds mediawatch data (a
+    mistyped ``--data-dir`` would otherwise answer every query with nothing)."""
+    from storage.lake import LAKE_ID_FILE
     from storage.schemas import DATASETS
 
-    check_data_dir(data_dir)
-    lake = Lake(data_dir)
+    lake = check_data_dir(settings)
     if lake.read_bytes(lake.path(LAKE_ID_FILE)) is not None or any(lake.exists(d) for d in DATASETS):
-        return
+        return lake
     raise ConfigurationError(
-        f"no mediawatch data in {data_dir!r}: check --data-dir (or MEDIAWATCH_DATA_DIR); `mediawatch run` creates it"
+        f"no mediawatch data in {settings.data_dir!r}: check --data-dir (or MEDIAWATCH_DATA_DIR); "
+        "`mediawatch run` creates it"
     )

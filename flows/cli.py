@@ -1,7 +1,9 @@
 """The ``mediawatch`` command: ad-hoc runs and a look at what the lake holds.
 
 Prefect is imported only by the commands that need it, so ``mediawatch --help`` answers at once. With no
-``PREFECT_API_URL`` set, a run uses Prefect's local SQLite-backed mode; telemetry is off unless the user
+``PREFECT_API_URL`` set, a command reports to the local server ``mediawatch server start`` (or ``run
+--keep-server``) left running, if it is alive, else to a temporary SQLite-backed server of its own; every check
+of what the command was given comes first, so a typo never starts a server. Telemetry is off unless the user
 turns it on (the process sets ``DO_NOT_TRACK`` and server analytics off when they are unset).
 
 Exit codes: 0 done (a degraded run too, unless ``--fail-on-degraded``); 1 the run failed (an input path that does
@@ -12,16 +14,25 @@ line before anything starts (``--debug`` adds the traceback).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 import traceback
-from collections.abc import Sequence
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from flows.checks import EXIT_FAILED, ConfigurationError, RunRefused, one_line
+from flows.watch_cli import add_watch_command
 
 COUNT_COLUMNS = ("items_in", "articles", "duplicates", "quarantined", "entities", "figures")
 # What `mediawatch report` covers when no --since is given.
@@ -36,6 +47,231 @@ def _quiet_prefect_defaults() -> None:
     # The first run on a fresh machine migrates the local database; on a busy 2-core machine that can take
     # longer than Prefect's default 20 s wait for the temporary server.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+
+# -- the local Prefect server ---------------------------------------------------------------------------------
+# A Prefect command with no PREFECT_API_URL would start a temporary server (about 7-10 s on two cores with a
+# migrated database, 14-17 s on a fresh one) and stop it at exit. `mediawatch server start` (or `run --keep-server`)
+# instead leaves one running in the background and records it in PREFECT_HOME; later commands with no
+# PREFECT_API_URL report to it when its process is alive and it answers its health check.
+
+# The record of the background server, under PREFECT_HOME (next to the database it serves).
+SERVER_FILE = "mediawatch-server.json"
+SERVER_LOG = "mediawatch-server.log"
+# A recorded server must answer /api/health within this long to be used: a live one answers in milliseconds, and
+# a hung or stopped one must not hold a run up for longer than a second before the temporary server takes over.
+SERVER_HEALTH_TIMEOUT = 1.0
+# A fresh database is migrated at start: 10-17 s measured on two cores; a busy machine needs more.
+SERVER_START_TIMEOUT = 180.0
+# `prefect server start` stops in about a second on SIGTERM; past this it is killed.
+SERVER_STOP_TIMEOUT = 20.0
+
+
+class ServerNotStarted(RunRefused):
+    """The background Prefect server did not come up: the command fails (exit code 1)."""
+
+    exit_code = EXIT_FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class LocalServer:
+    """A Prefect server on this machine that a mediawatch command started and left running."""
+
+    api_url: str
+    pid: int
+
+    @property
+    def ui_url(self) -> str:
+        """Return the address of the server's UI."""
+        return self.api_url.removesuffix("/api")
+
+
+def prefect_home() -> Path:
+    """Return Prefect's home directory: ``PREFECT_HOME``, else Prefect's default ``~/.prefect``."""
+    return Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
+
+
+def _process_alive(pid: int) -> bool:
+    """Return True when process ``pid`` exists and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive, and not ours to use (the health check decides)
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True  # no /proc (not Linux): os.kill said it exists
+    return state != "Z"
+
+
+def _answers_health(api_url: str, timeout: float = SERVER_HEALTH_TIMEOUT) -> bool:
+    """Return True when the Prefect API at ``api_url`` answers its health check within ``timeout`` seconds."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:  # noqa: S310 - loopback URL we wrote
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
+def _read_server_record(home: Path) -> LocalServer | None:
+    """Return the server recorded under ``home``, or None when there is no record or it cannot be read."""
+    try:
+        data = json.loads((home / SERVER_FILE).read_text(encoding="utf-8"))
+        return LocalServer(api_url=str(data["api_url"]), pid=int(data["pid"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def find_local_server(home: Path) -> LocalServer | None:
+    """Return the server recorded under ``home`` if it can be used now: its process is alive and it answers its
+    health check within :data:`SERVER_HEALTH_TIMEOUT`. A record whose process is gone (a reboot, a kill) is
+    removed; one whose process lives but does not answer is left alone and passed over."""
+    server = _read_server_record(home)
+    if server is None:
+        return None
+    if not _process_alive(server.pid):
+        (home / SERVER_FILE).unlink(missing_ok=True)
+        return None
+    return server if _answers_health(server.api_url) else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def _server_lock(home: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the server record: two commands starting together start one server."""
+    import fcntl
+
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / f"{SERVER_FILE}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def start_local_server(home: Path, timeout: float = SERVER_START_TIMEOUT) -> tuple[LocalServer, bool]:
+    """Return the usable server recorded under ``home``, else start ``prefect server start`` on a free port of
+    127.0.0.1 in the background (its own session, so it outlives this command), wait until it answers, record it;
+    the flag says whether it was started now. Raise :class:`ServerNotStarted` if it does not come up (the message names
+    its log)."""
+    _quiet_prefect_defaults()
+    with _server_lock(home):
+        running = find_local_server(home)
+        if running is not None:
+            return running, False
+        port = _free_port()
+        log_path = home / SERVER_LOG
+        command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+        env = {**os.environ, "PREFECT_HOME": str(home)}
+        env.pop("PREFECT_API_URL", None)
+        with log_path.open("ab") as log:
+            process = subprocess.Popen(
+                [*command, "--analytics-off"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+        server = LocalServer(api_url=f"http://127.0.0.1:{port}/api", pid=process.pid)
+        deadline = time.monotonic() + timeout
+        while not _answers_health(server.api_url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                _stop_process_group(process.pid)
+                raise ServerNotStarted(f"the Prefect server did not start within {timeout:.0f} s; see {log_path}")
+            time.sleep(0.3)
+        record = {"api_url": server.api_url, "pid": server.pid, "started_at": datetime.now(UTC).isoformat()}
+        staged = home / f"{SERVER_FILE}.tmp"
+        staged.write_text(json.dumps(record), encoding="utf-8")
+        staged.replace(home / SERVER_FILE)
+        return server, True
+
+
+def _is_prefect_server(pid: int) -> bool:
+    """Return True unless /proc says process ``pid`` is something other than a Prefect server (a reused pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return True
+    return b"prefect" in b" ".join(command) and b"server" in command
+
+
+def _stop_process_group(pid: int, timeout: float = SERVER_STOP_TIMEOUT) -> None:
+    """Stop the process group ``pid`` leads (the server and its children): SIGTERM, then SIGKILL after
+    ``timeout`` seconds."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _process_alive(pid) and time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
+        time.sleep(0.2)
+    if _process_alive(pid):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def stop_local_server(home: Path) -> LocalServer | None:
+    """Stop the server recorded under ``home`` and remove its record; return it, or None when none was running."""
+    with _server_lock(home):
+        server = _read_server_record(home)
+        (home / SERVER_FILE).unlink(missing_ok=True)
+        if server is None or not _process_alive(server.pid) or not _is_prefect_server(server.pid):
+            return None
+        _stop_process_group(server.pid)
+        return server
+
+
+def _local_server(keep: bool = False) -> LocalServer | None:
+    """Return the local server the command should report to: none when ``PREFECT_API_URL`` names one (Prefect
+    uses it) or when none is running (a temporary server then runs for the command), unless ``keep`` asks to
+    start one that stays. Said on standard error, so the command's output stays its own."""
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    home = prefect_home()
+    if keep:
+        server, started = start_local_server(home)
+        what = "started" if started else "using"
+    else:
+        found = find_local_server(home)
+        if found is None:
+            return None
+        server, what = found, "using"
+    print(
+        f"mediawatch: {what} the local Prefect server at {server.ui_url} (pid {server.pid}; "
+        "`mediawatch server stop` stops it)",
+        file=sys.stderr,
+    )
+    return server
+
+
+@contextlib.contextmanager
+def reporting_to(server: LocalServer | None) -> Iterator[None]:
+    """Point Prefect (in this process, and in processes it starts) at ``server`` while the block runs."""
+    if server is None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.api_url  # read by processes started inside (Dask workers)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield
+    finally:
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous
 
 
 def version() -> str:
@@ -58,14 +294,19 @@ def _data_dir(args: argparse.Namespace) -> str:
     return data_dir
 
 
-def _lake_dir(args: argparse.Namespace) -> str:
-    """Return the data directory of a query, refusing one that holds no mediawatch data: a mistyped ``--data-dir``
-    would answer every query with nothing. (A report or a quarantine listing of an empty lake is an empty answer.)"""
+def _lake(args: argparse.Namespace) -> Any:
+    """Return the lake of ``--data-dir`` (or ``MEDIAWATCH_DATA_DIR``), with the object-store settings applied."""
+    from flows.checks import check_data_dir
+
+    return check_data_dir(_settings(args))
+
+
+def _queried_lake(args: argparse.Namespace) -> Any:
+    """Return the lake of a query, refusing one that holds no mediawatch data: a mistyped ``--data-dir`` would
+    answer every query with nothing. (A report or a quarantine listing of an empty lake is an empty answer.)"""
     from flows.checks import require_lake
 
-    data_dir = _data_dir(args)
-    require_lake(data_dir)
-    return data_dir
+    return require_lake(_settings(args))
 
 
 def _preflight_run(args: argparse.Namespace) -> None:
@@ -82,13 +323,14 @@ def _preflight_run(args: argparse.Namespace) -> None:
         follow_symlinks=True if args.follow_symlinks else None,
     )
     check_sources(list(args.sources), settings.follow_symlinks)
-    check_data_dir(settings.data_dir)
+    check_data_dir(settings)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the ingest flow on the given sources and print its counts and outcome."""
     _preflight_run(args)
     _quiet_prefect_defaults()
+    server = _local_server(keep=args.keep_server)
     if args.wait_lock is not None:
         os.environ["MEDIAWATCH_LOCK_WAIT_SECONDS"] = str(args.wait_lock)
     from flows import progress
@@ -100,7 +342,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             flow = ingest_news.with_options(
                 task_runner=build_task_runner(args.task_runner, args.dask_address or "", args.dask_workers)
             )
-        with progress.reporting(interactive=None if not args.no_progress else False):
+        with reporting_to(server), progress.reporting(interactive=None if not args.no_progress else False):
             state = flow(
                 sources=list(args.sources),
                 data_dir=args.data_dir,
@@ -182,10 +424,10 @@ def _format_counts(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _connect(data_dir: str) -> Any:
+def _connect(lake: Any) -> Any:
     from storage.query import connect
 
-    return connect(data_dir)
+    return connect(lake)
 
 
 def _sql(con: Any, sql: str) -> Any:
@@ -230,7 +472,7 @@ def _print_relation(rel: Any, fmt: str) -> None:
 def cmd_query(args: argparse.Namespace) -> int:
     """Run SQL over the datasets (views: articles, entities, figures, duplicates, quarantine, runs,
     source_health)."""
-    con = _connect(_lake_dir(args))
+    con = _connect(_queried_lake(args))
     _print_relation(_sql(con, args.sql), args.format)
     return 0
 
@@ -239,7 +481,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     """List recent runs: name, flow, state and what it means, duration, counts."""
     if args.limit < 1:
         raise ConfigurationError(f"--limit must be at least 1, got {args.limit}")
-    con = _connect(_lake_dir(args))
+    con = _connect(_queried_lake(args))
     cols = ", ".join(COUNT_COLUMNS)
     sql = (
         "select coalesce(run_name, run_id) as name, flow, state, state_detail, started_at, "  # noqa: S608 - fixed names, an int
@@ -257,7 +499,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         return _retry_quarantine(args)
     from storage.query import UNRESOLVED_QUARANTINE
 
-    con = _connect(_data_dir(args))
+    con = _connect(_lake(args))
     if args.items:
         sql = (
             "select quarantined_at, stage, reason, source_uri, external_id, detail, payload_bytes "  # noqa: S608 - a fixed query
@@ -276,12 +518,13 @@ def _retry_quarantine(args: argparse.Namespace) -> int:
     if not args.reason:
         raise ConfigurationError("quarantine retry needs --reason (see `mediawatch quarantine` for the reasons)")
     _quiet_prefect_defaults()
+    server = _local_server()
     from flows.ingest import retry_quarantine
 
     try:
-        summary = _summary_or_message(
-            retry_quarantine(reason=args.reason, stage=args.stage, data_dir=args.data_dir, return_state=True)
-        )
+        with reporting_to(server):
+            state = retry_quarantine(reason=args.reason, stage=args.stage, data_dir=args.data_dir, return_state=True)
+        summary = _summary_or_message(state)
     except Exception as exc:  # noqa: BLE001 - reported as a message and an exit code
         print(f"mediawatch: retry failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -294,10 +537,12 @@ def _retry_quarantine(args: argparse.Namespace) -> int:
 def cmd_compact(args: argparse.Namespace) -> int:
     """Rewrite each partition's small files into one (safe while others read)."""
     _quiet_prefect_defaults()
+    server = _local_server()
     from flows.maintenance import compact_lake
 
     try:
-        replaced = compact_lake(data_dir=args.data_dir, min_files=args.min_files)
+        with reporting_to(server):
+            replaced = compact_lake(data_dir=args.data_dir, min_files=args.min_files)
     except Exception as exc:  # noqa: BLE001 - reported as a message and an exit code
         print(f"mediawatch: compaction failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -319,10 +564,12 @@ def _since(value: str | None) -> str:
 def cmd_report(args: argparse.Namespace) -> int:
     """Write a self-contained HTML report (charts, no network needed to open it) of the last 30 days, or since
     ``--since``."""
+    from flows.watch import detect_options, run_watches
     from tasks.report import build_report
 
     since = _since(args.since)
-    document = build_report(_data_dir(args), since)
+    settings = _settings(args)
+    document = build_report(_lake(args), since, watches=run_watches(settings), options=detect_options(settings))
     with open(args.output, "w", encoding="utf-8") as handle:
         handle.write(document)
     print(f"report written to {args.output} (partitions since {since})")
@@ -336,23 +583,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     check_sources(list(args.sources), settings.follow_symlinks)
-    check_data_dir(settings.data_dir)
+    check_data_dir(settings)
     if args.ingest_interval is not None and args.ingest_interval < 1:
         raise ConfigurationError(f"--ingest-interval must be at least 1 second, got {args.ingest_interval}")
     _quiet_prefect_defaults()
-    webhook = args.alert_webhook or settings.alert_webhook_url
-    if webhook:
-        _set_up_alerts(webhook)
-    else:
-        print("alerts: none (set MEDIAWATCH_ALERT_WEBHOOK_URL or pass --alert-webhook URL to be notified)")
-    from flows.serve import serve_all
+    with reporting_to(_local_server()):
+        webhook = args.alert_webhook or settings.alert_webhook_url
+        if webhook:
+            _set_up_alerts(webhook)
+        else:
+            print("alerts: none (set MEDIAWATCH_ALERT_WEBHOOK_URL or pass --alert-webhook URL to be notified)")
+        from flows.serve import serve_all
 
-    serve_all(
-        sources=args.sources,
-        data_dir=settings.data_dir,
-        ingest_cron=args.ingest_cron,
-        ingest_interval_seconds=args.ingest_interval,
-    )
+        serve_all(
+            sources=args.sources,
+            data_dir=settings.data_dir,
+            ingest_cron=args.ingest_cron,
+            ingest_interval_seconds=args.ingest_interval,
+        )
     return 0
 
 
@@ -388,14 +636,52 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     """Clean and extract again from the kept raw pages (no network) and replace the derived rows."""
     _quiet_prefect_defaults()
+    server = _local_server()
     from flows.replay import replay_raw
 
     try:
-        summary = replay_raw(since=args.since, data_dir=args.data_dir)
+        with reporting_to(server):
+            summary = replay_raw(since=args.since, data_dir=args.data_dir)
     except Exception as exc:  # noqa: BLE001 - reported as a message and an exit code
         print(f"mediawatch: replay failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     print(_format_counts(summary))
+    return 0
+
+
+def cmd_server(args: argparse.Namespace) -> int:
+    """Keep a Prefect server running in the background for later commands (``start``), show it (``status``) or
+    stop it (``stop``). While it runs, every command with no ``PREFECT_API_URL`` reports to it instead of starting
+    a temporary server, and its UI shows their runs. It serves the database in ``PREFECT_HOME``."""
+    home = prefect_home()
+    if args.action == "start":
+        if os.environ.get("PREFECT_API_URL"):
+            raise ConfigurationError(
+                f"PREFECT_API_URL is set ({os.environ['PREFECT_API_URL']}): commands report there; "
+                "unset it to use a local server"
+            )
+        server, started = start_local_server(home)
+        what = "started" if started else "already running:"
+        print(f"{what} the local Prefect server at {server.ui_url} (pid {server.pid}, PREFECT_HOME {home})")
+        print("commands without PREFECT_API_URL now report to it; `mediawatch server stop` stops it")
+        return 0
+    if args.action == "stop":
+        stopped = stop_local_server(home)
+        print(
+            f"stopped the local Prefect server at {stopped.ui_url} (pid {stopped.pid})"
+            if stopped
+            else "no local Prefect server was running"
+        )
+        return 0
+    found = find_local_server(home)
+    if found is not None:
+        print(f"local Prefect server: {found.ui_url} (pid {found.pid}, PREFECT_HOME {home})")
+    elif (recorded := _read_server_record(home)) is not None:
+        print(f"the local Prefect server recorded at {recorded.ui_url} (pid {recorded.pid}) does not answer")
+    else:
+        print("no local Prefect server running: each command starts a temporary one (`mediawatch server start`)")
+    if os.environ.get("PREFECT_API_URL"):
+        print(f"PREFECT_API_URL is set: commands report to {os.environ['PREFECT_API_URL']}")
     return 0
 
 
@@ -455,6 +741,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--dask-address", help="join this Dask scheduler (tcp://host:8786) instead of a local cluster")
     run.add_argument("--dask-workers", type=int, default=2, help="processes of the local Dask cluster (default 2)")
+    run.add_argument(
+        "--keep-server",
+        action="store_true",
+        help="with no PREFECT_API_URL: start a local Prefect server that stays for later runs (see `server`)",
+    )
     run.set_defaults(func=cmd_run)
 
     query = command("query", help="run SQL (DuckDB) over the datasets", description=cmd_query.__doc__)
@@ -512,11 +803,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--alert-webhook", help="create the alert automation, notifying this webhook URL")
     serve.set_defaults(func=cmd_serve)
 
+    add_watch_command(command, add_data_dir, add_format)
+
     alerts = command("alerts", help="create the alert automation on the Prefect server", description=cmd_alerts.__doc__)
     add_data_dir(alerts)
     alerts.add_argument("--webhook-url", help="webhook to notify (default: $MEDIAWATCH_ALERT_WEBHOOK_URL)")
     alerts.add_argument("--file", help="automations file (default: deployments/automations.yaml)")
     alerts.set_defaults(func=cmd_alerts)
+
+    server = command(
+        "server", help="keep a local Prefect server running for later commands", description=cmd_server.__doc__
+    )
+    server.add_argument(
+        "action", nargs="?", choices=("start", "status", "stop"), default="status", help="status (default)"
+    )
+    server.set_defaults(func=cmd_server)
     return parser
 
 
@@ -527,6 +828,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     error, without a traceback unless ``--debug``.
     """
     args = build_parser().parse_args(argv)
+    # Before any command imports Prefect (the checks of a run do): Prefect reads its settings once, at import.
+    _quiet_prefect_defaults()
     try:
         code: int = args.func(args)
     except RunRefused as exc:

@@ -9,10 +9,11 @@ others, so both cores stay busy):
 2. clean: main text and metadata
 3. dedup: originals go on, copies are recorded against their original
 4. extract: entities and figures from the originals
-5. write: one atomic commit per batch into the lake, then the run's counts
-6. judge: one ``source_health`` row per source (drift against its own recent runs) and the run's outcome
-7. report: counts, outcome and source health as Prefect artifacts
-8. alert: events for a degraded run and for failing or drifting sources; the final state says the outcome
+5. write: one atomic commit per batch into the lake (articles with their watch mentions), then the run's counts
+6. watch: spike and first alerts of the watches on the days the run wrote to (events for new ones)
+7. judge: one ``source_health`` row per source (drift against its own recent runs) and the run's outcome
+8. report: counts, outcome and source health as Prefect artifacts
+9. alert: events for a degraded run and for failing or drifting sources; the final state says the outcome
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ from flows.checks import RunRefused, build_settings, check_data_dir, check_sourc
 from flows.options import RunOptions, build_run_options, model_version
 from flows.outcome import failed_attempt, final_state, log_outcome, refuse
 from flows.report import publish_run_artifacts
-from flows.settings import Settings
+from flows.settings import Settings, open_lake
+from flows.watch import alert_step, detect_options, run_watches
 from storage.fetch_state import FetchState
 from storage.item_ledger import ItemLedger
 from storage.lake import Lake, LakeLockedError, Settles, batch_stem
@@ -73,6 +75,7 @@ from tasks.index import open_index, persist_index, recorded_copies
 from tasks.inputs import SourceBatch, SourcePlan, fetch_keys, plan_retry, plan_sources_task, read_batch_task
 from tasks.nlp import Analysis, NlpOptions, analyze_articles, analyze_articles_task
 from tasks.records import Article, DedupDecision, RawItem, Rejection
+from tasks.watch.watches import Watch
 from tasks.write import BatchCounts, write_batch_task
 
 T = TypeVar("T")
@@ -126,6 +129,7 @@ class Run:
     health: HealthTally
     seen: set[str] = field(default_factory=set)  # originals of this run, to tell a rerun from a same-URL copy
     copies: set[str] = field(default_factory=set)  # copies already in `duplicates`: recorded once, ever
+    watches: tuple[Watch, ...] = ()  # matched in the write step: each article's mentions commit with it
     # Fetch-state keys of pages fetched but not yet written (discovered pages, batches in flight): a commit of
     # the fetch state leaves them pending, so a crash makes the next run fetch them again.
     unsettled: Counter[str] = field(default_factory=Counter)
@@ -291,6 +295,7 @@ def _start_writing(batch: Extracting, run: Run, previous: Writing | None) -> Wri
             as_is(loaded.items if opts.keep_raw else ()),
             settles,
             batch.merges,
+            run.watches,
         )
     return Writing(loaded, writing, batch_stem(ledger.run_id, batch_name))
 
@@ -323,6 +328,7 @@ def _settle(writing: Writing | None, run: Run) -> None:
         ledger.add_quarantined(stage, reason, k)
     ledger.duplicate_methods.update(counts.duplicate_methods)
     ledger.repairs.update(counts.repairs)
+    ledger.notes["mentions"] = int(ledger.notes.get("mentions", 0)) + counts.mentions
     ledger.save()
 
 
@@ -336,7 +342,7 @@ def open_run(
     """
     log = get_run_logger()
     opts = build_run_options(settings)
-    lake = Lake(settings.data_dir)
+    lake = open_lake(settings)
     with lake.write_lock(settings.lock_wait_seconds):
         ledger = RunLedger(
             lake,
@@ -344,7 +350,7 @@ def open_run(
             flow=flow_name,
             parameters={
                 "sources": sources,
-                **settings.model_dump(exclude={"user_agent", "contact", "alert_webhook_url"}),
+                **settings.run_parameters(),
             },
             code_version=opts.code_version,
             model_name=settings.model,
@@ -454,22 +460,25 @@ def ingest_news(
             follow_symlinks=follow_symlinks,
         )
         check_sources(sources, settings.follow_symlinks)
-        check_data_dir(settings.data_dir)
+        check_data_dir(settings)
+        watches = run_watches(settings)
     except RunRefused as exc:
         return refuse(exc)
     if settings.contact_is_placeholder and uses_web(sources):
         get_run_logger().warning(PLACEHOLDER_CONTACT)
     try:
         with open_run(settings, sources, FLOW_NAME, map_sources(sources, settings.follow_symlinks)) as run:
+            run.watches = watches
             plan = plan_sources_task(sources, run.opts.sources, run.client, run.state, run.items)  # 1. discover
             run.health.add_fetches(run.client.drain())
             run.health.add_listed(plan.targets)
-            _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
-            outcome, health = _judge(run, plan, settings)  # 6. judge
+            _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write (and match watches)
+            _watch(run, settings)  # 6. watch: spikes and firsts on the days this run wrote to
+            outcome, health = _judge(run, plan, settings)  # 7. judge
         state = STATE_FAILED if outcome.kind == OUTCOME_FAILED else STATE_COMPLETED
         summary = {**run.ledger.row(state, ended=True, detail=outcome.message), "outcome": outcome.kind}
-        publish_run_artifacts(summary, run.lake, run.ledger.run_id, flow_run.name, health, outcome)  # 7. report
-        emit_run_events(outcome, health, summary, flow_run.name)  # 8. alert
+        publish_run_artifacts(summary, run.lake, run.ledger.run_id, flow_run.name, health, outcome)  # 8. report
+        emit_run_events(outcome, health, summary, flow_run.name)  # 9. alert
         log_outcome(outcome, summary)
         return final_state(outcome, summary)
     except LakeLockedError as exc:
@@ -488,9 +497,11 @@ def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None
     settings = Settings.build(data_dir=data_dir)
     try:
         with open_run(settings, [f"quarantine:{reason}"], RETRY_FLOW_NAME) as run:
-            rows = unresolved_quarantine(settings.data_dir, reason, stage)  # 1. what is still quarantined
+            run.watches = run_watches(settings)
+            rows = unresolved_quarantine(run.lake, reason, stage)  # 1. what is still quarantined
             plan = plan_retry(rows, run.opts.sources)
             _run_plan(plan, run, settings.batch_size)  # 1-5. load, clean, dedup, extract, write
+            _watch(run, settings)  # 6. watch
             persist_index(run.index, run.lake)
             run.ledger.finish()
     except LakeLockedError as exc:
@@ -556,6 +567,14 @@ def _note_fetching(run: Run) -> None:
             stats.deferred_budget,
             ", ".join(stats.budget_hosts()[:5]) or "run budget",
         )
+
+
+def _watch(run: Run, settings: Settings) -> None:
+    """Step 6: judge the days this run's mentions fell on; commit and notify the alerts."""
+    if run.watches:
+        with run.ledger.timer("watch"):
+            new = alert_step(run.lake, run.watches, detect_options(settings), run.ledger.run_id, flow_run.name or "")
+        run.ledger.notes["alerts_new"] = new
 
 
 def _judge(run: Run, plan: SourcePlan, settings: Settings) -> tuple[Outcome, list[dict[str, Any]]]:

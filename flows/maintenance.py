@@ -8,8 +8,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
 from flows.report import escape_md
-from flows.settings import Settings
-from storage.lake import REPORTS_DIR, Lake
+from flows.settings import Settings, open_lake
+from flows.watch import detect_options, run_watches
+from storage.lake import REPORTS_DIR
 from tasks.maintenance import compact_lake_task
 from tasks.report import build_report_task
 
@@ -18,7 +19,7 @@ from tasks.report import build_report_task
 def compact_lake(data_dir: str | None = None, min_files: int = 2) -> dict[str, int]:
     """Rewrite each partition's small files into one, atomically; return files replaced per dataset."""
     settings = Settings.build(data_dir=data_dir)
-    lake = Lake(settings.data_dir)
+    lake = open_lake(settings)
     log = get_run_logger()
     with lake.write_lock(settings.lock_wait_seconds):
         removed = lake.sweep()  # 1. finish or undo anything a crash left
@@ -33,10 +34,11 @@ def compact_lake(data_dir: str | None = None, min_files: int = 2) -> dict[str, i
 def daily_report(data_dir: str | None = None, days: int = 1) -> str:
     """Write the HTML report of the last ``days`` days under ``<data_dir>/_reports/``; return its path."""
     settings = Settings.build(data_dir=data_dir)
-    lake = Lake(settings.data_dir)
+    lake = open_lake(settings)
     now = datetime.now(UTC)
     since = (now - timedelta(days=days)).strftime("%Y-%m-%d")
-    document = build_report_task(settings.data_dir, since, now)  # 1. build
+    watches = run_watches(settings)
+    document = build_report_task(lake, since, now, watches, detect_options(settings))  # 1. build
     path = lake.path(REPORTS_DIR, f"report-{now:%Y-%m-%d}.html")
     lake.write_bytes(path, document.encode("utf-8"))  # 2. store
     create_markdown_artifact(  # 3. announce

@@ -3,7 +3,7 @@
 1. read kept raw pages (``raw``, optionally fetched since a day), batch by batch
 2. clean again
 3. extract again (entities, figures)
-4. replace each article's derived rows in one commit, keeping its article_id and cluster_id
+4. replace each article's derived rows (its watch mentions too) in one commit, keeping its article_id and cluster_id
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from prefect.runtime import flow_run
 from flows.ingest import as_is, default_task_runner, open_run
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
+from flows.watch import run_watches
 from tasks.clean import clean_items_task
 from tasks.nlp import analyze_articles_task
 from tasks.replay import iter_raw_items, keep_identity, write_replay_task
@@ -29,6 +30,7 @@ def replay_raw(since: str | None = None, data_dir: str | None = None, batch_size
     """Clean and extract again every kept page fetched on or after ``since`` (YYYY-MM-DD; all when None)."""
     settings = Settings.build(data_dir=data_dir, batch_size=batch_size)
     start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC) if since else None
+    watches = run_watches(settings)
     with open_run(settings, [f"raw since {since or 'the start'}"], FLOW_NAME) as run:
         ledger = run.ledger
         for number, batch in enumerate(iter_raw_items(run.lake, start, settings.batch_size)):  # 1. read raw
@@ -49,6 +51,7 @@ def replay_raw(since: str | None = None, data_dir: str | None = None, batch_size
                     as_is(analyses),
                     as_is(rejected),
                     run.opts.max_payload_bytes,
+                    watches,
                 )
             ledger.add_batch(len(articles), 0, sum(len(e) for e, _ in analyses), sum(len(f) for _, f in analyses))
             for r in rejected:

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from storage.lake import Lake
+from storage.schemas import columns
 from tasks.health import STATUS_DRIFT, STATUS_FAILING, Outcome
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~])")
@@ -75,26 +76,12 @@ def summary_markdown(
     return "\n".join(lines)
 
 
-HEALTH_COLUMNS = (
-    "source",
-    "status",
-    "findings",
-    "requests",
-    "fetched",
-    "not_modified",
-    "failed",
-    "failed_by_reason",
-    "listed",
-    "items_in",
-    "pages_cleaned",
-    "articles",
-    "teasers",
-    "duplicates",
-    "quarantined",
-    "mean_words",
-    "date_share",
-    "author_share",
-    "language_mismatches",
+# The columns of the artifact table, in schema order: the name is shown in the ``source`` cell (it falls back to the
+# key), and the kind, run id, start, 4xx/5xx split and schema version are left to the dataset itself.
+HEALTH_COLUMNS = tuple(
+    name
+    for name in columns("source_health")
+    if name not in {"run_id", "kind", "name", "started_at", "http_4xx", "http_5xx", "schema_version"}
 )
 
 

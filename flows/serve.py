@@ -1,6 +1,7 @@
 """``mediawatch serve``: every deployment with its schedule, served from one process (no work pool needed).
 
-The same four deployments as ``deployments/prefect.yaml`` (ingest, backfill, compact, report), for a single
+The same deployments as ``deployments/prefect.yaml`` (ingest, backfill, compact, report, watch-detect,
+watch-backfill), for a single
 machine: the serving process polls the Prefect server and runs each scheduled flow run in a subprocess.
 """
 
@@ -14,6 +15,7 @@ from prefect.deployments.runner import RunnerDeployment
 
 from flows.ingest import ingest_news
 from flows.maintenance import compact_lake, daily_report
+from flows.watch import watch_backfill, watch_detect
 
 
 def serve_all(
@@ -38,6 +40,8 @@ def serve_all(
         ),
         compact_lake.to_deployment(name="compact", cron="15 3 * * *", parameters={"data_dir": data_dir}),
         daily_report.to_deployment(name="report", cron="0 6 * * *", parameters={"data_dir": data_dir, "days": 1}),
+        watch_detect.to_deployment(name="watch-detect", cron="30 5 * * *", parameters={"data_dir": data_dir}),
+        watch_backfill.to_deployment(name="watch-backfill", parameters={"data_dir": data_dir}),
     ]
     # to_deployment is sync here (called outside an event loop); the union type covers its async twin.
     serve(*(cast(RunnerDeployment, d) for d in deployments), limit=limit)

@@ -6,10 +6,17 @@ or in a ``.env`` file; the CLI's flags override them. Tasks never read the envir
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from storage.lake import Lake
+
+
+# Never written into a run's parameters (see Settings.run_parameters).
+PRIVATE_SETTINGS = frozenset({"user_agent", "contact", "alert_webhook_url", "s3_access_key", "s3_secret_key"})
 
 
 class Settings(BaseSettings):
@@ -47,6 +54,21 @@ class Settings(BaseSettings):
     dedup_window_days: int = Field(30, ge=1, description="How far back the dedup index looks for originals.")
     lock_wait_seconds: float = Field(
         0.0, ge=0, description="How long a run waits for another run on the same data directory."
+    )
+    # Object store (a data directory s3://bucket/prefix). Each one left empty comes from the standard AWS variables
+    # (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID...), ~/.aws or an instance role.
+    s3_endpoint: str = Field(
+        "", description="S3-compatible endpoint URL (e.g. http://127.0.0.1:9000); empty: AWS's own endpoints."
+    )
+    s3_region: str = Field("", description="Region of the bucket (e.g. us-east-1).")
+    s3_access_key: str = Field("", description="Access key id of the object store.")
+    s3_secret_key: SecretStr = Field(
+        SecretStr(""), description="Secret key of the object store (never logged, never stored with a run)."
+    )
+    cache_dir: str = Field(
+        "",
+        description="Local directory for a remote lake's caches (dedup index); default: one per lake in the "
+        "system's temporary directory.",
     )
     # Fetching (used by web sources).
     allow_networks: str = Field(
@@ -88,6 +110,21 @@ class Settings(BaseSettings):
     alert_webhook_url: str = Field(
         "", description="Webhook the alert automation notifies (mediawatch serve / mediawatch alerts set it up)."
     )
+    # Watchlists (flows/watch.py). The default file is optional: without it a run matches no watch; a file named
+    # explicitly must exist.
+    watches_file: str = Field(
+        "", description="Watch file (TOML); default deployments/watches.toml in the working directory, if present."
+    )
+    watch_warmup_days: int = Field(
+        14, ge=1, description="Days of lake coverage before a watch's spikes and firsts can alert."
+    )
+    watch_baseline_days: int = Field(28, ge=7, description="Trailing days a watch's daily baseline is taken from.")
+
+    def run_parameters(self) -> dict[str, Any]:
+        """Return the settings a run records with its row in ``runs``: every knob but those that identify a person
+        or unlock something (contact, User-Agent, webhook, object-store keys), since the runs dataset is read by
+        anyone who can query the lake."""
+        return self.model_dump(exclude=set(PRIVATE_SETTINGS))
 
     @property
     def contact_is_placeholder(self) -> bool:
@@ -99,3 +136,22 @@ class Settings(BaseSettings):
         """Return settings from the environment with the ``overrides`` that are not None applied on top."""
         values: dict[str, Any] = {k: v for k, v in overrides.items() if v is not None}
         return cls(**values)
+
+
+def open_lake(settings: Settings) -> Lake:
+    """Return the lake of ``settings.data_dir`` with the object-store settings and cache directory applied.
+
+    The one place a :class:`~storage.lake.Lake` is built from settings (runs, maintenance, checks, queries,
+    reports, replay), so a remote lake is reached the same way by every command; a setting left empty falls
+    back to the standard AWS variables inside the lake.
+    """
+    from storage.lake import Lake
+
+    return Lake(
+        settings.data_dir,
+        s3_endpoint=settings.s3_endpoint or None,
+        s3_region=settings.s3_region or None,
+        s3_access_key=settings.s3_access_key or None,
+        s3_secret_key=settings.s3_secret_key.get_secret_value() or None,
+        cache_dir=settings.cache_dir or None,
+    )

@@ -25,19 +25,11 @@ and readers through this class never see them. Only this module knows paths; nam
 reach a path without :func:`safe_token`.
 
 One writer at a time. On a local disk the write lock is an ``flock`` on ``_lock``. An S3 store has no rename and
-no lock, only conditional writes, so there the lock is a *lease*: the object ``_lock`` is created with
-``If-None-Match: *`` (of two writers starting together exactly one gets it), renewed every quarter of its length
-with ``If-Match: <etag>`` by a thread of the holder, and deleted when the holder is done. A lease that was not
-renewed for its whole length, or whose holder is a process of this machine that is gone, is taken over with
-``If-Match`` on the stale lease's etag (of two takers exactly one wins). Every commit marker is fenced: right
-before writing it the writer (the flow, or a Dask worker holding a copy of the lake) reads ``_lock`` and commits
-only if the lease is still its own with at least half its length left, and the marker itself is created with
-``If-None-Match: *``, so a stem is committed once. A writer that lost its lease (paused past its expiry, or a
-worker of a run that died) raises :class:`LakeLeaseLostError` at its next commit and nothing of that write becomes
-visible; the new holder's sweep removes its files. The lease assumes clocks that agree within three quarters of
-a lease and a marker write that lands within a few seconds of its check. Other remote filesystems (``gs://``,
-fsspec) have no conditional writes here: one writer at a time is then up to the deployment (a concurrency
-limit of 1).
+no lock, only conditional writes, so there the lock is a *lease* on the object ``_lock``, and every commit marker
+is fenced by it and created with ``If-None-Match: *`` (:mod:`storage.lease` explains how): a writer that lost its
+lease raises :class:`LakeLeaseLostError` at its next commit and nothing of that write becomes visible. Other
+remote filesystems (``gs://``, fsspec) have no conditional writes here: one writer at a time is then up to the
+deployment (a concurrency limit of 1).
 
 Caches (the dedup index, and for a remote lake the fetch state and item ledger) are local files. A local lake
 keeps them under ``_state/``; a remote lake under the local ``cache_dir`` it is given, else (the dedup index
@@ -54,7 +46,6 @@ import json
 import logging
 import os
 import re
-import socket
 import tempfile
 import threading
 import time
@@ -64,7 +55,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,6 +62,16 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+# Re-exported (``X as X``): callers import the lake's errors, options and lease lengths from here.
+from storage.lease import LEASE_SECONDS as LEASE_SECONDS
+from storage.lease import TAKEOVER_PAUSE_SECONDS as TAKEOVER_PAUSE_SECONDS
+from storage.lease import S3Lease, _Lease
+from storage.objectstore import LakeError as LakeError
+from storage.objectstore import LakeLeaseLostError as LakeLeaseLostError
+from storage.objectstore import LakeLockedError as LakeLockedError
+from storage.objectstore import S3Options as S3Options
+from storage.objectstore import _filesystem_from_uri, _ObjectStore, _s3_filesystem
+from storage.objectstore import s3_options_from_env as s3_options_from_env
 from storage.schemas import DATASETS, PARTITION_COLUMN, SCHEMAS, schema_with_metadata
 
 COMMITS_DIR = "_commits"
@@ -92,31 +92,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _COMPRESSION = "zstd"
 # Large row groups read fast; articles carry long texts, so cap rows rather than let a group grow unbounded.
 _ROW_GROUP_ROWS = 50_000
-# The write lease on an S3 lake lasts this long unless renewed; the holder renews it every quarter of it, so a
-# live lease always has three quarters left and clocks that disagree by less than that never make it look
-# expired. One minute: a writer that died on another machine holds the lake that long at most.
-LEASE_SECONDS = 60.0
-# After taking over the lease of a process of this machine that is gone (its lease not yet expired), wait this
-# long before touching the lake: a write task of that run (a Dask worker) that checked the lease just before the
-# takeover has landed its one small marker by then, and every later check refuses it.
-TAKEOVER_PAUSE_SECONDS = 5.0
-# How often a writer waiting for the lease looks again: one small GET per look.
-_LEASE_POLL_SECONDS = 0.5
 
 log = logging.getLogger(__name__)
-
-
-class LakeError(RuntimeError):
-    """A problem with the data directory that the user must fix (bad URI, lock held, unreadable files)."""
-
-
-class LakeLockedError(LakeError):
-    """Another mediawatch run holds the data directory's write lock."""
-
-
-class LakeLeaseLostError(LakeError):
-    """This writer's lease on an S3 lake passed to another writer, or was not renewed in time: the write under way
-    was not committed. Not a :class:`LakeLockedError`: the run did start, and failed."""
 
 
 def safe_token(value: str, max_len: int = 64) -> str:
@@ -142,22 +119,6 @@ def partition_date(value: datetime | None, fallback: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d")
 
 
-def _filesystem_from_uri(uri: str) -> tuple[pafs.FileSystem, str]:
-    """Return the filesystem and path of ``uri``: pyarrow's own (s3, gcs, hdfs, file), else any fsspec scheme."""
-    try:
-        fs, path = pafs.FileSystem.from_uri(uri)
-        return fs, str(path)
-    except (pa.ArrowInvalid, OSError) as arrow_error:
-        try:
-            import fsspec
-
-            protocol, _, rest = uri.partition("://")
-            handler = pafs.FSSpecHandler(fsspec.filesystem(protocol))
-        except (ImportError, ValueError) as exc:
-            raise LakeError(f"cannot open data directory {uri!r}: {arrow_error}; {exc}") from exc
-        return pafs.PyFileSystem(handler), "/" + rest.lstrip("/")
-
-
 def _has_parquet_magic(path: str, size: int) -> bool:
     """Return True when the file at ``path`` starts and ends with Parquet's magic bytes ``PAR1``."""
     if size < 12:
@@ -170,219 +131,6 @@ def _has_parquet_magic(path: str, size: int) -> bool:
     except OSError:
         return False
     return head == tail == b"PAR1"
-
-
-# -- object stores -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class S3Options:
-    """How to reach an S3-compatible store. ``None`` leaves a value to the standard AWS lookup (see
-    :func:`s3_options_from_env`; credentials also from ``~/.aws`` or an instance role). Credentials given here
-    travel with the lake to the Dask workers that write for it; those left to the environment do not."""
-
-    endpoint: str | None = None
-    region: str | None = None
-    access_key: str | None = None
-    secret_key: str | None = None
-    session_token: str | None = None
-
-    def merged(self, fallback: S3Options) -> S3Options:
-        """Return these options with every value left ``None`` taken from ``fallback``."""
-        return S3Options(
-            endpoint=self.endpoint or fallback.endpoint,
-            region=self.region or fallback.region,
-            access_key=self.access_key or fallback.access_key,
-            secret_key=self.secret_key or fallback.secret_key,
-            session_token=self.session_token or fallback.session_token,
-        )
-
-
-def s3_options_from_env(environ: Mapping[str, str]) -> S3Options:
-    """Return the endpoint and region the standard AWS variables give: ``AWS_ENDPOINT_URL_S3`` (else
-    ``AWS_ENDPOINT_URL``) and ``AWS_REGION`` (else ``AWS_DEFAULT_REGION``).
-
-    Read here and passed to both clients because pyarrow's ``S3FileSystem`` ignores ``AWS_ENDPOINT_URL``
-    (pyarrow 26 honours it only through ``FileSystem.from_uri``), and the lake's two clients must agree on where
-    the store is. Credentials are left to the SDKs, which both read ``AWS_ACCESS_KEY_ID``,
-    ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN``.
-    """
-    return S3Options(
-        endpoint=environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL") or None,
-        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or None,
-    )
-
-
-def _s3_filesystem(options: S3Options) -> pafs.S3FileSystem:
-    """Return pyarrow's S3 filesystem for ``options`` (an endpoint may be ``host:port`` or a URL)."""
-    kwargs: dict[str, Any] = {}
-    if options.endpoint:
-        parts = urlsplit(options.endpoint if "://" in options.endpoint else f"https://{options.endpoint}")
-        kwargs["endpoint_override"] = parts.netloc
-        kwargs["scheme"] = parts.scheme
-    if options.region:
-        kwargs["region"] = options.region
-    if options.access_key:
-        kwargs["access_key"] = options.access_key
-        kwargs["secret_key"] = options.secret_key
-        kwargs["session_token"] = options.session_token
-    return pafs.S3FileSystem(**kwargs)
-
-
-class _ObjectStore:
-    """The conditional object writes the lake needs on S3, through boto3: pyarrow's filesystem writes objects but
-    cannot make a write depend on what is there (``If-None-Match: *``, ``If-Match: <etag>``).
-
-    Picklable: a copy (a Dask worker's) opens its own client on first use.
-    """
-
-    def __init__(self, bucket: str, options: S3Options) -> None:
-        self.bucket = bucket
-        self.options = options
-        self._client: Any = None
-        self._guard = threading.Lock()
-
-    def __getstate__(self) -> dict[str, object]:
-        return {"bucket": self.bucket, "options": self.options}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["bucket"], state["options"])  # type: ignore[misc]
-
-    def client(self) -> Any:
-        """Return this process's boto3 client (created once; boto3 clients are thread-safe)."""
-        with self._guard:
-            if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                opts = self.options
-                endpoint = opts.endpoint
-                self._client = boto3.session.Session().client(
-                    "s3",
-                    endpoint_url=endpoint if not endpoint or "://" in endpoint else f"https://{endpoint}",
-                    region_name=opts.region,
-                    aws_access_key_id=opts.access_key,
-                    aws_secret_access_key=opts.secret_key,
-                    aws_session_token=opts.session_token,
-                    # Short timeouts: a lease renewal or a marker that hangs is worse than one that fails.
-                    config=Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 3}),
-                )
-            return self._client
-
-    def get(self, key: str) -> tuple[bytes, str] | None:
-        """Return the object's content and etag, or None when there is none."""
-        try:
-            answer = self.client().get_object(Bucket=self.bucket, Key=key)
-            data: bytes = answer["Body"].read()
-        except _boto_errors() as exc:
-            if _s3_status(exc) == 404:
-                return None
-            raise LakeError(f"cannot read s3://{self.bucket}/{key}: {exc}") from exc
-        return data, str(answer["ETag"])
-
-    def put(self, key: str, data: bytes, *, if_none_match: bool = False, if_match: str | None = None) -> str | None:
-        """Write the object if its precondition holds (absent, or at etag ``if_match``); return its new etag, or
-        None when the precondition failed (someone else's object is there, or it changed or went)."""
-        conditions: dict[str, str] = {}
-        if if_none_match:
-            conditions["IfNoneMatch"] = "*"
-        if if_match is not None:
-            conditions["IfMatch"] = if_match
-        try:
-            answer = self.client().put_object(Bucket=self.bucket, Key=key, Body=data, **conditions)
-        except _boto_errors() as exc:
-            # 412: the precondition failed; 409: a concurrent conditional write to the key won; 404: If-Match on a
-            # key that is gone.
-            if conditions and _s3_status(exc) in (404, 409, 412):
-                return None
-            raise LakeError(f"cannot write s3://{self.bucket}/{key}: {exc}") from exc
-        return str(answer["ETag"])
-
-    def delete(self, key: str, if_match: str) -> bool:
-        """Delete the object if it is still at etag ``if_match``; return whether it was deleted."""
-        try:
-            self.client().delete_object(Bucket=self.bucket, Key=key, IfMatch=if_match)
-        except _boto_errors() as exc:
-            if _s3_status(exc) in (404, 409, 412):
-                return False
-            raise LakeError(f"cannot delete s3://{self.bucket}/{key}: {exc}") from exc
-        return True
-
-
-def _boto_errors() -> tuple[type[Exception], ...]:
-    """Return the exceptions a boto3 request raises for an answer or a failed connection (imported when needed:
-    local lakes never load boto3)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    return (ClientError, BotoCoreError)
-
-
-def _s3_status(exc: Exception) -> int | None:
-    """Return the HTTP status of a botocore client error, None for anything else."""
-    response = getattr(exc, "response", None)
-    if not isinstance(response, dict):
-        return None
-    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-    return int(status) if isinstance(status, int) else None
-
-
-def _machine_id() -> str:
-    """Return what identifies this machine's process table (Linux: the boot id and the pid namespace), or '' where
-    that is unknown: a lease held by a pid of the same table that is gone belongs to a dead process."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        return ""
-    return f"{boot}/{namespace}"
-
-
-def _process_gone(pid: int) -> bool:
-    """Return True when process ``pid`` of this machine has ended (gone, or a zombie waiting to be reaped)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[-1].split()
-    return bool(fields) and fields[0] in ("Z", "X")
-
-
-@dataclass(slots=True)
-class _Lease:
-    """The holder's side of a lease on an S3 lake: its token, the etag of its last write, when it renewed it."""
-
-    token: str
-    etag: str
-    acquired_at: str
-    renewed: float  # time.monotonic() of the last successful write
-    lost: str = ""  # why the lease is no longer this writer's, once it is not
-
-
-def _parse_lease(data: bytes | None) -> dict[str, Any]:
-    """Return a lease object's content; an unreadable one reads as empty (and so as stale)."""
-    if data is None:
-        return {}
-    try:
-        value = json.loads(data.decode())
-    except (ValueError, UnicodeDecodeError):
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _lease_staleness(held: Mapping[str, Any], now: float) -> tuple[str, bool]:
-    """Return why the lease ``held`` may be taken over ('' when it is live), and whether that is because its
-    holder is a process of this machine that is gone (before the lease expired)."""
-    expires = held.get("expires_at")
-    if not isinstance(expires, int | float):
-        return "unreadable lease", False
-    if now > expires:
-        return f"lease expired {now - expires:.0f} s ago", False
-    machine, pid = held.get("machine"), held.get("pid")
-    if machine and machine == _machine_id() and isinstance(pid, int) and _process_gone(pid):
-        return f"holder pid {pid} is gone", True
-    return "", False
 
 
 @dataclass(frozen=True, slots=True)
@@ -614,10 +362,14 @@ class Lake:
         """Hold the S3 write lease for the block: acquire it, renew it from a thread, release it at the end."""
         if self._lease_token is not None:
             raise LakeError(f"the write lock of {self.uri} is already held by this lake object")
-        lease = self._acquire_lease(wait_seconds)
+        requests = self._lease_requests()
+        # The pause as this module holds it, read at each acquisition: setting storage.lake's constant shortens it.
+        lease = requests.acquire(wait_seconds, TAKEOVER_PAUSE_SECONDS)
         self._lease, self._lease_token = lease, lease.token
         stop = threading.Event()
-        renewer = threading.Thread(target=self._keep_lease, args=(lease, stop), name="lake-lease", daemon=True)
+        renewer = threading.Thread(
+            target=requests.keep, args=(lease, stop, self._renew_lease), name="lake-lease", daemon=True
+        )
         renewer.start()
         try:
             yield
@@ -625,124 +377,31 @@ class Lake:
             stop.set()
             renewer.join()
             self._lease, self._lease_token = None, None
-            self._release_lease(lease)
+            requests.release(lease)
 
-    def _lease_key(self) -> str:
-        return self._key(self.path(LOCK_FILE))
+    def _lease_requests(self) -> S3Lease:
+        """Return the lease requests of this S3 lake (its store, its ``_lock`` key, its lease length)."""
+        assert self._store is not None
+        return S3Lease(self._store, self._key(self.path(LOCK_FILE)), self.uri, self.lease_seconds)
 
     def _key(self, path: str) -> str:
         """Return the object key of ``path`` (``bucket/key``) in this S3 lake's bucket."""
         return path.split("/", 1)[1] if "/" in path else ""
 
-    def _lease_body(self, token: str, acquired_at: str) -> bytes:
-        pid, host = os.getpid(), socket.gethostname()
-        lease = {
-            "token": token,
-            "holder": f"pid {pid} on {host} since {acquired_at}",
-            "machine": _machine_id(),
-            "pid": pid,
-            "renewed_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "expires_at": time.time() + self.lease_seconds,
-        }
-        return json.dumps(lease).encode()
-
-    def _acquire_lease(self, wait_seconds: float) -> _Lease:
-        """Create the lease object, or take over a stale one; wait up to ``wait_seconds`` for a live one to go."""
-        assert self._store is not None
-        store, key = self._store, self._lease_key()
-        token, acquired_at = uuid.uuid4().hex, datetime.now(UTC).isoformat(timespec="seconds")
-        deadline = time.monotonic() + wait_seconds
-        while True:
-            etag = store.put(key, self._lease_body(token, acquired_at), if_none_match=True)
-            if etag is not None:
-                return _Lease(token, etag, acquired_at, time.monotonic())
-            found = store.get(key)
-            if found is None:
-                continue  # released between the two requests: try again at once
-            held = _parse_lease(found[0])
-            if held.get("token") == token:  # our own write, retried after its answer was lost
-                return _Lease(token, found[1], acquired_at, time.monotonic())
-            stale, holder_gone = _lease_staleness(held, time.time())
-            if stale:
-                etag = store.put(key, self._lease_body(token, acquired_at), if_match=found[1])
-                if etag is not None:
-                    log.warning("took over the write lock of %s from %s: %s", self.uri, held.get("holder"), stale)
-                    if holder_gone:
-                        time.sleep(TAKEOVER_PAUSE_SECONDS)
-                    return _Lease(token, etag, acquired_at, time.monotonic())
-                continue  # another writer took it over first, or it was renewed: look again
-            if time.monotonic() >= deadline:
-                holder = held.get("holder") or "another process"
-                raise LakeLockedError(
-                    f"data directory {self.uri} is being written by {holder}; "
-                    "wait for it to finish or pass --wait-lock SECONDS"
-                )
-            time.sleep(_LEASE_POLL_SECONDS)
-
-    def _keep_lease(self, lease: _Lease, stop: threading.Event) -> None:
-        """Renew ``lease`` every quarter of its length until ``stop`` is set or the lease is lost."""
-        while not stop.wait(self.lease_seconds / 4) and not lease.lost:
-            self._renew_lease(lease)
-
     def _renew_lease(self, lease: _Lease) -> None:
-        """Extend ``lease`` with ``If-Match`` on its last etag; mark it lost when someone else holds the lock now.
-
-        A failed request is only logged: the next renewal tries again, and the fence before each commit refuses
-        to commit on a lease with less than half its length left.
-        """
-        assert self._store is not None
-        store, key = self._store, self._lease_key()
-        try:
-            etag = store.put(key, self._lease_body(lease.token, lease.acquired_at), if_match=lease.etag)
-            if etag is None:
-                found = store.get(key)
-                held = _parse_lease(found[0] if found else None)
-                if found is None or held.get("token") != lease.token:
-                    lease.lost = f"taken over by {held.get('holder') or 'nobody (the lock object is gone)'}"
-                    log.error("the write lock of %s was %s", self.uri, lease.lost)
-                    return
-                etag = found[1]  # our own renewal, retried after its answer was lost
-        except LakeError as exc:
-            log.warning("could not renew the write lock of %s (will retry): %s", self.uri, exc)
-            return
-        lease.etag, lease.renewed = etag, time.monotonic()
-
-    def _release_lease(self, lease: _Lease) -> None:
-        """Delete the lease object if it is still ``lease`` (a lost lease belongs to its new holder)."""
-        assert self._store is not None
-        if lease.lost:
-            return
-        try:
-            if not self._store.delete(self._lease_key(), lease.etag):
-                log.warning("the write lock of %s had changed hands before its release", self.uri)
-        except LakeError as exc:  # it expires by itself
-            log.warning("could not release the write lock of %s: %s", self.uri, exc)
+        """Extend the held ``lease`` once (the renewal thread's step, :meth:`S3Lease.renew`)."""
+        self._lease_requests().renew(lease)
 
     def check_lease(self) -> None:
         """Raise unless this lake may commit now: on S3, the lease it writes under is still the one in ``_lock``
-        with at least half its length left (the fence before every commit marker); elsewhere a no-op.
+        with at least half its length left (the fence before every commit marker, :meth:`S3Lease.check`);
+        elsewhere a no-op.
 
         Raises :class:`LakeLeaseLostError` for a lost or expiring lease, :class:`LakeError` for a write attempted
         without the lock.
         """
-        if self._store is None:
-            return
-        if self._lease_token is None:
-            raise LakeError(f"writing to {self.uri} needs its write lock (Lake.write_lock)")
-        if self._lease is not None and self._lease.lost:
-            raise LakeLeaseLostError(
-                f"the write lock of {self.uri} was {self._lease.lost}; this write was not committed"
-            )
-        found = self._store.get(self._lease_key())
-        held = _parse_lease(found[0] if found else None)
-        if held.get("token") != self._lease_token:
-            holder = held.get("holder") or "nobody (the lock object is gone)"
-            raise LakeLeaseLostError(f"the write lock of {self.uri} passed to {holder}; this write was not committed")
-        left = float(held.get("expires_at") or 0) - time.time()
-        if left < self.lease_seconds / 2:
-            raise LakeLeaseLostError(
-                f"the write lock of {self.uri} is not being renewed ({left:.0f} s left); this write was not committed"
-            )
+        if self._store is not None:
+            self._lease_requests().check(self._lease_token, self._lease)
 
     # -- writing -----------------------------------------------------------------------------------------------
 

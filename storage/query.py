@@ -25,11 +25,16 @@ def _empty(name: str) -> pa.Table:
     return SCHEMAS[name].append(pa.field(PARTITION_COLUMN, pa.date32())).empty_table()
 
 
-def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
-    """Return an in-memory DuckDB connection with one view per dataset of the lake at ``data_dir``, plus the
-    story views (:data:`STORY_VIEWS`): ``story_id`` on ``articles``, ``duplicates``, ``entities`` and
-    ``figures``, ``story_map`` and ``stories``."""
-    lake = Lake(data_dir)
+def connect(lake: Lake | str) -> duckdb.DuckDBPyConnection:
+    """Return an in-memory DuckDB connection with one view per dataset of ``lake`` (a :class:`Lake`, or the path
+    or URI of one), plus the story views (:data:`STORY_VIEWS`): ``story_id`` on ``articles``, ``duplicates``,
+    ``entities`` and ``figures``, ``story_map`` and ``stories``.
+
+    Pass a :class:`Lake` for a lake on an object store: a remote lake's files are read through the lake's own
+    filesystem (its endpoint, region and keys) into Arrow tables, so DuckDB itself never reaches the store and
+    needs no credentials of its own.
+    """
+    lake = Lake(lake) if isinstance(lake, str) else lake
     con = duckdb.connect()
     for name in DATASETS:
         view = f"{name}_files" if name in _WITH_STORY else name
@@ -60,6 +65,8 @@ def connect(data_dir: str) -> duckdb.DuckDBPyConnection:
     for sql in STORY_VIEWS:
         con.sql(sql)
     con.sql(f"create view entity_labels as {ENTITY_LABELS_VIEW}")
+    for sql in WATCH_VIEWS:
+        con.sql(sql)
     return con
 
 
@@ -100,8 +107,9 @@ from totals t join top_label l using (entity_id) join top_name n using (entity_i
 """
 
 
-# Datasets whose view gains a ``story_id`` column (read from ``<name>_files``).
-_WITH_STORY = ("articles", "duplicates", "entities", "figures")
+# Datasets whose raw files are the view ``<name>_files``, under a view of the same name that adds to them (a
+# ``story_id``, or the latest row per key).
+_WITH_STORY = ("articles", "duplicates", "entities", "figures", "mentions", "alerts")
 
 # Stories, resolved at read time so that no file is ever rewritten when two stories merge.
 # ``story_map``: every folded cluster and the story it ended in, following chains of merges (a cluster folded
@@ -134,16 +142,20 @@ STORY_VIEWS = (
     from duplicates_files d left join story_map m on m.cluster_id = d.cluster_id
     """,
     """
+    create view article_stories as
+    select article_id, any_value(story_id) as story_id from articles group by article_id
+    """,
+    """
     create view entities as
-    select e.*, s.story_id from entities_files e
-    left join (select article_id, any_value(story_id) as story_id from articles group by article_id) s
-        on s.article_id = e.article_id
+    select e.*, s.story_id from entities_files e left join article_stories s on s.article_id = e.article_id
     """,
     """
     create view figures as
-    select f.*, s.story_id from figures_files f
-    left join (select article_id, any_value(story_id) as story_id from articles group by article_id) s
-        on s.article_id = f.article_id
+    select f.*, s.story_id from figures_files f left join article_stories s on s.article_id = f.article_id
+    """,
+    """
+    create view mentions as
+    select m.*, s.story_id from mentions_files m left join article_stories s on s.article_id = m.article_id
     """,
     """
     create view stories as
@@ -166,6 +178,71 @@ STORY_VIEWS = (
 )
 
 
+# Watches (flows/watch.py). ``alerts``: the latest row of each alert (a later run on the same day rewrites the
+# observed count and score under the same key). ``watch_members``: every article of a watch, the matched
+# originals and the recorded copies of their stories (on the day the copy was published, UTC, as an article's
+# partition is; a copy's own partition is the day it was seen). ``lake_daily``: the lake's articles
+# and distinct stories per day, the volume a watch's share and baseline are taken against. ``watch_daily``:
+# attention per watch per day (a syndicated story counts once in ``stories``; ``outlets`` counts every outlet
+# that ran it). ``watch_outlets`` and ``watch_entities``: top outlets and co-occurring entities of a watch, per day
+# so any window can be summed; ``watch_figures``: the figures of the matched articles.
+WATCH_VIEWS = (
+    """
+    create view alerts as
+    select * exclude (rn) from (
+        select a.*, row_number() over (partition by alert_key order by detected_at desc, run_id desc) as rn
+        from alerts_files a
+    ) where rn = 1
+    """,
+    """
+    create view watch_members as
+    select m.watch, m.article_id, m.story_id, coalesce(m.outlet, m.source) as outlet, m.date as day,
+           false as is_copy
+    from mentions m
+    union all
+    select w.watch, d.article_id, d.story_id, coalesce(d.outlet, d.source) as outlet,
+           coalesce(cast(timezone('UTC', d.published_at) as date), d.date) as day, true as is_copy
+    from duplicates d join (select distinct watch, story_id from mentions) w on w.story_id = d.story_id
+    """,
+    """
+    create view lake_daily as
+    select day, count(distinct article_id) as articles, count(distinct story_id) as stories
+    from (
+        select article_id, story_id, date as day from articles
+        union all
+        select article_id, story_id, coalesce(cast(timezone('UTC', published_at) as date), date) as day from duplicates
+    )
+    group by day
+    """,
+    """
+    create view watch_daily as
+    select w.watch, w.day, count(distinct w.article_id) as articles, count(distinct w.story_id) as stories,
+           count(distinct w.outlet) as outlets, count(distinct w.article_id) filter (where w.is_copy) as copies,
+           any_value(l.articles) as lake_articles, any_value(l.stories) as lake_stories,
+           count(distinct w.article_id) / any_value(l.articles) as share
+    from watch_members w left join lake_daily l on l.day = w.day
+    group by w.watch, w.day
+    """,
+    """
+    create view watch_outlets as
+    select watch, day, outlet, count(distinct article_id) as articles, count(distinct story_id) as stories
+    from watch_members group by watch, day, outlet
+    """,
+    """
+    create view watch_entities as
+    select m.watch, m.date as day, e.entity_id, l.name, l.label, count(distinct m.story_id) as stories,
+           count(distinct m.article_id) as articles, count(*) as mentions
+    from mentions m join entities_files e on e.article_id = m.article_id
+    join entity_labels l on l.entity_id = e.entity_id
+    group by m.watch, m.date, e.entity_id, l.name, l.label
+    """,
+    """
+    create view watch_figures as
+    select m.watch, f.* from mentions m join figures f on f.article_id = m.article_id
+    """,
+)
+
+
 # The latest quarantine row of each item that has not since become an article or a duplicate.
 UNRESOLVED_QUARANTINE = """
 select * exclude (rn) from (
@@ -178,10 +255,10 @@ select * exclude (rn) from (
 
 
 def unresolved_quarantine(
-    data_dir: str, reason: str | None = None, stage: str | None = None
+    lake: Lake | str, reason: str | None = None, stage: str | None = None
 ) -> list[dict[str, object]]:
     """Return the unresolved quarantined items (latest row per item), optionally of one reason and stage."""
-    con = connect(data_dir)
+    con = connect(lake)
     sql = f"select * from ({UNRESOLVED_QUARANTINE}) where (? is null or reason = ?) and (? is null or stage = ?)"  # noqa: S608
     rel = con.execute(sql, [reason, reason, stage, stage])
     names = [c[0] for c in rel.description]

@@ -18,8 +18,8 @@ import pyarrow as pa
 
 # 1: first release. 2: ``articles`` gains ``outlet``, ``outlet_name`` and ``captured_url``.
 # 3: ``entities`` gains ``entity_key`` (the alias-resolved identity that ``entity_id`` hashes); ``duplicates``
-# gains ``outlet``; the ``story_merges`` dataset.
-SCHEMA_VERSION = 3
+# gains ``outlet``; the ``story_merges`` dataset. 4: the ``mentions`` and ``alerts`` datasets (watchlists).
+SCHEMA_VERSION = 4
 SCHEMA_VERSION_KEY = b"mediawatch.schema_version"
 DATASET_KEY = b"mediawatch.dataset"
 PARTITION_COLUMN = "date"
@@ -241,6 +241,57 @@ SOURCE_HEALTH = pa.schema(
     ]
 )
 
+# One row per watch per article it matched (flows/watch.py, tasks/watch/): written in the batch commit of the
+# article, so a crash, a rerun or a replay leaves exactly the rows a clean run writes; ``mediawatch watch
+# backfill`` replaces one watch's rows in one commit. The partition is the article's (its publication day). The
+# story is resolved at read time (the ``mentions`` view's ``story_id``), so story merges rewrite nothing.
+MENTIONS = pa.schema(
+    [
+        pa.field("watch", pa.string(), nullable=False),
+        pa.field("watch_fingerprint", pa.string(), nullable=False),
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("external_id", pa.string()),
+        pa.field("source", pa.string()),
+        pa.field("outlet", pa.string()),
+        pa.field("language", pa.string()),
+        pa.field("published_at", _TS),
+        pa.field("matched_terms", _STR_LIST),
+        pa.field("evidence", pa.string()),
+        pa.field("evidence_kind", pa.string()),
+        pa.field("figure_text", pa.string()),
+        pa.field("figure_kind", pa.string()),
+        pa.field("figure_value", pa.float64()),
+        pa.field("figure_unit", pa.string()),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
+# Spike and first alerts of the watches. Append-only: a later run on the same day writes a new row for the same
+# ``alert_key`` (the observed count and score moved) and the ``alerts`` view keeps the latest; an alert is
+# notified (a Prefect event) only when its key is new. Partitioned by the day the alert is about.
+ALERTS = pa.schema(
+    [
+        pa.field("alert_key", pa.string(), nullable=False),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("watch", pa.string(), nullable=False),
+        pa.field("watch_fingerprint", pa.string(), nullable=False),
+        pa.field("day", pa.date32(), nullable=False),
+        pa.field("observed", pa.int64(), nullable=False),
+        pa.field("expected", pa.float64()),
+        pa.field("score", pa.float64()),
+        pa.field("entity_id", pa.string()),
+        pa.field("entity_name", pa.string()),
+        pa.field("entity_label", pa.string()),
+        pa.field("top_stories", _STR_LIST),
+        pa.field("top_titles", _STR_LIST),
+        pa.field("detail", pa.string()),
+        pa.field("detected_at", _TS, nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+        pa.field("schema_version", pa.int16(), nullable=False),
+    ]
+)
+
 # The page as it arrived, for replay: everything the clean stage needs to run again without the network.
 RAW = pa.schema(
     [
@@ -276,6 +327,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "runs": RUNS,
     "raw": RAW,
     "source_health": SOURCE_HEALTH,
+    "mentions": MENTIONS,
+    "alerts": ALERTS,
 }
 
 DATASETS: tuple[str, ...] = tuple(SCHEMAS)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from storage.schemas import columns
 from tasks.fetch import Accept, BudgetExhaustedError, Fetcher, FetchError, FetchResponse, FetchStats
 from tasks.inputs import route_source
 from tasks.records import STAGE_FETCH, STAGE_LOAD, Article, DedupDecision, RawItem, Rejection
@@ -590,34 +591,19 @@ def decide_outcome(
 # -- events -------------------------------------------------------------------------------------------------
 
 
+# The row's columns an event carries as they are, derived from the schema so a new column reaches the events too.
+# Left out: the two JSON-shaped ones (decoded below), the run id (the caller adds it with the run's name; the rows
+# of :meth:`HealthTally.rows` have none yet), the start (the event's own time) and the storage schema version.
+_PAYLOAD_COLUMNS = tuple(
+    name
+    for name in columns("source_health")
+    if name not in {"run_id", "started_at", "schema_version", "failed_by_reason", "findings"}
+)
+
+
 def source_payload(row: Mapping[str, Any]) -> dict[str, Any]:
     """Return a source's figures as an event payload (plain JSON values)."""
-    payload = {
-        name: row[name]
-        for name in (
-            "source",
-            "kind",
-            "name",
-            "status",
-            "requests",
-            "fetched",
-            "not_modified",
-            "http_4xx",
-            "http_5xx",
-            "failed",
-            "listed",
-            "items_in",
-            "pages_cleaned",
-            "articles",
-            "teasers",
-            "duplicates",
-            "quarantined",
-            "mean_words",
-            "date_share",
-            "author_share",
-            "language_mismatches",
-        )
-    }
+    payload = {name: row[name] for name in _PAYLOAD_COLUMNS}
     payload["failed_by_reason"] = json.loads(row.get("failed_by_reason") or "{}")
     payload["findings"] = list(row.get("findings") or [])
     return payload

@@ -217,6 +217,26 @@ class Figure:
     sentence: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WatchMention:
+    """One watch's match of one article: what the ``mentions`` dataset holds (``tasks.watch.matching``).
+
+    ``terms`` are the query's positive terms that held, in canonical form; ``evidence`` the sentence (or title, or
+    figure sentence) that shows the match, so an analyst sees why without opening the article.
+    """
+
+    watch: str
+    fingerprint: str
+    article_id: str
+    terms: tuple[str, ...]
+    evidence: str
+    evidence_kind: str
+    figure_text: str | None = None
+    figure_kind: str | None = None
+    figure_value: float | None = None
+    figure_unit: str | None = None
+
+
 class Analysis(tuple[list[Entity], list[Figure]]):
     """What the NLP stage found in one article: the pair ``(entities, figures)``, which unpacks as such.
 

@@ -2,7 +2,7 @@
 
 When the extractor or the model improves, history can be upgraded: each article keeps its ``article_id`` and
 ``cluster_id`` (so duplicates and joins stay valid), its ``articles``, ``entities`` and ``figures`` rows are
-replaced in one commit per batch, and the raw pages stay as they are.
+replaced in one commit per batch (with their watch ``mentions``), and the raw pages stay as they are.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from tasks.records import (
     Rejection,
     SourceHints,
 )
-from tasks.rows import articles_table, entities_table, figures_table, quarantine_table
+from tasks.rows import articles_table, entities_table, figures_table, mention_site, mentions_table, quarantine_table
+from tasks.watch.matching import match_article_safely
+from tasks.watch.watches import Watch
 from tasks.write import REASON_EXTRACT_ERROR
 
 
@@ -96,11 +98,13 @@ def write_replay(
     analyses: Sequence[tuple[list[Entity], list[Figure]]],
     rejections: Sequence[Rejection],
     max_payload_bytes: int,
+    watches: Sequence[Watch] = (),
 ) -> int:
     """Replace the derived rows of ``articles`` in one commit (rejections go to quarantine); return rows written.
 
     Articles whose page no longer cleans, or whose text the NLP stage now fails on (an analysis with an
-    ``error``), are left as they were: a quarantine row (``extract_error`` for the latter) records why.
+    ``error``), are left as they were: a quarantine row (``extract_error`` for the latter) records why. The
+    articles' ``mentions`` are matched again with ``watches`` (the watches of the replay's settings).
     """
     failed = [
         Rejection(
@@ -118,12 +122,21 @@ def write_replay(
     tables = {
         "entities": entities_table([(a, e) for a, (e, _) in zip(articles, analyses, strict=True)], run_id),
         "figures": figures_table([(a, f) for a, (_, f) in zip(articles, analyses, strict=True)], run_id),
+        "mentions": mentions_table(
+            [
+                (mention_site(a), match_article_safely(a, e, f, watches)[0])
+                for a, (e, f) in zip(articles, analyses, strict=True)
+            ],
+            run_id,
+        ),
         "quarantine": quarantine_table(rejections, run_id, max_payload_bytes),
         "articles": articles_table(articles, decisions, run_id),
     }
     ids = {a.article_id for a in articles}
     record = lake.commit_replacement(
-        f"{REPLAY_PREFIX}{run_id}-{batch}", tables, {"articles": ids, "entities": ids, "figures": ids}
+        f"{REPLAY_PREFIX}{run_id}-{batch}",
+        tables,
+        {"articles": ids, "entities": ids, "figures": ids, "mentions": ids},
     )
     return sum(record.rows.values())
 

@@ -19,7 +19,7 @@ from storage.lake import partition_date
 from storage.schemas import PARTITION_COLUMN, PROVENANCE_FIELDS, SCHEMA_VERSION, SCHEMAS
 from tasks.entities import entity_key
 from tasks.outlets import outlet_for
-from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection
+from tasks.records import Article, DedupDecision, Entity, Figure, RawItem, Rejection, WatchMention
 
 
 def _table(dataset: str, rows: list[dict[str, Any]]) -> pa.Table:
@@ -182,6 +182,57 @@ def story_merges_table(merges: Mapping[str, str], run_id: str, merged_at: dateti
         for folded, into in sorted(merges.items())
     ]
     return _table("story_merges", rows)
+
+
+# The article columns a ``mentions`` row repeats, so a watch's attention is read without joining ``articles``.
+MENTION_SITE_COLUMNS = ("article_id", "external_id", "source", "outlet", "language", "published_at", PARTITION_COLUMN)
+
+
+def mention_site(article: Article) -> dict[str, Any]:
+    """Return the ``articles`` values a mention repeats, as :func:`articles_table` writes them."""
+    return {
+        "article_id": article.article_id,
+        "external_id": article.external_id,
+        "source": article.source,
+        "outlet": outlet_for(article.canonical_url, article.url)[0],
+        "language": article.language,
+        "published_at": article.published_at,
+        PARTITION_COLUMN: article_date(article),
+    }
+
+
+def mentions_table(matched: Sequence[tuple[Mapping[str, Any], Sequence[WatchMention]]], run_id: str) -> pa.Table:
+    """Return the ``mentions`` rows of a batch: one per watch per matched article, in the article's partition.
+
+    Each pair is an article's :func:`mention_site` (at ingest) or its ``articles`` row (a backfill reads the lake):
+    the same values either way, so a backfill writes the rows incremental matching wrote.
+    """
+    rows: list[dict[str, Any]] = []
+    for site, mentions in matched:
+        for m in mentions:
+            row = {name: site[name] for name in MENTION_SITE_COLUMNS}
+            row.update(
+                {
+                    "watch": m.watch,
+                    "watch_fingerprint": m.fingerprint,
+                    "matched_terms": list(m.terms),
+                    "evidence": m.evidence,
+                    "evidence_kind": m.evidence_kind,
+                    "figure_text": m.figure_text,
+                    "figure_kind": m.figure_kind,
+                    "figure_value": m.figure_value,
+                    "figure_unit": m.figure_unit,
+                    "run_id": run_id,
+                }
+            )
+            rows.append(row)
+    return _table("mentions", rows)
+
+
+def alerts_table(alerts: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Return ``alerts`` rows (as :mod:`tasks.watch.alerting` makes them), each in the partition of its day."""
+    rows = [{**a, PARTITION_COLUMN: a["day"].isoformat()} for a in alerts]
+    return _table("alerts", rows)
 
 
 def quarantine_table(

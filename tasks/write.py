@@ -35,6 +35,7 @@ from tasks.records import (
     Figure,
     RawItem,
     Rejection,
+    WatchMention,
     describe_error,
     fix_surrogates,
     repair_surrogates,
@@ -45,15 +46,22 @@ from tasks.rows import (
     duplicates_table,
     entities_table,
     figures_table,
+    mention_site,
+    mentions_table,
     quarantine_table,
     raw_table,
     story_merges_table,
 )
+from tasks.watch.matching import match_article_safely
+from tasks.watch.watches import Watch
 
 # An original the NLP stage could not read (the model raised on its text).
 REASON_EXTRACT_ERROR = "extract_error"
 # An article, copy or rejection whose rows pyarrow refuses even after the repairs below.
 REASON_UNWRITABLE_ROW = "unwritable_row"
+# Repair code: matching the watches raised on an article; it is written without mentions (a bug to report, never a
+# reason to lose the article).
+REPAIR_WATCH_FAILED = "watch_failed"
 
 
 @dataclass(slots=True)
@@ -64,6 +72,7 @@ class BatchCounts:
     duplicates: int = 0
     entities: int = 0
     figures: int = 0
+    mentions: int = 0
     quarantined: Counter[tuple[str, str]] = field(default_factory=Counter)
     duplicate_methods: Counter[str] = field(default_factory=Counter)
     repairs: Counter[str] = field(default_factory=Counter)
@@ -80,6 +89,7 @@ class _Original:
     figures: list[Figure]
     raw: RawItem | None
     analysis_repairs: tuple[str, ...]
+    mentions: tuple[WatchMention, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,13 +114,15 @@ def write_batch(
     raw_items: Sequence[RawItem] = (),
     settles: Settles | None = None,
     merges: Mapping[str, str] | None = None,
+    watches: Sequence[Watch] = (),
 ) -> BatchCounts:
     """Commit one batch and return its counts.
 
     ``decisions`` pairs with ``articles``; ``analyses`` pairs with the originals among them, in order.
     ``raw_items`` (the batch's items as read) are kept in ``raw`` for the originals, for replay. ``settles``
     (what the batch makes count as done) goes into the commit marker. ``merges`` (folded cluster id -> the
-    earlier cluster it joined) are the story merges the batch's dedup made, committed with its rows.
+    earlier cluster it joined) are the story merges the batch's dedup made, committed with its rows. Each written
+    original is matched against ``watches``: its ``mentions`` rows go into the same commit.
     Quarantines, besides ``rejections``: originals whose analysis has an ``error`` (stage ``extract``, reason
     ``extract_error``, payload the raw page when ``raw_items`` has it, else the text), and articles, copies
     and rejections whose rows cannot be built even with lone surrogates replaced (stage ``write``, reason
@@ -132,13 +144,16 @@ def write_batch(
             quarantined.append(_quarantined(article, raw, STAGE_EXTRACT, REASON_EXTRACT_ERROR, analysis.error))
             unwritten.append(article.article_id)
         else:
-            kept.append(_Original(article, analysis.entities, analysis.figures, raw, analysis.repairs))
+            mentions, unmatched = match_article_safely(article, analysis.entities, analysis.figures, watches)
+            repairs = (*analysis.repairs, REPAIR_WATCH_FAILED) if unmatched else analysis.repairs
+            kept.append(_Original(article, analysis.entities, analysis.figures, raw, repairs, mentions))
 
     def original_tables(units: Sequence[_Original]) -> Tables:
         return {
             "entities": entities_table([(o.article, o.entities) for o in units], run_id),
             "figures": figures_table([(o.article, o.figures) for o in units], run_id),
             "raw": raw_table([(o.article, o.raw) for o in units if o.raw is not None], run_id),
+            "mentions": mentions_table([(mention_site(o.article), o.mentions) for o in units if o.mentions], run_id),
             "articles": articles_table([o.article for o in units], by_id, run_id),
         }
 
@@ -155,6 +170,7 @@ def write_batch(
         counts.articles += 1
         counts.entities += len(original.entities)
         counts.figures += len(original.figures)
+        counts.mentions += len(original.mentions)
         extra = (REPAIR_LONE_SURROGATE,) if repaired else ()
         counts.repairs.update(with_repairs(original.article.repairs, *original.analysis_repairs, *extra))
     for original, error in failed:
@@ -180,7 +196,7 @@ def write_batch(
     tables = {
         name: pa.concat_tables(parts[name]) if parts[name] else empty[name]
         # Articles last: a reader that sees an article also sees its entities and figures.
-        for name in ("entities", "figures", "duplicates", "quarantine", "raw", "articles")
+        for name in ("entities", "figures", "mentions", "duplicates", "quarantine", "raw", "articles")
     }
     tables["story_merges"] = story_merges_table(merges or {}, run_id, now)
     lake.commit_batch(run_id, batch, tables, settles)

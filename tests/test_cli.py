@@ -1,12 +1,20 @@
-"""The command line: help for every command, queries over an empty or small lake, the run history, the HTML
-report, and the one-line answers to a mistyped data directory, bad SQL or a bad date."""
+"""The command line: help for every command, queries over an empty or small lake (and one on an S3 store reached
+through mediawatch's own settings), the run history, the HTML report, the one-line answers to a mistyped data
+directory, bad SQL or a bad date, and the local Prefect server that later runs report to."""
 
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import re
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +26,11 @@ from storage.runs import STATE_COMPLETED, RunLedger
 from tasks.records import RawItem, Rejection
 from tasks.report import bar_chart_svg, render_report
 from tasks.rows import quarantine_table
+from tests.conftest import BIN, SAMPLES
+from tests.test_s3 import s3_endpoint as moto_s3
+
+# moto's standalone S3 server on 127.0.0.1 for the session, started as tests/test_s3.py starts it.
+s3_endpoint = moto_s3
 
 COMMANDS = ("run", "query", "runs", "quarantine", "compact", "report", "serve", "replay", "alerts")
 
@@ -234,3 +247,182 @@ def test_stepwise_cleaning_and_extraction_give_what_one_call_gives() -> None:
     steps.clear()
     assert analyze_in_steps(articles * 6, options, steps.append) == analyze_articles(articles * 6, options)
     assert steps == [25, 5]
+
+
+# ---------------------------------------------------------------------------------------- a lake on an S3 store
+
+
+@pytest.mark.slow
+def test_query_reaches_an_s3_lake_through_the_object_store_settings(
+    s3_endpoint: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3
+
+    from tests.test_s3 import _FOREIGN_AWS
+
+    bucket = f"lake-{uuid.uuid4().hex[:20]}"
+    boto3.client(
+        "s3", endpoint_url=s3_endpoint, aws_access_key_id="key", aws_secret_access_key="s3cr3t", region_name="us-east-1"
+    ).create_bucket(Bucket=bucket)
+    uri = f"s3://{bucket}/news"
+    writer = Lake(uri, s3_endpoint=s3_endpoint, s3_region="us-east-1", s3_access_key="key", s3_secret_key="s3cr3t")
+    with writer.write_lock():
+        _two_runs_on(writer)
+    # Nothing in the standard AWS variables reaches the store: its address and keys come from mediawatch's settings.
+    for name in (*_FOREIGN_AWS, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask an instance metadata service
+    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
+    settings = {
+        "MEDIAWATCH_S3_ENDPOINT": s3_endpoint,
+        "MEDIAWATCH_S3_REGION": "us-east-1",
+        "MEDIAWATCH_S3_ACCESS_KEY": "key",
+        "MEDIAWATCH_S3_SECRET_KEY": "s3cr3t",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+
+    sql = "select run_name, state, articles from runs order by started_at"
+    assert main(["query", sql, "--data-dir", uri, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == [
+        {"run_name": "ingest feeds 08:00", "state": "completed", "articles": 3},
+        {"run_name": "ingest feeds 08:30", "state": "running", "articles": 0},
+    ]
+    assert main(["runs", "--data-dir", uri, "--format", "json"]) == 0
+    assert [r["name"] for r in json.loads(capsys.readouterr().out)] == ["ingest feeds 08:30", "ingest feeds 08:00"]
+    assert main(["--debug", "query", "select 1", "--data-dir", f"s3://{bucket}/elsewhere"]) == 2
+    assert "no mediawatch data in" in capsys.readouterr().err  # the store answered: that prefix holds nothing
+
+    monkeypatch.delenv("MEDIAWATCH_S3_ENDPOINT")
+    with pytest.raises(OSError):
+        main(["query", sql, "--data-dir", uri])  # the endpoint of the AWS variables: nothing there
+
+
+def _two_runs_on(lake: Lake) -> None:
+    start = datetime.now(UTC) - timedelta(hours=2)
+    first = RunLedger(lake, "r1", "ingest-news", {}, run_name="ingest feeds 08:00", started_at=start)
+    first.items_in, first.articles = 3, 3
+    first.finish(STATE_COMPLETED, "3 items in: 3 articles, 0 duplicates, 0 quarantined")
+    second = RunLedger(
+        lake, "r2", "ingest-news", {}, run_name="ingest feeds 08:30", started_at=start + timedelta(minutes=30)
+    )
+    second.save()  # still running
+
+
+def test_object_store_keys_stay_out_of_a_runs_parameters(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.settings import Settings, open_lake
+
+    monkeypatch.setenv("MEDIAWATCH_S3_ACCESS_KEY", "AKIDEXAMPLE")
+    monkeypatch.setenv("MEDIAWATCH_S3_SECRET_KEY", "wJalrXUtnFEMI")
+    settings = Settings.build(data_dir="s3://bucket/news", s3_endpoint="http://127.0.0.1:9", s3_region="eu-west-3")
+    recorded = json.dumps(settings.run_parameters(), default=str)
+    assert "AKIDEXAMPLE" not in recorded and "wJalrXUtnFEMI" not in recorded
+    assert "wJalrXUtnFEMI" not in repr(settings) and "wJalrXUtnFEMI" not in str(settings.model_dump())
+    assert settings.run_parameters()["s3_endpoint"] == "http://127.0.0.1:9"
+    lake = open_lake(settings)
+    assert (lake.uri, lake.is_local) == ("s3://bucket/news", False)
+    assert pickle.loads(pickle.dumps(lake)).uri == "s3://bucket/news"  # what a Dask worker gets
+
+
+# ------------------------------------------------------------------------------------- the local Prefect server
+
+
+def _env_without_a_server(home: Path) -> dict[str, str]:
+    """Return the environment of a ``mediawatch`` child: Prefect home ``home``, no PREFECT_API_URL, no
+    MEDIAWATCH_ knobs but cleaning and NLP in the run's own process."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIAWATCH_") and k != "PREFECT_API_URL"}
+    return {**env, "PREFECT_HOME": str(home), "MEDIAWATCH_CLEAN_WORKERS": "0", "MEDIAWATCH_N_PROCESS": "1"}
+
+
+def _flow_runs(api_url: str) -> list[dict[str, object]]:
+    request = urllib.request.Request(
+        f"{api_url}/flow_runs/filter", data=b"{}", headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        runs: list[dict[str, object]] = json.loads(response.read())
+        return runs
+
+
+def _dead_pid() -> int:
+    """Return the pid of a process that has exited (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.slow
+def test_a_second_run_reports_to_the_local_server_the_first_one_used(tmp_path: Path) -> None:
+    from flows.cli import SERVER_FILE
+
+    env = _env_without_a_server(tmp_path / "prefect")
+    mediawatch = [str(BIN / "mediawatch")]
+    started = subprocess.run([*mediawatch, "server", "start"], env=env, capture_output=True, text=True, timeout=400)
+    assert started.returncode == 0, started.stderr
+    record = json.loads((tmp_path / "prefect" / SERVER_FILE).read_text())
+    api_url, pid = record["api_url"], record["pid"]
+    try:
+        for _ in range(2):
+            run = [*mediawatch, "run", str(SAMPLES), "--data-dir", str(tmp_path / "data"), "--no-progress"]
+            result = subprocess.run(run, env=env, capture_output=True, text=True, timeout=600)
+            assert result.returncode == 0, result.stderr[-3000:]
+            assert f"using the local Prefect server at {api_url.removesuffix('/api')} (pid {pid};" in result.stderr
+            assert "Starting temporary server" not in result.stdout + result.stderr
+        runs = _flow_runs(api_url)  # both runs are in the one server's history
+        assert sorted(str(r["state_type"]) for r in runs) == ["COMPLETED", "COMPLETED"]
+        assert json.loads((tmp_path / "prefect" / SERVER_FILE).read_text())["pid"] == pid
+        status = subprocess.run([*mediawatch, "server"], env=env, capture_output=True, text=True, timeout=60)
+        assert status.stdout.startswith(f"local Prefect server: {api_url.removesuffix('/api')} (pid {pid},")
+    finally:
+        stopped = subprocess.run([*mediawatch, "server", "stop"], env=env, capture_output=True, text=True, timeout=60)
+    assert stopped.stdout == f"stopped the local Prefect server at {api_url.removesuffix('/api')} (pid {pid})\n"
+    assert not (tmp_path / "prefect" / SERVER_FILE).exists()
+    with pytest.raises(urllib.error.URLError):
+        _flow_runs(api_url)
+
+
+def test_a_server_record_whose_process_is_gone_is_ignored_and_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.cli import SERVER_FILE, LocalServer, _local_server, find_local_server
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    record = tmp_path / SERVER_FILE
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+    record.write_text(json.dumps({"api_url": url, "pid": _dead_pid()}))
+    assert _local_server() is None  # a command goes on with a temporary server of its own
+    assert not record.exists()
+    assert capsys.readouterr().err == ""
+
+    record.write_text(json.dumps({"api_url": url, "pid": os.getpid()}))  # alive, but no server answers there
+    started = time.monotonic()
+    assert find_local_server(tmp_path) is None
+    assert time.monotonic() - started < 5
+    assert record.exists()  # a live process is not ours to forget: `server stop` or `server start` deals with it
+    assert main(["server", "status"]) == 0
+    ui = url.removesuffix("/api")
+    assert capsys.readouterr().out == f"the local Prefect server recorded at {ui} (pid {os.getpid()}) does not answer\n"
+    record.write_text("{not json")
+    assert find_local_server(tmp_path) is None
+    assert main(["server"]) == 0
+    assert capsys.readouterr().out.startswith("no local Prefect server running: each command starts a temporary one")
+    assert LocalServer("http://127.0.0.1:4200/api", 1).ui_url == "http://127.0.0.1:4200"
+
+
+def test_a_mistake_is_reported_before_any_server_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.cli import SERVER_FILE
+
+    monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    assert main(["run", str(tmp_path / "no-such-folder"), "--keep-server", "--data-dir", str(tmp_path / "d")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert not (tmp_path / SERVER_FILE).exists() and not (tmp_path / "mediawatch-server.log").exists()
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    assert main(["server", "start"]) == 2
+    assert "PREFECT_API_URL is set (http://127.0.0.1:9/api)" in capsys.readouterr().err

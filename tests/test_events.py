@@ -110,16 +110,28 @@ def _site_env(env: dict[str, str]) -> dict[str, str]:
 def test_the_automations_file_is_prefects_automation_model() -> None:
     from prefect.events.schemas.automations import AutomationCore
 
-    from flows.alerts import EVENT_RUN_DEGRADED, EVENT_SOURCE_DRIFT, EVENT_SOURCE_FAILING, load_automations
-
-    (entry,) = load_automations()
-    action = {k: v for k, v in entry["actions"][0].items() if k != "block"}
-    automation = AutomationCore.model_validate(
-        {**entry, "actions": [{**action, "block_document_id": str(uuid.uuid4())}]}
+    from flows.alerts import (
+        EVENT_RUN_DEGRADED,
+        EVENT_SOURCE_DRIFT,
+        EVENT_SOURCE_FAILING,
+        EVENT_WATCH_FIRST,
+        EVENT_WATCH_SPIKE,
+        load_automations,
     )
-    assert automation.name == "mediawatch-alerts" and automation.enabled
-    assert automation.trigger.expect == {EVENT_RUN_DEGRADED, EVENT_SOURCE_FAILING, EVENT_SOURCE_DRIFT}  # type: ignore[attr-defined]
-    assert entry["actions"][0]["block"] == "custom-webhook/mediawatch-alerts"
+
+    runs, watches = load_automations()
+    expected = {
+        "mediawatch-alerts": {EVENT_RUN_DEGRADED, EVENT_SOURCE_FAILING, EVENT_SOURCE_DRIFT},
+        "mediawatch-watch-alerts": {EVENT_WATCH_SPIKE, EVENT_WATCH_FIRST},
+    }
+    for entry in (runs, watches):
+        action = {k: v for k, v in entry["actions"][0].items() if k != "block"}
+        automation = AutomationCore.model_validate(
+            {**entry, "actions": [{**action, "block_document_id": str(uuid.uuid4())}]}
+        )
+        assert automation.enabled
+        assert automation.trigger.expect == expected[automation.name]  # type: ignore[attr-defined]
+        assert entry["actions"][0]["block"] == "custom-webhook/mediawatch-alerts"
 
 
 def test_a_source_answering_503_to_everything_is_a_failed_run(cli_env: dict[str, str], tmp_path: Path) -> None:
@@ -153,7 +165,8 @@ def test_half_the_sources_failing_degrades_the_run_and_notifies_the_webhook(
 ) -> None:
     alerts = run_cli(["alerts", "--webhook-url", webhook.url], cli_env)
     assert alerts.returncode == 0, alerts.stderr[-3000:]
-    assert alerts.stdout.splitlines() == [f"alerts: automation 'mediawatch-alerts' notifies {webhook.url}"]
+    names = ("mediawatch-alerts", "mediawatch-watch-alerts")
+    assert alerts.stdout.splitlines() == [f"alerts: automation '{name}' notifies {webhook.url}" for name in names]
 
     data_dir = tmp_path / "data"
     with FaultServer() as good, FaultServer() as bad:

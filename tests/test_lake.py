@@ -46,6 +46,8 @@ def test_columns_are_derived_from_schemas() -> None:
         "runs",
         "raw",
         "source_health",
+        "mentions",
+        "alerts",
     }
     assert all("schema_version" in s.names for s in SCHEMAS.values())
 
@@ -134,7 +136,18 @@ def test_compaction_keeps_every_row_once(data_dir: Path) -> None:
     assert len(list((data_dir / "quarantine" / "date=2025-11-23").iterdir())) == 3
     assert compact_lake(lake) == {
         d: (3 if d == "quarantine" else 0)
-        for d in ("articles", "entities", "figures", "duplicates", "story_merges", "quarantine", "raw", "source_health")
+        for d in (
+            "articles",
+            "entities",
+            "figures",
+            "duplicates",
+            "story_merges",
+            "quarantine",
+            "raw",
+            "source_health",
+            "mentions",
+            "alerts",
+        )
     }
     files = list((data_dir / "quarantine" / "date=2025-11-23").iterdir())
     assert len(files) == 1 and files[0].name.startswith("part-compact-")

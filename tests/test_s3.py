@@ -30,7 +30,8 @@ import pyarrow as pa
 import pytest
 
 import storage.lake
-from storage.lake import Lake, LakeError, LakeLeaseLostError, LakeLockedError, Settles, _ObjectStore
+from storage.lake import Lake, LakeError, LakeLeaseLostError, LakeLockedError, Settles
+from storage.objectstore import _ObjectStore
 from storage.schemas import DATASETS
 from tasks.rows import quarantine_table
 from tests.conftest import BIN, REPO, SAMPLES, free_port, stop_process, wait_http

@@ -163,7 +163,71 @@ def test_deployments_file_deploys(prefect_server: dict[str, str]) -> None:
     listing = _api(server, "/deployments/filter", {})
     assert isinstance(listing, list)
     by_name = {d["name"]: d for d in listing}
-    assert {"ingest", "backfill", "compact", "report"} <= set(by_name)
+    assert {"ingest", "backfill", "compact", "report", "watch-detect", "watch-backfill"} <= set(by_name)
+    assert by_name["watch-detect"]["schedules"][0]["schedule"]["cron"] == "30 5 * * *"
     ingest_schedules = [s["schedule"] for s in by_name["ingest"]["schedules"]]
     assert ingest_schedules[0]["cron"] == "*/30 * * * *"
     assert by_name["backfill"]["schedules"] == []
+
+
+def test_watch_alerts_artifact_and_report_timeline_render(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    """An ad-hoc ingest of a 30-day stream of real articles raises spike alerts: the run's ``watch-alerts`` table
+    artifact renders in the UI, and the HTML report draws the watch's timeline with its spikes marked."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from bench.watch_stream import POOL_PATH, build_stream, load_pool
+    from storage.lake import Lake
+
+    stream = build_stream(load_pool(POOL_PATH), days=30)
+    source = tmp_path / "stream.jsonl"
+    source.write_text("".join(json.dumps(item) + "\n" for item in stream.items), encoding="utf-8")
+    watches = tmp_path / "watches.toml"
+    truth = stream.truth
+    watches.write_text(f"[[watch]]\nname = \"{truth.burst_watch}\"\nquery = '{truth.burst_query}'\n", encoding="utf-8")
+    env = {**prefect_server, "MEDIAWATCH_WATCHES_FILE": str(watches), "MEDIAWATCH_WATCH_WARMUP_DAYS": "7"}
+    data_dir = tmp_path / "data"
+    subprocess.run(
+        [str(BIN / "mediawatch"), "run", str(source), "--data-dir", str(data_dir), "--no-progress"],
+        check=True,
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+    )
+    (run,) = Lake(str(data_dir)).read("runs").to_pylist()
+    artifacts = _api(prefect_server, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["run_id"]]}}})
+    assert isinstance(artifacts, list)
+    alerts = next(a for a in artifacts if a["key"] == "watch-alerts")
+    rows = json.loads(alerts["data"]) if isinstance(alerts["data"], str) else alerts["data"]
+    spiked = sorted(r["day"] for r in rows if r["kind"] == "spike")
+    assert spiked and set(spiked) <= set(truth.burst_days)
+
+    base = prefect_server["PREFECT_API_URL"].removesuffix("/api")
+    browser = _browser()
+    try:
+        browser.get(f"{base}/v2/artifacts/artifact/{alerts['id']}")  # type: ignore[attr-defined]
+        wait = WebDriverWait(browser, 60)
+        wait.until(lambda b: spiked[0] in b.find_element(By.TAG_NAME, "body").text)
+        page = browser.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+        assert truth.burst_watch in page and "spike" in page
+        OUTPUT.mkdir(exist_ok=True)
+        browser.save_screenshot(str(OUTPUT / "ui-watch-alerts.png"))  # type: ignore[attr-defined]
+
+        report = tmp_path / "report.html"
+        args = ["report", "--since", "2000-01-01", "--data-dir", str(data_dir), "--output", str(report)]
+        subprocess.run(
+            [str(BIN / "mediawatch"), *args],
+            check=True,
+            env=env,
+            cwd=REPO,
+        )
+        browser.get(report.as_uri())  # type: ignore[attr-defined]
+        spikes = browser.find_elements(By.CSS_SELECTOR, ".bar.spike")  # type: ignore[attr-defined]
+        assert len(spikes) == len(spiked)
+        section = spikes[0].find_element(By.XPATH, "./ancestor::section[1]")
+        browser.execute_script("arguments[0].scrollIntoView();", section)  # type: ignore[attr-defined]
+        section.screenshot(str(OUTPUT / "report-watch-timeline.png"))
+    finally:
+        browser.quit()  # type: ignore[attr-defined]
