@@ -174,10 +174,9 @@ class Writing:
 def clean_in_steps(
     items: Sequence[RawItem], options: CleanOptions, on_step: Callable[[int], None]
 ) -> tuple[list[Article], list[Rejection]]:
-    """Return what :func:`~tasks.clean.clean_items` returns for ``items``, cleaned a few at a time with
-    ``on_step(n)`` after each step: progress bars move within the batch."""
-    parts = progress.in_steps(lambda chunk: clean_items(chunk, options), items, progress.CLEAN_STEP, on_step)
-    return [a for part in parts for a in part[0]], [r for part in parts for r in part[1]]
+    """Return what :func:`~tasks.clean.clean_items` returns for ``items``, with ``on_step(n)`` as items finish:
+    progress bars move item by item within the batch."""
+    return clean_items(items, options, on_step)
 
 
 def analyze_in_steps(

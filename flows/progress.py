@@ -18,10 +18,9 @@ from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
 STAGES = ("load", "clean", "dedup", "extract", "write")
-# Steps within a batch when bars are shown: cleaning is one job per page in the worker pool, so small steps cost
-# nothing; extraction spreads each call over the NLP workers in several chunks, so a step must be large enough
+# Steps within a batch when bars are shown. Cleaning reports page by page (the worker pool tells each result as it
+# arrives); extraction spreads each call over the NLP workers in several chunks, so a step must be large enough
 # for every worker to get a few texts (25 pages, a few seconds on two cores).
-CLEAN_STEP = 8
 EXTRACT_STEP = 25
 
 T = TypeVar("T")

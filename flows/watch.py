@@ -42,6 +42,8 @@ DETECT_FLOW_NAME = "watch-detect"
 BACKFILL_FLOW_NAME = "watch-backfill"
 # The daily detector judges this many days back from today: yesterday's late articles move yesterday's count.
 DETECT_DAYS = 2
+# The watch report covers this many days up to the lake's last day.
+REPORT_DAYS = 90
 
 
 def watches_path(settings: Settings) -> Path | None:
@@ -161,13 +163,19 @@ def watch_detect(data_dir: str | None = None, days: int = DETECT_DAYS, report: b
     if report:
         from tasks.report import build_report
 
-        since = (today - timedelta(days=90)).isoformat()
+        since = (min(today, _last_day(lake) or today) - timedelta(days=REPORT_DAYS)).isoformat()
         html = build_report(lake, since, watches=watches, options=detect_options(settings))
         path = lake.path(REPORTS_DIR, f"watches-{today.isoformat()}.html")
         lake.write_bytes(path, html.encode("utf-8"))
         result["report"] = path
         create_link_artifact(key="watch-report", link=_file_link(path), description="Watch report (HTML)")
     return result
+
+
+def _last_day(lake: Lake) -> date | None:
+    """Return the lake's last day with an article (a lake of past news is reported over its own last months)."""
+    ((last,),) = connect(lake).sql("select max(day) from lake_daily").fetchall()
+    return last if isinstance(last, date) else None
 
 
 def _file_link(path: str) -> str:

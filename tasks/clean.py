@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -679,16 +679,23 @@ def _shared_pool(options: CleanOptions) -> WorkerPool:
     )
 
 
-def clean_items(items: Sequence[RawItem], options: CleanOptions) -> tuple[list[Article], list[Rejection]]:
+def clean_items(
+    items: Sequence[RawItem], options: CleanOptions, on_done: Callable[[int], None] | None = None
+) -> tuple[list[Article], list[Rejection]]:
     """Return the cleaned articles and the rejections of a batch (see :func:`clean_item` for reasons).
 
     With ``options.workers > 0`` each item is extracted in a child process killed after
     ``options.timeout_seconds`` (reason ``extract_timeout``); with 0 items are cleaned in this thread.
+    ``on_done(n)`` is told as items finish (progress bars move item by item).
     """
     if options.workers > 0 and items:
-        results = _shared_pool(options).map(items)
+        results = _shared_pool(options).map(items, on_done)
     else:
-        results = [clean_item(item, options) for item in items]
+        results = []
+        for item in items:
+            results.append(clean_item(item, options))
+            if on_done is not None:
+                on_done(1)
     articles = [r for r in results if isinstance(r, Article)]
     rejections = [r for r in results if isinstance(r, Rejection)]
     return articles, rejections

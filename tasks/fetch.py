@@ -15,57 +15,116 @@ sites it reads and the machine it runs on:
   streaming and decompressed size capped (gzip bombs);
 * conditional GET: ``If-None-Match`` / ``If-Modified-Since`` from validators the caller kept.
 
-Failures are raised as :class:`FetchError` with a reason code (the ``REASON_*`` constants below) that callers
+Failures are raised as :class:`FetchError` with a reason code (the ``REASON_*`` constants) that callers
 turn into :class:`~tasks.records.Rejection` rows. :func:`decode_html` turns fetched bytes into text by the
 rule of :mod:`tasks.decode`, the one every input is decoded by.
 Prefect wrappers do not live here: the batch tasks that use this client are in :mod:`tasks.sources`.
+
+The client is built from four smaller modules, whose public names are handed on from here so callers import
+from ``tasks.fetch`` alone: :mod:`tasks.fetch_errors` (reason codes, :class:`FetchError`, what is transient),
+:mod:`tasks.fetch_guard` (the address guard), :mod:`tasks.fetch_limits` (per-host politeness and time
+budgets) and :mod:`tasks.fetch_body` (content types, compressed bodies, charsets).
 """
 
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import random
-import re
-import socket
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from functools import lru_cache, partial
-from typing import Literal, Protocol, TypeVar
+from functools import partial
+from typing import Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from protego import Protego
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
-from tasks.decode import decode_bytes
-from tasks.decode import headers_with_charset as headers_with_charset
+from tasks.decode import headers_with_charset
+from tasks.fetch_body import (
+    ACCEPT_HEADERS,
+    Accept,
+    HeadersLike,
+    content_type_acceptable,
+    decode_html,
+    decoder_for,
+    gunzip_capped,
+    header_value,
+    resolve_charset,
+    sniffed_not_html,
+)
+from tasks.fetch_errors import (
+    REASON_BAD_CONTENT_TYPE,
+    REASON_BAD_SCHEME,
+    REASON_BAD_URL,
+    REASON_BLOCKED_ADDRESS,
+    REASON_CONNECTION_ERROR,
+    REASON_HTTP_5XX,
+    REASON_REDIRECT_LOOP,
+    REASON_ROBOTS_DISALLOWED,
+    REASON_ROBOTS_UNAVAILABLE,
+    REASON_TIMEOUT,
+    REASON_TOO_LARGE,
+    REASON_TOO_MANY_REDIRECTS,
+    REASON_TRUNCATED_BODY,
+    REASON_UNEXPECTED_STATUS,
+    TRANSIENT_STATUSES,
+    BudgetExhaustedError,
+    FetchError,
+    is_transient,
+    reason_for_status,
+)
+from tasks.fetch_guard import BlockedPeerError, GuardedAdapter, address_allowed, check_url, parse_networks
+from tasks.fetch_limits import FetchBudget, HostLimiter
 
-# ------------------------------------------------------------------------------------------------------------
-# Reason codes (``Rejection.reason`` for stage "fetch"). 4xx statuses are reported as ``http_<code>``.
-REASON_HTTP_5XX = "http_5xx"
-REASON_TIMEOUT = "timeout"
-REASON_CONNECTION_ERROR = "connection_error"
-REASON_TOO_LARGE = "too_large"
-REASON_TRUNCATED_BODY = "truncated_body"
-REASON_ROBOTS_DISALLOWED = "robots_disallowed"
-REASON_ROBOTS_UNAVAILABLE = "robots_unavailable"
-REASON_BLOCKED_ADDRESS = "blocked_address"
-REASON_BAD_SCHEME = "bad_scheme"
-REASON_BAD_URL = "bad_url"
-REASON_BAD_CONTENT_TYPE = "bad_content_type"
-REASON_REDIRECT_LOOP = "redirect_loop"
-REASON_TOO_MANY_REDIRECTS = "too_many_redirects"
-REASON_UNEXPECTED_STATUS = "unexpected_status"
+__all__ = [
+    "ACCEPT_HEADERS",
+    "CHUNK_BYTES",
+    "KEPT_HEADERS",
+    "MAX_BACKOFF_SECONDS",
+    "MAX_CRAWL_DELAY_SECONDS",
+    "REASON_BAD_CONTENT_TYPE",
+    "REASON_BAD_SCHEME",
+    "REASON_BAD_URL",
+    "REASON_BLOCKED_ADDRESS",
+    "REASON_CONNECTION_ERROR",
+    "REASON_HTTP_5XX",
+    "REASON_REDIRECT_LOOP",
+    "REASON_ROBOTS_DISALLOWED",
+    "REASON_ROBOTS_UNAVAILABLE",
+    "REASON_TIMEOUT",
+    "REASON_TOO_LARGE",
+    "REASON_TOO_MANY_REDIRECTS",
+    "REASON_TRUNCATED_BODY",
+    "REASON_UNEXPECTED_STATUS",
+    "REDIRECT_STATUSES",
+    "ROBOTS_MAX_BYTES",
+    "ROBOTS_TOKEN",
+    "TRANSIENT_STATUSES",
+    "Accept",
+    "BudgetExhaustedError",
+    "FetchBudget",
+    "FetchClient",
+    "FetchError",
+    "FetchOptions",
+    "FetchResponse",
+    "FetchStats",
+    "Fetcher",
+    "HeadersLike",
+    "HostLimiter",
+    "address_allowed",
+    "check_url",
+    "decode_html",
+    "gunzip_capped",
+    "header_value",
+    "headers_with_charset",
+    "is_transient",
+    "reason_for_status",
+    "resolve_charset",
+]
 
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 # robots.txt is matched on this product token (RFC 9309 §2.2.1: the token is the crawler's name).
@@ -95,18 +154,7 @@ KEPT_HEADERS = (
     "x-robots-tag",
 )
 
-Accept = Literal["html", "xml", "any"]
 _T = TypeVar("_T")
-ACCEPT_HEADERS: dict[Accept, str] = {
-    "html": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
-    "xml": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,*/*;q=0.1",
-    "any": "*/*",
-}
-_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
-# Served for files whose type the server does not know: decided by sniffing the body.
-_AMBIGUOUS_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "text/plain"})
-_XML_EXTRA_TYPES = frozenset({"text/html", "application/x-gzip", "application/gzip", "application/x-rss", "text/rss"})
-_HTML_SNIFF = re.compile(rb"<(?:!doctype\s+html|html|head|body|meta|title)[\s>]", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,310 +204,41 @@ class FetchOptions:
         return self.user_agent.format(contact=self.contact)
 
 
-class FetchError(Exception):
-    """A URL could not be fetched. ``reason`` is a ``REASON_*`` code or ``http_<status>``."""
-
-    def __init__(
-        self,
-        reason: str,
-        detail: str,
-        *,
-        url: str = "",
-        status: int | None = None,
-        transient: bool = False,
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
-        self.url = url
-        self.status = status
-        self.transient = transient
-        self.retry_after = retry_after
-
-
-class BudgetExhaustedError(FetchError):
-    """A URL was not fetched because its host's or the run's time budget is spent (``FetchOptions``).
-
-    Not a failure of the URL: callers leave it for the next run (no rejection, nothing recorded as fetched)
-    and count it in ``FetchStats.deferred_budget``. ``scope`` says what is spent: ``host`` (the URL's host gets
-    no more requests this run), ``run`` (nothing does), or None (too little time left for this URL's retry).
-    """
-
-    def __init__(
-        self, detail: str, *, url: str = "", host: str = "", scope: Literal["host", "run"] | None = None
-    ) -> None:
-        super().__init__("budget_exhausted", detail, url=url)
-        self.host = host
-        self.scope = scope
-
-
-class _BlockedPeerError(Exception):
-    """Raised from inside urllib3 when the connected socket's peer is not an allowed address."""
-
-
-def is_transient(exc_or_status: BaseException | int) -> bool:
-    """Return True when a failure (an exception or an HTTP status) is worth retrying later.
-
-    Transient: connection errors, timeouts, truncated bodies, 5xx, 408 and 429. Never other 4xx, robots or
-    address refusals. Usable as a Prefect ``retry_condition_fn`` building block.
-    """
-    if isinstance(exc_or_status, bool):
-        return False
-    if isinstance(exc_or_status, int):
-        return exc_or_status in TRANSIENT_STATUSES or 500 <= exc_or_status <= 599
-    if isinstance(exc_or_status, FetchError):
-        return exc_or_status.transient
-    if isinstance(exc_or_status, requests.exceptions.SSLError):
-        return False
-    return isinstance(
-        exc_or_status,
-        requests.exceptions.ConnectionError
-        | requests.exceptions.Timeout
-        | requests.exceptions.ChunkedEncodingError
-        | ConnectionError
-        | TimeoutError,
-    )
-
-
-def reason_for_status(status: int) -> str:
-    """Return the reason code for an HTTP error status: ``http_5xx`` for any 5xx, else ``http_<status>``."""
-    return REASON_HTTP_5XX if 500 <= status <= 599 else f"http_{status}"
-
-
 # ------------------------------------------------------------------------------------------------------------
-# Address guard
+# robots.txt
 
-
-@lru_cache(maxsize=64)
-def _networks(cidrs: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
-
-
-def address_allowed(address: str, allow_networks: tuple[str, ...] = ()) -> bool:
-    """Return True when ``address`` (an IP literal) is a public unicast address or inside an opted-in network.
-
-    Refused: private, loopback, link-local (cloud metadata at 169.254.169.254), multicast, reserved,
-    unspecified, shared (CGNAT) and other non-global ranges, also when written as IPv4-mapped IPv6.
-    """
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if any(ip in net for net in _networks(allow_networks)):
-        return True
-    return ip.is_global and not ip.is_multicast and not ip.is_reserved
-
-
-def check_url(url: str, allow_networks: tuple[str, ...] = (), *, resolve: bool = True) -> str:
-    """Return the URL's host after checking scheme and addresses; raise :class:`FetchError` otherwise.
-
-    Reasons: ``bad_scheme`` (not http/https), ``bad_url`` (no host, bad port, name does not resolve),
-    ``blocked_address`` (any resolved address is not allowed, see :func:`address_allowed`).
-    """
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise FetchError(REASON_BAD_URL, f"unparseable URL: {exc}", url=url) from exc
-    if parts.scheme.lower() not in ("http", "https"):
-        raise FetchError(REASON_BAD_SCHEME, f"scheme {parts.scheme!r} is not fetched", url=url)
-    host = parts.hostname
-    if not host:
-        raise FetchError(REASON_BAD_URL, "URL has no host", url=url)
-    if not resolve:
-        return host
-    try:
-        infos = socket.getaddrinfo(host, port or (443 if parts.scheme == "https" else 80), type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError, OSError) as exc:
-        # Only a temporary resolver failure is worth retrying; a name that does not exist stays so.
-        temporary = isinstance(exc, socket.gaierror) and exc.errno == socket.EAI_AGAIN
-        raise FetchError(
-            REASON_CONNECTION_ERROR, f"cannot resolve {host}: {exc}", url=url, transient=temporary
-        ) from exc
-    for info in infos:
-        address = str(info[4][0])
-        if not address_allowed(address, allow_networks):
-            raise FetchError(REASON_BLOCKED_ADDRESS, f"{host} resolves to {address}", url=url)
-    return host
-
-
-def _guarded_pool_classes(
-    allow_networks: tuple[str, ...],
-) -> dict[str, type[HTTPConnectionPool]]:
-    """Return urllib3 pool classes whose connections refuse a socket connected to a non-allowed peer."""
-
-    def check_peer(sock: socket.socket) -> None:
-        peer = str(sock.getpeername()[0])
-        if not address_allowed(peer, allow_networks):
-            sock.close()
-            raise _BlockedPeerError(f"connected peer {peer} is not an allowed address")
-
-    class GuardedHTTPConnection(HTTPConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            check_peer(sock)
-            return sock
-
-    class GuardedHTTPSConnection(HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            check_peer(sock)
-            return sock
-
-    class GuardedHTTPPool(HTTPConnectionPool):
-        ConnectionCls = GuardedHTTPConnection
-
-    class GuardedHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = GuardedHTTPSConnection
-
-    return {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
-
-
-class _GuardedAdapter(HTTPAdapter):
-    """A requests adapter with no urllib3 retries (the client retries itself) and guarded connections."""
-
-    def __init__(self, allow_networks: tuple[str, ...]) -> None:
-        self._pool_classes = _guarded_pool_classes(allow_networks)
-        super().__init__(max_retries=0, pool_connections=16, pool_maxsize=4)
-
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object) -> None:
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pool_classes
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Politeness
-
-
-class HostLimiter:
-    """Per-host politeness: one request at a time per host, and a minimum gap between its requests.
-
-    Thread-safe. The gap runs from the end of one request to the start of the next; :meth:`defer` pushes a
-    host's next slot out (Retry-After), for every thread.
-    """
-
-    def __init__(
-        self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
-    ) -> None:
-        self._clock = clock
-        self._sleep = sleep
-        self._meta = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
-        self._next: dict[str, float] = {}
-
-    def _lock_for(self, host: str) -> threading.Lock:
-        with self._meta:
-            return self._locks.setdefault(host, threading.Lock())
-
-    def defer(self, host: str, seconds: float) -> None:
-        """Make the next request to ``host`` wait at least ``seconds`` from now."""
-        with self._meta:
-            self._next[host] = max(self._next.get(host, 0.0), self._clock() + seconds)
-
-    @contextmanager
-    def slot(self, host: str, delay: float) -> Iterator[None]:
-        """Hold ``host``'s single slot for one request, waiting for its turn; ``delay`` follows it."""
-        with self._lock_for(host):
-            while True:
-                with self._meta:
-                    wait = self._next.get(host, 0.0) - self._clock()
-                if wait <= 0:
-                    break
-                self._sleep(wait)
-            try:
-                yield
-            finally:
-                self.defer(host, delay)
-
-
-class FetchBudget:
-    """How much time one run may spend fetching: per host and in all. Thread-safe.
-
-    A host's time is what its requests took (connection to last byte) and the backoff waited after its
-    failures; the politeness gap between its requests is not its fault and is not counted. The run's time is
-    the wall time during which any request was under way: time spent cleaning or writing between batches does
-    not count. A request is given no more time than is left (:meth:`remaining`), and when one is cut short by
-    the budget, :meth:`use_up` marks that budget spent even if the clocks say a few milliseconds remain.
-    """
-
-    def __init__(self, host_seconds: float, run_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        if host_seconds <= 0 or run_seconds <= 0:
-            raise ValueError("time budgets must be positive")
-        self._host_seconds = host_seconds
-        self._run_seconds = run_seconds
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._host_used: dict[str, float] = {}
-        self._spent_hosts: set[str] = set()
-        self._run_used = 0.0
-        self._run_spent = False
-        self._active = 0
-        self._busy_since = 0.0
-
-    def _left(self, host: str) -> tuple[float, float]:
-        """Return (host seconds left, run seconds left); the caller holds the lock."""
-        host_left = 0.0 if host in self._spent_hosts else self._host_seconds - self._host_used.get(host, 0.0)
-        busy = self._clock() - self._busy_since if self._active else 0.0
-        run_left = 0.0 if self._run_spent else self._run_seconds - self._run_used - busy
-        return host_left, run_left
-
-    def remaining(self, host: str) -> float:
-        """Return the seconds a request to ``host`` may still take (0 when either budget is spent)."""
-        with self._lock:
-            return max(0.0, min(self._left(host)))
-
-    def spent_by(self, host: str) -> Literal["host", "run"] | None:
-        """Return which budget leaves ``host`` no time: ``run`` (checked first), ``host``, or None."""
-        with self._lock:
-            host_left, run_left = self._left(host)
-        if run_left <= 0:
-            return "run"
-        return "host" if host_left <= 0 else None
-
-    def use_up(self, host: str) -> None:
-        """Mark spent whichever budget cut a request to ``host`` short: the host's, or the run's."""
-        with self._lock:
-            host_left, run_left = self._left(host)
-            if host_left <= run_left:
-                self._spent_hosts.add(host)
-            else:
-                self._run_spent = True
-
-    @contextmanager
-    def running(self) -> Iterator[None]:
-        """Count the wall time of the block against the run (overlapping blocks of several threads once)."""
-        with self._lock:
-            if self._active == 0:
-                self._busy_since = self._clock()
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._active -= 1
-                if self._active == 0:
-                    self._run_used += self._clock() - self._busy_since
-
-    @contextmanager
-    def charge(self, host: str) -> Iterator[None]:
-        """Count the time the block takes against ``host``."""
-        start = self._clock()
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._host_used[host] = self._host_used.get(host, 0.0) + self._clock() - start
+# A robots.txt request that failed with one of these broke down in transport (refused, no name, TLS, timed out,
+# cut off) before the site said anything about robots.txt: its URLs carry that reason, not robots_unavailable.
+_TRANSPORT_REASONS = frozenset({REASON_CONNECTION_ERROR, REASON_TIMEOUT, REASON_TRUNCATED_BODY})
 
 
 @dataclass(frozen=True, slots=True)
 class _RobotsEntry:
+    """An origin's robots.txt as one client read it: its rules, or why nothing may be fetched from the origin."""
+
     rules: Protego | None  # None: allow everything (no robots.txt)
     unavailable: str | None = None  # set: robots.txt could not be read, so nothing is fetched from the origin
+    # The reason each of the origin's URLs is refused with while ``unavailable`` is set: ``robots_unavailable``
+    # when the site answered but robots.txt could not be read, the transport reason when the request failed.
+    reason: str = REASON_ROBOTS_UNAVAILABLE
+    transient: bool = False
     crawl_delay: float = 0.0
     sitemaps: tuple[str, ...] = ()
+
+
+def _robots_failure(exc: FetchError) -> _RobotsEntry:
+    """Return the entry for an origin whose robots.txt request failed with ``exc`` (not a 4xx: that is no rules).
+
+    RFC 9309 §2.3.1.4: robots.txt unreachable (a 5xx answer or none) means nothing may be fetched for now. When
+    the site answered (5xx, 429, too many redirects, a body we refuse) its URLs get ``robots_unavailable``; when
+    the request failed in transport (``connection_error``, ``timeout``, ``truncated_body``) they get that reason,
+    with a detail naming robots.txt, so a host that is down is not reported as a robots.txt problem.
+    """
+    if exc.reason in _TRANSPORT_REASONS:
+        return _RobotsEntry(
+            rules=None, unavailable=f"robots.txt: {exc.detail}", reason=exc.reason, transient=exc.transient
+        )
+    return _RobotsEntry(rules=None, unavailable=f"robots.txt unavailable: {exc.reason}: {exc.detail}")
 
 
 def _netloc(url: str) -> str:
@@ -565,19 +344,6 @@ class Fetcher(Protocol):
     def set_host_delay(self, url: str, seconds: float) -> None: ...
 
 
-HeadersLike = Mapping[str, str] | Iterable[tuple[str, str]]
-
-
-def header_value(headers: HeadersLike, name: str) -> str | None:
-    """Return the first header ``name`` (case-insensitive) from a mapping or a sequence of pairs, or None."""
-    wanted = name.lower()
-    pairs = headers.items() if isinstance(headers, Mapping) else headers
-    for key, value in pairs:
-        if key.lower() == wanted:
-            return value
-    return None
-
-
 def _parse_retry_after(value: str | None) -> float | None:
     """Return Retry-After in seconds (delta-seconds or an HTTP date), or None when absent or unreadable."""
     if not value:
@@ -613,7 +379,7 @@ class FetchClient:
     ) -> None:
         if options.max_redirects < 0 or options.retries < 0:
             raise ValueError("max_redirects and retries must be >= 0")
-        _networks(options.allow_networks)  # fail fast on a malformed CIDR
+        parse_networks(options.allow_networks)  # fail fast on a malformed CIDR
         self.options = options
         self.stats = FetchStats()
         self.budget = FetchBudget(options.host_budget_seconds, options.run_budget_seconds)
@@ -649,7 +415,7 @@ class FetchClient:
             session = requests.Session()
             # No proxies or .netrc from the environment: the address guard must see the real peer.
             session.trust_env = False
-            adapter = _GuardedAdapter(self.options.allow_networks)
+            adapter = GuardedAdapter(self.options.allow_networks)
             session.mount("http://", adapter)
             session.mount("https://", adapter)
             session.headers.update({"User-Agent": self.options.user_agent_string(), "Accept-Encoding": "gzip, deflate"})
@@ -688,7 +454,7 @@ class FetchClient:
                 return _RobotsEntry(rules=None)
             if exc.reason in (REASON_BLOCKED_ADDRESS, REASON_BAD_SCHEME, REASON_BAD_URL):
                 raise
-            return _RobotsEntry(rules=None, unavailable=f"robots.txt unavailable: {exc.reason}: {exc.detail}")
+            return _robots_failure(exc)
         text = response.body[:ROBOTS_MAX_BYTES].decode("utf-8", errors="replace")
         rules = Protego.parse(text)
         delay = rules.crawl_delay(ROBOTS_TOKEN) or 0.0
@@ -701,7 +467,7 @@ class FetchClient:
     def _check_robots(self, url: str) -> None:
         entry = self.robots(url)
         if entry.unavailable:
-            raise FetchError(REASON_ROBOTS_UNAVAILABLE, entry.unavailable, url=url)
+            raise FetchError(entry.reason, entry.unavailable, url=url, transient=entry.transient)
         if entry.rules is not None and not entry.rules.can_fetch(url, ROBOTS_TOKEN):
             raise FetchError(REASON_ROBOTS_DISALLOWED, "robots.txt disallows this path", url=url)
 
@@ -736,7 +502,8 @@ class FetchClient:
         says nothing changed. Raises :class:`FetchError` with reason ``http_<4xx>``, ``http_5xx``,
         ``timeout``, ``connection_error``, ``too_large``, ``truncated_body``, ``robots_disallowed``,
         ``robots_unavailable``, ``blocked_address``, ``bad_scheme``, ``bad_url``, ``bad_content_type``,
-        ``redirect_loop``, ``too_many_redirects`` or ``unexpected_status``. Raises :class:`BudgetExhaustedError`
+        ``redirect_loop``, ``too_many_redirects`` or ``unexpected_status``; when the host did not answer for its
+        robots.txt, the transport reason with a detail starting ``robots.txt:``. Raises :class:`BudgetExhaustedError`
         (not a failure of the URL) when its host's or the run's time budget is spent before it is fetched.
         """
         with self.budget.running():
@@ -867,7 +634,7 @@ class FetchClient:
                 allow_redirects=False,
                 timeout=(min(options.connect_timeout, total), min(options.read_timeout, total)),
             )
-        except _BlockedPeerError as exc:
+        except BlockedPeerError as exc:
             raise FetchError(REASON_BLOCKED_ADDRESS, str(exc), url=url) from exc
         except requests.exceptions.Timeout as exc:
             raise FetchError(REASON_TIMEOUT, _short(exc), url=url, transient=True) from exc
@@ -901,10 +668,10 @@ class FetchClient:
             if status not in (200, 203):
                 raise FetchError(REASON_UNEXPECTED_STATUS, f"HTTP {status}", url=url, status=status)
             content_type = response.headers.get("content-type", "")
-            if not _content_type_acceptable(accept, content_type):
+            if not content_type_acceptable(accept, content_type):
                 raise FetchError(REASON_BAD_CONTENT_TYPE, f"content-type {content_type!r}", url=url)
             body = self._read_body(response, url, deadline)
-        if accept == "html" and _mime(content_type) in _AMBIGUOUS_TYPES and not _HTML_SNIFF.search(body[:4096]):
+        if accept == "html" and sniffed_not_html(content_type, body):
             raise FetchError(REASON_BAD_CONTENT_TYPE, f"content-type {content_type!r} and body is not HTML", url=url)
         return status, kept, body
 
@@ -918,7 +685,7 @@ class FetchClient:
         declared = _int_or_none(response.headers.get("content-length"))
         if declared is not None and declared > options.max_bytes:
             raise FetchError(REASON_TOO_LARGE, f"Content-Length {declared} > {options.max_bytes}", url=url)
-        decoder = _decoder_for(response.headers.get("content-encoding", ""), url)
+        decoder = decoder_for(response.headers.get("content-encoding", ""), url)
         parts: list[bytes] = []
         received = 0
         produced = 0
@@ -957,69 +724,6 @@ class FetchClient:
         return b"".join(parts)
 
 
-class _Decompressor:
-    """Streaming gzip/deflate decoding that stops as soon as the output passes the cap."""
-
-    def __init__(self, wbits: int, url: str) -> None:
-        self._wbits = wbits
-        self._url = url
-        self._obj = zlib.decompressobj(wbits)
-        self._started = False
-
-    def feed(self, data: bytes, parts: list[bytes], produced: int, cap: int) -> int:
-        while data:
-            try:
-                out = self._obj.decompress(data, cap - produced + 1)
-            except zlib.error as exc:
-                if not self._started and self._wbits == zlib.MAX_WBITS:
-                    # "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
-                    self._wbits = -zlib.MAX_WBITS
-                    self._obj = zlib.decompressobj(self._wbits)
-                    continue
-                raise FetchError(REASON_TRUNCATED_BODY, f"corrupt compressed body: {exc}", url=self._url) from exc
-            self._started = True
-            produced += len(out)
-            if produced > cap:
-                raise FetchError(REASON_TOO_LARGE, f"decompressed body exceeds {cap} bytes", url=self._url)
-            parts.append(out)
-            data = self._obj.unconsumed_tail
-            if self._obj.eof:
-                break
-        return produced
-
-    def finish(self, parts: list[bytes], produced: int, cap: int) -> None:
-        tail = self._obj.flush()
-        if produced + len(tail) > cap:
-            raise FetchError(REASON_TOO_LARGE, f"decompressed body exceeds {cap} bytes", url=self._url)
-        parts.append(tail)
-        if not self._obj.eof:
-            raise FetchError(REASON_TRUNCATED_BODY, "compressed body ends early", url=self._url, transient=True)
-
-
-def _decoder_for(content_encoding: str, url: str) -> _Decompressor | None:
-    encoding = content_encoding.strip().lower()
-    if encoding in ("", "identity"):
-        return None
-    if encoding in ("gzip", "x-gzip"):
-        return _Decompressor(16 + zlib.MAX_WBITS, url)
-    if encoding == "deflate":
-        return _Decompressor(zlib.MAX_WBITS, url)
-    raise FetchError(REASON_BAD_CONTENT_TYPE, f"unsupported content-encoding {encoding!r}", url=url)
-
-
-def _mime(content_type: str) -> str:
-    return content_type.split(";", 1)[0].strip().lower()
-
-
-def _content_type_acceptable(accept: Accept, content_type: str) -> bool:
-    mime = _mime(content_type)
-    if accept == "any" or mime in _AMBIGUOUS_TYPES:
-        return True
-    if accept == "html":
-        return mime in _HTML_TYPES
-    return mime.endswith(("/xml", "+xml")) or mime in _XML_EXTRA_TYPES
-
-
 def _int_or_none(value: str | None) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -1030,38 +734,3 @@ def _int_or_none(value: str | None) -> int | None:
 def _short(exc: BaseException, limit: int = 300) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def gunzip_capped(data: bytes, cap: int, url: str = "") -> bytes:
-    """Return ``data`` un-gzipped when it starts with the gzip magic (a ``.xml.gz`` sitemap), else ``data``.
-
-    Raises :class:`FetchError` ``too_large`` past ``cap`` decompressed bytes, ``truncated_body`` when corrupt.
-    """
-    if not data.startswith(b"\x1f\x8b"):
-        return data
-    decoder = _Decompressor(16 + zlib.MAX_WBITS, url)
-    parts: list[bytes] = []
-    produced = decoder.feed(data, parts, 0, cap)
-    decoder.finish(parts, produced, cap)
-    return b"".join(parts)
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Charset handling: the rule lives in tasks.decode, shared with local files and the clean stage. These two
-# shortcuts (and headers_with_charset, imported above) are what fetch callers use.
-
-
-def resolve_charset(payload: bytes, headers: HeadersLike = ()) -> tuple[str, str]:
-    """Return ``(codec, source)``: the codec :func:`tasks.decode.decode_bytes` reads ``payload`` with and how it
-    was chosen (``bom``, ``utf8``, ``http_header``, ``meta``, ``detected``, ``fallback``).
-
-    Raises :class:`~tasks.decode.DecodeError` (reason ``decode_error``) when no charset reads the bytes.
-    """
-    decoded = decode_bytes(payload, headers)
-    return decoded.codec, decoded.source
-
-
-def decode_html(payload: bytes, headers: HeadersLike = ()) -> str:
-    """Return fetched ``payload`` as text, read as :func:`tasks.decode.decode_bytes` decides (a byte-order mark
-    removed). Raises :class:`~tasks.decode.DecodeError` (reason ``decode_error``) when no charset reads it."""
-    return decode_bytes(payload, headers).text

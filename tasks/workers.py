@@ -155,8 +155,17 @@ class WorkerPool:
             while len(self._workers) < self.size:
                 self._workers.append(WorkerProcess(self.entry, self.setup, self.start_seconds))
 
-    def map(self, jobs: Sequence[Any]) -> list[Any]:
-        """Return one result per job, in order."""
+    def map(self, jobs: Sequence[Any], on_done: Callable[[int], None] | None = None) -> list[Any]:
+        """Return one result per job, in order; ``on_done(n)`` is called (in this thread) as ``n`` more jobs have
+        their result, so a progress bar moves job by job."""
+        reported = 0
+
+        def report(results: dict[int, Any]) -> None:
+            nonlocal reported
+            if on_done is not None and len(results) > reported:
+                on_done(len(results) - reported)
+                reported = len(results)
+
         with self._lock:
             self._fill()
             results: dict[int, Any] = {}
@@ -180,9 +189,11 @@ class WorkerPool:
                 for conn in wait(list(watched), timeout=None if timeout == float("inf") else timeout):
                     self._receive(watched[conn], busy, jobs, results)  # type: ignore[index]
                 self._enforce_deadlines(busy, jobs, results)
+                report(results)
             for index in range(len(jobs)):  # broken pool: what is left runs here
                 if index not in results:
                     results[index] = self.fallback(jobs[index])
+                    report(results)
             return [results[i] for i in range(len(jobs))]
 
     def _enforce_deadlines(

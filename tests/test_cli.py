@@ -241,8 +241,11 @@ def test_stepwise_cleaning_and_extraction_give_what_one_call_gives() -> None:
     ]
     steps: list[int] = []
     articles, rejected = clean_in_steps(items, CleanOptions(workers=0), steps.append)
-    assert steps == [5]  # five pages fit in one cleaning step
+    assert steps == [1, 1, 1, 1, 1]  # cleaning reports page by page
     assert (articles, rejected) == clean_items(items, CleanOptions(workers=0))
+    steps.clear()  # the same from the worker pool: one report per page, in whatever groups results arrive
+    assert clean_in_steps(items, CleanOptions(workers=2), steps.append) == (articles, rejected)
+    assert sum(steps) == 5 and all(n >= 1 for n in steps)
     options = NlpOptions(n_process=1)
     steps.clear()
     assert analyze_in_steps(articles * 6, options, steps.append) == analyze_articles(articles * 6, options)

@@ -25,6 +25,7 @@ from tasks.fetch import (
 )
 from tests.httpfaults import (
     FaultServer,
+    Responder,
     drip,
     gzip_bomb,
     gzipped,
@@ -322,6 +323,57 @@ def test_robots_unavailable_means_nothing_is_fetched(server: FaultServer) -> Non
     error = fetch_error(FAST, server.url("/a"))
     assert error.reason == "robots_unavailable"
     assert server.requests("/a") == []
+
+
+@pytest.mark.parametrize("code", [503, 429])
+def test_robots_txt_a_live_site_cannot_serve_is_robots_unavailable(server: FaultServer, code: int) -> None:
+    # The site is up and answers, but not with its robots.txt (RFC 9309: treat as disallowed for now).
+    server.route("/robots.txt", status(code))
+    server.route("/a", page(HTML))
+    error = fetch_error(replace(FAST, retries=0), server.url("/a"))
+    assert (error.reason, error.transient) == ("robots_unavailable", False)
+    assert error.detail.startswith(f"robots.txt unavailable: {'http_5xx' if code == 503 else 'http_429'}: HTTP {code}")
+    assert [r.path for r in server.requests()] == ["/robots.txt"]
+
+
+def test_a_host_that_is_down_is_a_connection_error_for_each_of_its_urls_not_a_robots_problem() -> None:
+    with socket.socket() as sock:  # a port nothing listens on once closed
+        sock.bind(("127.0.0.1", 0))
+        origin = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    errors = []
+    with FetchClient(FAST) as client:
+        for path in ("/a", "/b"):
+            with pytest.raises(FetchError) as caught:
+                client.get(origin + path)
+            errors.append(caught.value)
+        # robots.txt was tried once for the origin (with its retries); neither page was asked for.
+        assert client.stats.robots_fetched == 1
+        assert client.stats.requests == FAST.retries + 1
+    for error, path in zip(errors, ("/a", "/b"), strict=True):
+        assert (error.reason, error.url, error.transient) == ("connection_error", origin + path, True)
+        assert error.detail.startswith("robots.txt: ")
+        assert "connection refused" in error.detail.lower()
+
+
+@pytest.mark.parametrize(
+    ("robots", "reason"),
+    [
+        (reset(), "connection_error"),
+        (slow_headers(1.5), "timeout"),
+        (truncated(b"User-agent: *\nDisallow:", 500), "truncated_body"),
+    ],
+    ids=["reset", "timeout", "truncated"],
+)
+def test_robots_txt_lost_in_transport_gives_its_pages_the_transport_reason(
+    server: FaultServer, robots: Responder, reason: str
+) -> None:
+    server.route("/robots.txt", robots)
+    server.route("/a", page(HTML))
+    error = fetch_error(replace(FAST, retries=0, read_timeout=0.3), server.url("/a"))
+    assert error.reason == reason
+    assert error.detail.startswith("robots.txt: ")
+    assert error.transient
+    assert [r.path for r in server.requests()] == ["/robots.txt"]
 
 
 def test_missing_robots_allows_everything_and_user_agent_names_us(server: FaultServer) -> None:

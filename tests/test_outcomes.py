@@ -141,10 +141,10 @@ def test_every_feed_failing_fails_the_run_and_the_contact_is_warned_about(
     done = run_cli(["run", str(sources), "--data-dir", str(data_dir), "--no-progress"], env)
     assert done.returncode == 1, done.stderr[-3000:]
     failed = [line for line in done.stderr.splitlines() if line.startswith("mediawatch:")]
-    # The fetcher asks for robots.txt first; a host that does not answer has no robots.txt to obey (RFC 9309).
+    # The fetcher asks for robots.txt first; a host that does not answer is named for what it is: unreachable.
     first, second = sorted(closed)
     assert failed == [
-        f"mediawatch: run failed: every source failed: all 2 sources ({first}, {second}): robots_unavailable 2"
+        f"mediawatch: run failed: every source failed: all 2 sources ({first}, {second}): connection_error 2"
     ]
     assert "Traceback" not in done.stderr
     assert sum("MEDIAWATCH_CONTACT is not set" in line for line in done.stderr.splitlines()) == 1

@@ -124,3 +124,30 @@ def test_before_any_merge_each_story_stands_alone(tmp_path: Path) -> None:
     # The same outlet twice is one outlet (a copy from the original's own site adds none).
     assert con.sql("select story_id, articles, copies, outlets from stories").fetchall() == [("a1", 2, 1, 1)]
     assert con.sql("select count(*) from story_map").fetchall() == [(0,)]
+
+
+def test_story_ids_survive_replay_and_compaction(tmp_path: Path) -> None:
+    from tasks.maintenance import compact_lake
+    from tasks.replay import write_replay
+
+    lake = build_lake(tmp_path)
+
+    def stories() -> dict[str, list[tuple[str, str]]]:
+        con = connect(str(tmp_path))
+        return {
+            name: con.sql(f"select article_id, story_id from {name} order by all").fetchall()
+            for name in ("articles", "duplicates", "entities")
+        }
+
+    before = stories()
+    # Replay the three originals (their derived rows are replaced, cluster ids kept), then compact every partition.
+    originals = [
+        article("a1", "https://www.portnews.com.au/a1", title="Port volumes slip"),
+        article("b1", "https://trade.example.org/b1", 3),
+        article("c1", "https://wire.example.net/c1", 5),
+    ]
+    analyses = [Analysis([entity("Port")]), Analysis([entity("Trade")]), Analysis([entity("Wire")])]
+    assert write_replay(lake, "replay-1", "b00000", originals, analyses, [], 1000) > 0
+    compact_lake(lake)
+    assert stories() == before
+    assert {s for _, s in before["articles"]} == {"a1"}

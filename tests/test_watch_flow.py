@@ -202,3 +202,32 @@ def test_watch_test_shows_what_a_query_matches(stream_lake: StreamLake) -> None:
     assert bad.returncode == 2
     (line,) = [x for x in bad.stderr.splitlines() if x.startswith("mediawatch:")]
     assert "line 1, column" in line and "Traceback" not in bad.stderr
+
+
+def test_the_daily_detector_writes_the_report_and_links_it(stream_lake: StreamLake) -> None:
+    done = run_cli(["watch", "detect", "--data-dir", str(stream_lake.data_dir)], stream_lake.env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = next(line.split()[-1] for line in done.stdout.splitlines() if line.strip().startswith("report"))
+    assert Path(report).is_file() and "<svg" in Path(report).read_text(encoding="utf-8")
+    (run,) = _api_runs(stream_lake.env, "watch-detect")
+    artifacts = _api(stream_lake.env, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
+    link = next(a for a in artifacts if a["key"] == "watch-report")
+    assert Path(report).resolve().as_uri() in link["data"]
+
+
+def _api(env: dict[str, str], path: str, body: dict[str, Any]) -> Any:
+    import urllib.request
+
+    request = urllib.request.Request(
+        env["PREFECT_API_URL"] + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def _api_runs(env: dict[str, str], flow: str) -> list[dict[str, Any]]:
+    runs: list[dict[str, Any]] = _api(env, "/flow_runs/filter", {"flows": {"name": {"any_": [flow]}}, "limit": 5})
+    return runs

@@ -32,162 +32,82 @@ The tree has a canonical text (:attr:`Query.text`, also ``str(query)``): keyword
 case-folded (NFKC), ``language:`` written ``lang:``, the operands of AND and OR and the items of ``in`` lists sorted
 and deduplicated, numbers written plainly. Re-indenting, re-casing or reordering a query keeps its canonical text,
 and with it the watch's fingerprint and history; ``parse_query(str(q)) == q`` always holds.
+
+The tokens are :mod:`tasks.watch.lexer`'s, the tree and its canonical text :mod:`tasks.watch.tree`'s; this module
+parses, and every name of the three that other code uses is importable from here.
 """
 
 from __future__ import annotations
 
-import bisect
 import difflib
-import hashlib
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias, TypeVar
+from collections.abc import Iterable
+from typing import Any
 
 from tasks.entities import ENTITY_LABELS, coarse_label
 from tasks.outlets import outlet_of
+from tasks.watch.lexer import FIELD_TOKEN, KEYWORDS, NEAR_TOKEN, Lines, Token, WatchQueryError, describe, tokenize
+from tasks.watch.tree import (
+    And,
+    Comparison,
+    ComparisonValue,
+    EntityTerm,
+    FieldTerm,
+    FigureTerm,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Query,
+    Word,
+    format_number,
+    make_and,
+    make_or,
+    normalize_text,
+    quote,
+    to_text,
+)
 
-
-class WatchQueryError(ValueError):
-    """A query that does not parse: ``str()`` is "line L, column C: what is wrong (and what was expected)".
-
-    ``line`` and ``column`` are 1-based and point at the offending token; ``offset`` is its 0-based character
-    offset in the query text (the watch file maps it to a place in the file); ``message`` is the text alone.
-    """
-
-    def __init__(self, message: str, line: int, column: int, offset: int) -> None:
-        super().__init__(f"line {line}, column {column}: {message}")
-        self.message = message
-        self.line = line
-        self.column = column
-        self.offset = offset
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The tree
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    """A word (NFKC, case-folded, as written otherwise); ``prefix``: it was written with a trailing ``*``."""
-
-    text: str
-    prefix: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Phrase:
-    """Consecutive tokens; ``text`` is the phrase NFKC case-folded with single spaces."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Near:
-    """``left`` and ``right`` at most ``distance`` tokens apart, either order, within one field."""
-
-    left: Word | Phrase
-    right: Word | Phrase
-    distance: int
-
-
-@dataclass(frozen=True, slots=True)
-class EntityTerm:
-    """An entity by name (``by_id`` False: any spelling the alias table knows) or by ``entity_id``;
-    ``label`` restricts a name to one coarse label (GPE, ORG, PERSON, NORP ...)."""
-
-    name: str
-    label: str | None = None
-    by_id: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class FieldTerm:
-    """A metadata test: ``source``, ``outlet`` or ``lang`` equal to a string, or a word or phrase of the title."""
-
-    field: str
-    value: str | Word | Phrase
-
-
-ComparisonValue: TypeAlias = "float | str | bool | tuple[float, ...] | tuple[str, ...] | Node"
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """One condition on a figure: ``field op value``; ``value`` is a number, a string, a bool, a sorted tuple of
-    them for ``in``, or a text query (a tree of words and phrases) for ``~``."""
-
-    field: str
-    op: str
-    value: ComparisonValue
-
-
-@dataclass(frozen=True, slots=True)
-class FigureTerm:
-    """One figure of the article satisfies ``condition`` (a tree of :class:`Comparison` under And/Or/Not)."""
-
-    condition: Node
-
-
-@dataclass(frozen=True, slots=True)
-class And:
-    """Every item holds (two or more items, none an And, sorted by canonical text)."""
-
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Or:
-    """At least one item holds (two or more items, none an Or, sorted by canonical text)."""
-
-    items: tuple[Node, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Not:
-    """The item does not hold."""
-
-    item: Node
-
-
-Node: TypeAlias = "And | Or | Not | Word | Phrase | Near | EntityTerm | FieldTerm | FigureTerm | Comparison"
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A parsed query: its tree and canonical text (``str(query)``); equal queries have equal trees."""
-
-    root: Node
-    text: str = field(init=False, compare=False)
-    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "text", to_text(self.root))
-
-    def __str__(self) -> str:
-        return self.text
-
-    def __reduce__(self) -> tuple[type[Query], tuple[Node]]:
-        # Pickled (to worker processes) as its tree only; the memo is rebuilt where it is used.
-        return (Query, (self.root,))
-
-    @property
-    def fingerprint(self) -> str:
-        """16 hex digits of the SHA-256 of the canonical text: same query, same watch history."""
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()[:16]
-
-    def memo(self, key: str, build: Callable[[Query], T]) -> T:
-        """Return ``build(self)``, computed once per query object: the matcher compiles a query once, not once per
-        article. Not part of the query's value (ignored by ``==``, ``hash`` and pickling)."""
-        if key not in self._memo:
-            self._memo[key] = build(self)
-        value: T = self._memo[key]
-        return value
-
+__all__ = [
+    "BOOL_FIELDS",
+    "CURRENCY_SOURCES",
+    "FIELDS",
+    "FIGURE_FIELDS",
+    "FIGURE_KINDS",
+    "MAX_NEAR",
+    "NUMERIC_FIELDS",
+    "OPERATORS",
+    "STRING_FIELDS",
+    "TEXT_FIELDS",
+    "And",
+    "Comparison",
+    "ComparisonValue",
+    "EntityTerm",
+    "FieldTerm",
+    "FigureTerm",
+    "Near",
+    "Node",
+    "Not",
+    "Or",
+    "Phrase",
+    "Query",
+    "Token",
+    "WatchQueryError",
+    "Word",
+    "format_number",
+    "is_positive",
+    "make_and",
+    "make_or",
+    "normalize_text",
+    "parse_number",
+    "parse_query",
+    "quote",
+    "to_text",
+    "tokenize",
+]
 
 # ---------------------------------------------------------------------------------------------------------------
 # Vocabulary
@@ -223,16 +143,6 @@ _FIELD_OPERATORS: dict[str, tuple[str, ...]] = {
 MAX_NEAR = 1000
 # What a number's suffix multiplies it by: the way news writes amounts ("2.5bn", "300m", "40k").
 _SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "b": 1e9, "tn": 1e12, "t": 1e12, "%": 1.0}
-_KEYWORDS = frozenset({"AND", "OR", "NOT"})
-
-_QUOTES = '"“”'
-_ESCAPED = re.compile(r'[\\"“”]')
-# A bare token: anything up to white space, a parenthesis, a comma, a quote or an operator character.
-_BARE = re.compile(r'[^\s()",=!<>~“”]+')
-_OPERATOR_CHARS = re.compile(r"[=!<>~]+")
-_SPACE = re.compile(r"\s+")
-_FIELD = re.compile(r"([A-Za-z][A-Za-z_]*(?:\.[A-Za-z_]*)?):(.*)", re.DOTALL)
-_NEAR = re.compile(r"NEAR(?:/(.*))?", re.DOTALL)
 _NEAR_ANY_CASE = re.compile(r"near/\d+", re.IGNORECASE)
 _NUMBER = re.compile(r"([+-]?(?:\d+(?:_\d+)*(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?)(k|m|mn|bn|b|tn|t|%)?", re.IGNORECASE)
 _WORD_CHAR = re.compile(r"\w")
@@ -240,215 +150,9 @@ _ENTITY_ID = re.compile(r"[0-9a-f]{16}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]+)*")
 
 
-def normalize_text(text: str) -> str:
-    """Return ``text`` NFKC-normalised, case-folded, with runs of white space as one space: the form words and
-    phrases are compared in."""
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Tokens
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    """A token of the query: ``kind`` is ``word``, ``phrase``, ``op``, ``(``, ``)``, ``,`` or ``end``; ``value`` is
-    the phrase's content (escapes undone) or the text as written; ``offset``/``end`` index the query text."""
-
-    kind: str
-    text: str
-    value: str
-    offset: int
-    end: int
-    line: int
-    column: int
-
-
-class _Lines:
-    """Offsets to 1-based line and column."""
-
-    def __init__(self, text: str) -> None:
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def where(self, offset: int) -> tuple[int, int]:
-        line = bisect.bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
-
-    def error(self, offset: int, message: str) -> WatchQueryError:
-        line, column = self.where(offset)
-        return WatchQueryError(message, line, column, offset)
-
-
-def _match_end(pattern: re.Pattern[str], text: str, pos: int) -> int:
-    """End of ``pattern``'s match at ``pos`` (the caller checked the first character, so it matches)."""
-    m = pattern.match(text, pos)
-    return m.end() if m else pos + 1
-
-
-def tokenize(text: str) -> list[Token]:
-    """Return the tokens of a query, ending with an ``end`` token; raises :class:`WatchQueryError` on a phrase
-    whose quote is never closed (at the opening quote)."""
-    lines = _Lines(text)
-    tokens: list[Token] = []
-
-    def add(kind: str, start: int, end: int, value: str | None = None) -> None:
-        raw = text[start:end]
-        tokens.append(Token(kind, raw, raw if value is None else value, start, end, *lines.where(start)))
-
-    pos, n = 0, len(text)
-    while pos < n:
-        c = text[pos]
-        if c.isspace():
-            pos = _match_end(_SPACE, text, pos)
-        elif c in "(),":
-            add(c, pos, pos + 1)
-            pos += 1
-        elif c in _QUOTES:
-            start, pos, chars = pos, pos + 1, []
-            while True:
-                if pos >= n:
-                    raise lines.error(start, "this quote is never closed: a phrase needs a closing '\"'")
-                ch = text[pos]
-                if ch == "\\" and pos + 1 < n and text[pos + 1] in _QUOTES + "\\":
-                    chars.append(text[pos + 1])
-                    pos += 2
-                elif ch in _QUOTES:
-                    pos += 1
-                    break
-                else:
-                    chars.append(ch)
-                    pos += 1
-            add("phrase", start, pos, "".join(chars))
-        elif c in "=!<>~":
-            end = _match_end(_OPERATOR_CHARS, text, pos)
-            add("op", pos, end)
-            pos = end
-        else:
-            end = _match_end(_BARE, text, pos)
-            add("word", pos, end)
-            pos = end
-    tokens.append(Token("end", "", "", n, n, *lines.where(n)))
-    return tokens
-
-
-def _describe(tok: Token) -> str:
-    if tok.kind == "end":
-        return "the end of the query"
-    shown = tok.text if len(tok.text) <= 40 else tok.text[:37] + "..."
-    return f"'{shown}'"
-
-
 def _suggest(word: str, options: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Building the tree (canonical as it is built)
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _join(kind: type[And] | type[Or], items: Iterable[Node]) -> Node:
-    flat: dict[str, Node] = {}
-    for item in items:
-        for sub in item.items if isinstance(item, kind) else (item,):
-            flat.setdefault(to_text(sub), sub)
-    # Sorted, terms before negations, so that the canonical text reads "a AND b AND NOT c".
-    ordered = tuple(flat[key] for key in sorted(flat, key=lambda k: (isinstance(flat[k], Not), k)))
-    return ordered[0] if len(ordered) == 1 else kind(ordered)
-
-
-def make_and(items: Iterable[Node]) -> Node:
-    """Return the conjunction of ``items``: nested ANDs flattened, duplicates dropped, sorted; one item alone."""
-    return _join(And, items)
-
-
-def make_or(items: Iterable[Node]) -> Node:
-    """Return the disjunction of ``items``: nested ORs flattened, duplicates dropped, sorted; one item alone."""
-    return _join(Or, items)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Canonical text
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def quote(text: str) -> str:
-    """Return ``text`` as a phrase literal: in double quotes, with quote marks (straight and curly) and ``\\``
-    escaped by a backslash."""
-    return '"' + _ESCAPED.sub(r"\\\g<0>", text) + '"'
-
-
-def _value_text(value: str) -> str:
-    """A string value bare when it reads back as the same bare token, else quoted."""
-    bare = (
-        _BARE.fullmatch(value)
-        and value.upper() not in _KEYWORDS
-        and value.casefold() != "in"
-        and not _NEAR.fullmatch(value.upper())
-        and not _FIELD.fullmatch(value)
-    )
-    return value if bare else quote(value)
-
-
-def format_number(value: float) -> str:
-    """Return a number as the query language writes it back: an integer plainly, else Python's shortest form."""
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-def _text_operand(node: Node) -> str:
-    text = to_text(node)
-    return text if isinstance(node, Word | Phrase) else f"({text})"
-
-
-def to_text(node: Node) -> str:
-    """Return the canonical text of a query tree (what :attr:`Query.text` holds)."""
-    if isinstance(node, Word):
-        return node.text + ("*" if node.prefix else "")
-    if isinstance(node, Phrase):
-        return quote(node.text)
-    if isinstance(node, Or):
-        return " OR ".join(to_text(i) for i in node.items)
-    if isinstance(node, And):
-        return " AND ".join(f"({to_text(i)})" if isinstance(i, Or) else to_text(i) for i in node.items)
-    if isinstance(node, Not):
-        inner = to_text(node.item)
-        return f"NOT ({inner})" if isinstance(node.item, And | Or) else f"NOT {inner}"
-    if isinstance(node, Near):
-        return f"{to_text(node.left)} NEAR/{node.distance} {to_text(node.right)}"
-    if isinstance(node, EntityTerm):
-        if node.by_id:
-            return f"entity_id:{node.name}"
-        return f"entity.{node.label}:{quote(node.name)}" if node.label else f"entity:{quote(node.name)}"
-    if isinstance(node, FieldTerm):
-        if isinstance(node.value, Word | Phrase):
-            return f"{node.field}:{to_text(node.value)}"
-        return f"{node.field}:{_value_text(node.value)}"
-    if isinstance(node, FigureTerm):
-        return f"figure({to_text(node.condition)})"
-    return _comparison_text(node)
-
-
-def _comparison_text(node: Comparison) -> str:
-    value = node.value
-    if isinstance(value, tuple):
-        shown = "(" + ", ".join(_scalar_text(v) for v in value) + ")"
-    elif isinstance(value, float | str | bool):
-        shown = _scalar_text(value)
-    else:
-        shown = _text_operand(value)
-    return f"{node.field} {node.op} {shown}"
-
-
-def _scalar_text(value: float | str | bool) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float | int):
-        return format_number(float(value))
-    return _value_text(value)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -489,7 +193,7 @@ class _Parser:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.lines = _Lines(text)
+        self.lines = Lines(text)
         self.tokens = tokenize(text)
         self.i = 0
         # Where each NOT was written, to point at the one that leaves a query without a positive term.
@@ -514,9 +218,9 @@ class _Parser:
         """AND, OR, NOT or NEAR when ``tok`` is that keyword (upper case only), else None."""
         if tok.kind != "word":
             return None
-        if tok.text in _KEYWORDS:
+        if tok.text in KEYWORDS:
             return tok.text
-        return "NEAR" if _NEAR.fullmatch(tok.text) else None
+        return "NEAR" if NEAR_TOKEN.fullmatch(tok.text) else None
 
     def starts_term(self, tok: Token) -> bool:
         return tok.kind in ("phrase", "(") or (tok.kind == "word" and self.keyword(tok) in (None, "NOT"))
@@ -532,7 +236,7 @@ class _Parser:
             raise self.error(tok, "unmatched ')': no '(' opens it")
         if tok.kind != "end":
             self.parse_primary(text_only=False)  # raises the message that fits the token ("'>=' belongs in ...")
-            raise self.error(tok, f"unexpected {_describe(tok)}")
+            raise self.error(tok, f"unexpected {describe(tok)}")
         self.check_positive(node, self.tokens[0])
         return node
 
@@ -541,7 +245,7 @@ class _Parser:
         while self.keyword(self.peek()) == "OR":
             op = self.advance()
             if not self.starts_term(self.peek()):
-                raise self.error(op, f"'OR' needs a term after it, found {_describe(self.peek())}")
+                raise self.error(op, f"'OR' needs a term after it, found {describe(self.peek())}")
             items.append(self.parse_and(text_only))
         return make_or(items)
 
@@ -552,7 +256,7 @@ class _Parser:
             if self.keyword(tok) == "AND":
                 self.advance()
                 if not self.starts_term(self.peek()):
-                    raise self.error(tok, f"'AND' needs a term after it, found {_describe(self.peek())}")
+                    raise self.error(tok, f"'AND' needs a term after it, found {describe(self.peek())}")
             elif not self.starts_term(tok):
                 break
             items.append(self.parse_unary(text_only))
@@ -563,7 +267,7 @@ class _Parser:
         if self.keyword(tok) == "NOT":
             self.advance()
             if not self.starts_term(self.peek()):
-                raise self.error(tok, f"'NOT' needs a term after it, found {_describe(self.peek())}")
+                raise self.error(tok, f"'NOT' needs a term after it, found {describe(self.peek())}")
             node: Node = Not(self.parse_unary(text_only))
             self.origins[id(node)] = (node, tok)
             return node
@@ -578,19 +282,19 @@ class _Parser:
         self.advance()
         distance = self.near_distance(op)
         if not isinstance(left, Word | Phrase):
-            raise self.error(first, f"NEAR joins words or phrases, and {_describe(first)} starts neither")
+            raise self.error(first, f"NEAR joins words or phrases, and {describe(first)} starts neither")
         second = self.peek()
         if not self.starts_term(second) or self.keyword(second) == "NOT":
-            raise self.error(op, f"'{op.text}' needs a word or phrase after it, found {_describe(second)}")
+            raise self.error(op, f"'{op.text}' needs a word or phrase after it, found {describe(second)}")
         right = self.parse_primary(text_only)
         if not isinstance(right, Word | Phrase):
-            raise self.error(second, f"NEAR joins words or phrases, and {_describe(second)} starts neither")
+            raise self.error(second, f"NEAR joins words or phrases, and {describe(second)} starts neither")
         if self.keyword(self.peek()) == "NEAR":
             raise self.error(self.peek(), "one NEAR at a time: join two NEAR conditions with AND")
         return Near(left, right, distance)
 
     def near_distance(self, op: Token) -> int:
-        m = _NEAR.fullmatch(op.text)
+        m = NEAR_TOKEN.fullmatch(op.text)
         raw = m.group(1) if m else None
         if raw is None:
             raise self.error(op, "NEAR needs a distance in tokens: write NEAR/10 (no spaces)")
@@ -624,7 +328,7 @@ class _Parser:
             if text_only:
                 raise self.error(tok, "only words and phrases can follow '~', not figure(...)")
             return self.parse_figure()
-        m = _FIELD.fullmatch(tok.text)
+        m = FIELD_TOKEN.fullmatch(tok.text)
         if m is not None:
             return self.parse_field(tok, m.group(1), m.group(2), text_only)
         self.advance()
@@ -635,8 +339,8 @@ class _Parser:
                 f"operators are written in capitals: write {word.text.upper()} "
                 f'(or put "{word.text}" in quotes to search for it)',
             )
-        if _FIELD.fullmatch(to_text(word)):
-            raise self.error(tok, f"{_describe(tok)} reads as a field: put it in quotes to search for it")
+        if FIELD_TOKEN.fullmatch(to_text(word)):
+            raise self.error(tok, f"{describe(tok)} reads as a field: put it in quotes to search for it")
         return word
 
     def parse_group(self, text_only: bool) -> Node:
@@ -658,7 +362,7 @@ class _Parser:
             raise self.error(opening, f"this {what} is never closed: add ')'")
         raise self.error(
             tok,
-            f"expected ')' to close the {what} at line {opening.line}, column {opening.column}, found {_describe(tok)}",
+            f"expected ')' to close the {what} at line {opening.line}, column {opening.column}, found {describe(tok)}",
         )
 
     # -- words and phrases
@@ -677,7 +381,7 @@ class _Parser:
         if not text:
             raise self.error(tok, "empty phrase: '\"\"' holds nothing to search for")
         if not _WORD_CHAR.search(text):
-            raise self.error(tok, f"the phrase {_describe(tok)} has no letter or digit to search for")
+            raise self.error(tok, f"the phrase {describe(tok)} has no letter or digit to search for")
         return Phrase(text)
 
     # -- fields
@@ -764,7 +468,7 @@ class _Parser:
         while self.keyword(self.peek()) == "OR":
             op = self.advance()
             if not self.starts_condition(self.peek()):
-                raise self.error(op, f"'OR' needs a condition after it, found {_describe(self.peek())}")
+                raise self.error(op, f"'OR' needs a condition after it, found {describe(self.peek())}")
             items.append(self.parse_cond_and())
         return make_or(items)
 
@@ -775,7 +479,7 @@ class _Parser:
             if self.keyword(tok) == "AND":
                 self.advance()
                 if not self.starts_condition(self.peek()):
-                    raise self.error(tok, f"'AND' needs a condition after it, found {_describe(self.peek())}")
+                    raise self.error(tok, f"'AND' needs a condition after it, found {describe(self.peek())}")
             elif not self.starts_condition(tok):
                 break
             items.append(self.parse_cond_not())
@@ -786,7 +490,7 @@ class _Parser:
         if self.keyword(tok) == "NOT":
             self.advance()
             if not self.starts_condition(self.peek()):
-                raise self.error(tok, f"'NOT' needs a condition after it, found {_describe(self.peek())}")
+                raise self.error(tok, f"'NOT' needs a condition after it, found {describe(self.peek())}")
             return Not(self.parse_cond_not())
         if tok.kind == "(":
             opening = self.advance()
@@ -802,7 +506,7 @@ class _Parser:
             raise self.error(tok, f"'{keyword}' needs a condition before it")
         raise self.error(
             tok,
-            f"expected a figure condition such as 'value >= 1bn', found {_describe(tok)}; "
+            f"expected a figure condition such as 'value >= 1bn', found {describe(tok)}; "
             f"fields are {', '.join(FIGURE_FIELDS)}",
         )
 
@@ -828,7 +532,7 @@ class _Parser:
             raise self.error(
                 otok,
                 f"expected an operator after '{ftok.text}' ({' '.join(_FIELD_OPERATORS[name])}), "
-                f"found {_describe(otok)}",
+                f"found {describe(otok)}",
             )
         if op not in _FIELD_OPERATORS[name]:
             raise self.error(otok, f"'{op}' does not apply to '{name}'; use {' '.join(_FIELD_OPERATORS[name])}")
@@ -836,13 +540,13 @@ class _Parser:
         if op == "~":
             tok = self.peek()
             if not self.starts_term(tok):
-                raise self.error(otok, f"'~' needs a word, a phrase or a (text query) after it, found {_describe(tok)}")
+                raise self.error(otok, f"'~' needs a word, a phrase or a (text query) after it, found {describe(tok)}")
             return Comparison(name, "~", self.parse_unary(text_only=True))
         if op == "in":
             return Comparison(name, "in", self.parse_list(name, otok))
         vtok = self.peek()
         if vtok.kind not in ("word", "phrase") or self.keyword(vtok) is not None:
-            raise self.error(otok, f"expected a value after '{op}', found {_describe(vtok)}")
+            raise self.error(otok, f"expected a value after '{op}', found {describe(vtok)}")
         self.advance()
         value = self.scalar(name, vtok)
         if isinstance(value, float) and self.peek().kind == ",":
@@ -853,7 +557,7 @@ class _Parser:
         opening = self.peek()
         if opening.kind != "(":
             raise self.error(
-                otok, f"'in' needs a list in parentheses, e.g. {name} in (a, b), found {_describe(opening)}"
+                otok, f"'in' needs a list in parentheses, e.g. {name} in (a, b), found {describe(opening)}"
             )
         self.advance()
         items: list[Any] = []
@@ -864,7 +568,7 @@ class _Parser:
             if tok.kind == "end":
                 raise self.error(opening, "this '(' is never closed: add ')'")
             if tok.kind not in ("word", "phrase"):
-                raise self.error(tok, f"expected a value in the list, found {_describe(tok)}")
+                raise self.error(tok, f"expected a value in the list, found {describe(tok)}")
             self.advance()
             items.append(self.scalar(name, tok))
             sep = self.peek()
@@ -872,7 +576,7 @@ class _Parser:
                 self.advance()
                 break
             if sep.kind != ",":
-                raise self.error(sep, f"expected ',' or ')' in the list, found {_describe(sep)}")
+                raise self.error(sep, f"expected ',' or ')' in the list, found {describe(sep)}")
             self.advance()
         return tuple(sorted(set(items)))
 
@@ -886,7 +590,7 @@ class _Parser:
         if name in BOOL_FIELDS:
             low = raw.strip().casefold()
             if low not in ("true", "false"):
-                raise self.error(tok, f"'{name}' is true or false, not {_describe(tok)}")
+                raise self.error(tok, f"'{name}' is true or false, not {describe(tok)}")
             return low == "true"
         text = normalize_text(raw)
         if not text:
