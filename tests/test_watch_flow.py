@@ -209,7 +209,7 @@ def test_the_daily_detector_writes_the_report_and_links_it(stream_lake: StreamLa
     assert done.returncode == 0, done.stderr[-3000:]
     report = next(line.split()[-1] for line in done.stdout.splitlines() if line.strip().startswith("report"))
     assert Path(report).is_file() and "<svg" in Path(report).read_text(encoding="utf-8")
-    (run,) = _api_runs(stream_lake.env, "watch-detect")
+    run = _api_runs(stream_lake.env, "watch-detect")[0]  # the newest: the session's server may hold others
     artifacts = _api(stream_lake.env, "/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}})
     link = next(a for a in artifacts if a["key"] == "watch-report")
     assert Path(report).resolve().as_uri() in link["data"]
@@ -229,5 +229,11 @@ def _api(env: dict[str, str], path: str, body: dict[str, Any]) -> Any:
 
 
 def _api_runs(env: dict[str, str], flow: str) -> list[dict[str, Any]]:
-    runs: list[dict[str, Any]] = _api(env, "/flow_runs/filter", {"flows": {"name": {"any_": [flow]}}, "limit": 5})
+    query = {
+        "flows": {"name": {"any_": [flow]}},
+        "flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}},  # not the runs a served schedule has queued
+        "sort": "START_TIME_DESC",
+        "limit": 5,
+    }
+    runs: list[dict[str, Any]] = _api(env, "/flow_runs/filter", query)
     return runs
