@@ -14,264 +14,32 @@ line before anything starts (``--debug`` adds the traceback).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import traceback
-import urllib.request
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from flows.checks import EXIT_FAILED, ConfigurationError, RunRefused, one_line
+from flows.local_server import (
+    find_local_server,
+    prefect_home,
+    quiet_prefect_defaults,
+    read_server_record,
+    reporting_to,
+    start_local_server,
+    stop_local_server,
+    use_local_server,
+)
 from flows.watch_cli import add_watch_command
 
 COUNT_COLUMNS = ("items_in", "articles", "duplicates", "quarantined", "entities", "figures")
 # What `mediawatch report` covers when no --since is given.
 REPORT_DAYS = 30
-
-
-def _quiet_prefect_defaults() -> None:
-    """Turn Prefect's outbound analytics off unless the user chose otherwise."""
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT", "false")
-    # The first run on a fresh machine migrates the local database; on a busy 2-core machine that can take
-    # longer than Prefect's default 20 s wait for the temporary server.
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-
-
-# -- the local Prefect server ---------------------------------------------------------------------------------
-# A Prefect command with no PREFECT_API_URL would start a temporary server (about 7-10 s on two cores with a
-# migrated database, 14-17 s on a fresh one) and stop it at exit. `mediawatch server start` (or `run --keep-server`)
-# instead leaves one running in the background and records it in PREFECT_HOME; later commands with no
-# PREFECT_API_URL report to it when its process is alive and it answers its health check.
-
-# The record of the background server, under PREFECT_HOME (next to the database it serves).
-SERVER_FILE = "mediawatch-server.json"
-SERVER_LOG = "mediawatch-server.log"
-# A recorded server must answer /api/health within this long to be used: a live one answers in milliseconds, and
-# a hung or stopped one must not hold a run up for longer than a second before the temporary server takes over.
-SERVER_HEALTH_TIMEOUT = 1.0
-# A fresh database is migrated at start: 10-17 s measured on two cores; a busy machine needs more.
-SERVER_START_TIMEOUT = 180.0
-# `prefect server start` stops in about a second on SIGTERM; past this it is killed.
-SERVER_STOP_TIMEOUT = 20.0
-
-
-class ServerNotStarted(RunRefused):
-    """The background Prefect server did not come up: the command fails (exit code 1)."""
-
-    exit_code = EXIT_FAILED
-
-
-@dataclass(frozen=True, slots=True)
-class LocalServer:
-    """A Prefect server on this machine that a mediawatch command started and left running."""
-
-    api_url: str
-    pid: int
-
-    @property
-    def ui_url(self) -> str:
-        """Return the address of the server's UI."""
-        return self.api_url.removesuffix("/api")
-
-
-def prefect_home() -> Path:
-    """Return Prefect's home directory: ``PREFECT_HOME``, else Prefect's default ``~/.prefect``."""
-    return Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser()
-
-
-def _process_alive(pid: int) -> bool:
-    """Return True when process ``pid`` exists and is not a zombie."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive, and not ours to use (the health check decides)
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True  # no /proc (not Linux): os.kill said it exists
-    return state != "Z"
-
-
-def _answers_health(api_url: str, timeout: float = SERVER_HEALTH_TIMEOUT) -> bool:
-    """Return True when the Prefect API at ``api_url`` answers its health check within ``timeout`` seconds."""
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:  # noqa: S310 - loopback URL we wrote
-            return bool(response.status == 200)
-    except (OSError, ValueError):
-        return False
-
-
-def _read_server_record(home: Path) -> LocalServer | None:
-    """Return the server recorded under ``home``, or None when there is no record or it cannot be read."""
-    try:
-        data = json.loads((home / SERVER_FILE).read_text(encoding="utf-8"))
-        return LocalServer(api_url=str(data["api_url"]), pid=int(data["pid"]))
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def find_local_server(home: Path) -> LocalServer | None:
-    """Return the server recorded under ``home`` if it can be used now: its process is alive and it answers its
-    health check within :data:`SERVER_HEALTH_TIMEOUT`. A record whose process is gone (a reboot, a kill) is
-    removed; one whose process lives but does not answer is left alone and passed over."""
-    server = _read_server_record(home)
-    if server is None:
-        return None
-    if not _process_alive(server.pid):
-        (home / SERVER_FILE).unlink(missing_ok=True)
-        return None
-    return server if _answers_health(server.api_url) else None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _server_lock(home: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the server record: two commands starting together start one server."""
-    import fcntl
-
-    home.mkdir(parents=True, exist_ok=True)
-    with (home / f"{SERVER_FILE}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def start_local_server(home: Path, timeout: float = SERVER_START_TIMEOUT) -> tuple[LocalServer, bool]:
-    """Return the usable server recorded under ``home``, else start ``prefect server start`` on a free port of
-    127.0.0.1 in the background (its own session, so it outlives this command), wait until it answers, record it;
-    the flag says whether it was started now. Raise :class:`ServerNotStarted` if it does not come up (the message names
-    its log)."""
-    _quiet_prefect_defaults()
-    with _server_lock(home):
-        running = find_local_server(home)
-        if running is not None:
-            return running, False
-        port = _free_port()
-        log_path = home / SERVER_LOG
-        command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
-        env = {**os.environ, "PREFECT_HOME": str(home)}
-        env.pop("PREFECT_API_URL", None)
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [*command, "--analytics-off"],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-        server = LocalServer(api_url=f"http://127.0.0.1:{port}/api", pid=process.pid)
-        deadline = time.monotonic() + timeout
-        while not _answers_health(server.api_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                _stop_process_group(process.pid)
-                raise ServerNotStarted(f"the Prefect server did not start within {timeout:.0f} s; see {log_path}")
-            time.sleep(0.3)
-        record = {"api_url": server.api_url, "pid": server.pid, "started_at": datetime.now(UTC).isoformat()}
-        staged = home / f"{SERVER_FILE}.tmp"
-        staged.write_text(json.dumps(record), encoding="utf-8")
-        staged.replace(home / SERVER_FILE)
-        return server, True
-
-
-def _is_prefect_server(pid: int) -> bool:
-    """Return True unless /proc says process ``pid`` is something other than a Prefect server (a reused pid)."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return True
-    return b"prefect" in b" ".join(command) and b"server" in command
-
-
-def _stop_process_group(pid: int, timeout: float = SERVER_STOP_TIMEOUT) -> None:
-    """Stop the process group ``pid`` leads (the server and its children): SIGTERM, then SIGKILL after
-    ``timeout`` seconds."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while _process_alive(pid) and time.monotonic() < deadline:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
-        time.sleep(0.2)
-    if _process_alive(pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-
-
-def stop_local_server(home: Path) -> LocalServer | None:
-    """Stop the server recorded under ``home`` and remove its record; return it, or None when none was running."""
-    with _server_lock(home):
-        server = _read_server_record(home)
-        (home / SERVER_FILE).unlink(missing_ok=True)
-        if server is None or not _process_alive(server.pid) or not _is_prefect_server(server.pid):
-            return None
-        _stop_process_group(server.pid)
-        return server
-
-
-def _local_server(keep: bool = False) -> LocalServer | None:
-    """Return the local server the command should report to: none when ``PREFECT_API_URL`` names one (Prefect
-    uses it) or when none is running (a temporary server then runs for the command), unless ``keep`` asks to
-    start one that stays. Said on standard error, so the command's output stays its own."""
-    if os.environ.get("PREFECT_API_URL"):
-        return None
-    home = prefect_home()
-    if keep:
-        server, started = start_local_server(home)
-        what = "started" if started else "using"
-    else:
-        found = find_local_server(home)
-        if found is None:
-            return None
-        server, what = found, "using"
-    print(
-        f"mediawatch: {what} the local Prefect server at {server.ui_url} (pid {server.pid}; "
-        "`mediawatch server stop` stops it)",
-        file=sys.stderr,
-    )
-    return server
-
-
-@contextlib.contextmanager
-def reporting_to(server: LocalServer | None) -> Iterator[None]:
-    """Point Prefect (in this process, and in processes it starts) at ``server`` while the block runs."""
-    if server is None:
-        yield
-        return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.api_url  # read by processes started inside (Dask workers)
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield
-    finally:
-        if previous is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = previous
 
 
 def version() -> str:
@@ -329,8 +97,8 @@ def _preflight_run(args: argparse.Namespace) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the ingest flow on the given sources and print its counts and outcome."""
     _preflight_run(args)
-    _quiet_prefect_defaults()
-    server = _local_server(keep=args.keep_server)
+    quiet_prefect_defaults()
+    server = use_local_server(keep=args.keep_server)
     if args.wait_lock is not None:
         os.environ["MEDIAWATCH_LOCK_WAIT_SECONDS"] = str(args.wait_lock)
     from flows import progress
@@ -517,8 +285,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 def _retry_quarantine(args: argparse.Namespace) -> int:
     if not args.reason:
         raise ConfigurationError("quarantine retry needs --reason (see `mediawatch quarantine` for the reasons)")
-    _quiet_prefect_defaults()
-    server = _local_server()
+    quiet_prefect_defaults()
+    server = use_local_server()
     from flows.ingest import retry_quarantine
 
     try:
@@ -536,8 +304,8 @@ def _retry_quarantine(args: argparse.Namespace) -> int:
 
 def cmd_compact(args: argparse.Namespace) -> int:
     """Rewrite each partition's small files into one (safe while others read)."""
-    _quiet_prefect_defaults()
-    server = _local_server()
+    quiet_prefect_defaults()
+    server = use_local_server()
     from flows.maintenance import compact_lake
 
     try:
@@ -586,8 +354,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     check_data_dir(settings)
     if args.ingest_interval is not None and args.ingest_interval < 1:
         raise ConfigurationError(f"--ingest-interval must be at least 1 second, got {args.ingest_interval}")
-    _quiet_prefect_defaults()
-    with reporting_to(_local_server()):
+    quiet_prefect_defaults()
+    with reporting_to(use_local_server()):
         webhook = args.alert_webhook or settings.alert_webhook_url
         if webhook:
             _set_up_alerts(webhook)
@@ -605,7 +373,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _set_up_alerts(webhook: str, path: str | None = None) -> None:
-    from pathlib import Path
 
     from flows.alerts import AUTOMATIONS_FILE, apply_automations, load_automations
 
@@ -628,15 +395,15 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             "alerts live on a lasting Prefect server: set PREFECT_API_URL (a temporary server forgets them at exit)"
         )
-    _quiet_prefect_defaults()
+    quiet_prefect_defaults()
     _set_up_alerts(webhook, args.file)
     return 0
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Clean and extract again from the kept raw pages (no network) and replace the derived rows."""
-    _quiet_prefect_defaults()
-    server = _local_server()
+    quiet_prefect_defaults()
+    server = use_local_server()
     from flows.replay import replay_raw
 
     try:
@@ -676,7 +443,7 @@ def cmd_server(args: argparse.Namespace) -> int:
     found = find_local_server(home)
     if found is not None:
         print(f"local Prefect server: {found.ui_url} (pid {found.pid}, PREFECT_HOME {home})")
-    elif (recorded := _read_server_record(home)) is not None:
+    elif (recorded := read_server_record(home)) is not None:
         print(f"the local Prefect server recorded at {recorded.ui_url} (pid {recorded.pid}) does not answer")
     else:
         print("no local Prefect server running: each command starts a temporary one (`mediawatch server start`)")
@@ -829,7 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     # Before any command imports Prefect (the checks of a run do): Prefect reads its settings once, at import.
-    _quiet_prefect_defaults()
+    quiet_prefect_defaults()
     try:
         code: int = args.func(args)
     except RunRefused as exc:

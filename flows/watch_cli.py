@@ -19,9 +19,9 @@ TEST_LIMIT = 20
 
 
 def _watch_settings(args: argparse.Namespace) -> Any:
-    from flows.checks import build_settings
+    from flows.cli import _settings
 
-    return build_settings(data_dir=getattr(args, "data_dir", None) or None)
+    return _settings(args)
 
 
 def cmd_watch_test(args: argparse.Namespace) -> int:
@@ -105,9 +105,9 @@ def cmd_watch_list(args: argparse.Namespace) -> int:
 
 
 def _run_flow(flow: Callable[..., Any], **kwargs: Any) -> int:
-    from flows.cli import _quiet_prefect_defaults
+    from flows.local_server import quiet_prefect_defaults
 
-    _quiet_prefect_defaults()
+    quiet_prefect_defaults()
     try:
         result = flow(**kwargs)
     except ConfigurationError:

@@ -357,7 +357,7 @@ def _dead_pid() -> int:
 
 @pytest.mark.slow
 def test_a_second_run_reports_to_the_local_server_the_first_one_used(tmp_path: Path) -> None:
-    from flows.cli import SERVER_FILE
+    from flows.local_server import SERVER_FILE
 
     env = _env_without_a_server(tmp_path / "prefect")
     mediawatch = [str(BIN / "mediawatch")]
@@ -388,7 +388,8 @@ def test_a_second_run_reports_to_the_local_server_the_first_one_used(tmp_path: P
 def test_a_server_record_whose_process_is_gone_is_ignored_and_removed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.cli import SERVER_FILE, LocalServer, _local_server, find_local_server
+    from flows.local_server import SERVER_FILE, LocalServer, find_local_server
+    from flows.local_server import use_local_server as _local_server
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
@@ -419,7 +420,7 @@ def test_a_server_record_whose_process_is_gone_is_ignored_and_removed(
 def test_a_mistake_is_reported_before_any_server_starts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from flows.cli import SERVER_FILE
+    from flows.local_server import SERVER_FILE
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path))
     monkeypatch.delenv("PREFECT_API_URL", raising=False)

@@ -178,7 +178,8 @@ def test_watch_alerts_artifact_and_report_timeline_render(prefect_server: dict[s
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from bench.watch_stream import POOL_PATH, build_stream, load_pool
+    from bench.watch_pool import POOL_PATH, load_pool
+    from bench.watch_stream import build_stream
     from storage.lake import Lake
 
     stream = build_stream(load_pool(POOL_PATH), days=30)

@@ -21,7 +21,8 @@ from typing import Any
 import pyarrow.compute as pc
 import pytest
 
-from bench.watch_stream import POOL_PATH, StreamTruth, build_stream, load_pool
+from bench.watch_pool import POOL_PATH, load_pool
+from bench.watch_stream import StreamTruth, build_stream
 from storage.lake import Lake
 from storage.query import connect
 from tests.invariants import run_cli

@@ -14,19 +14,16 @@ from typing import Any
 
 import pytest
 
+from bench.watch_pool import POOL_PATH, lead_of, load_pool, paragraphs_of
 from bench.watch_stream import (
     DEFAULT_DAYS,
     DEFAULT_START,
-    POOL_PATH,
     STORIES_PER_BURST_DAY,
     SYNDICATION_COPIES,
     Stream,
     build_stream,
     fold,
-    lead_of,
-    load_pool,
     main,
-    paragraphs_of,
     write_stream,
 )
 from tasks.clean import CleanOptions, clean_item, count_words

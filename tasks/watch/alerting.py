@@ -45,6 +45,16 @@ class DetectOptions:
     warmup_days: int = 14
 
 
+def score_days(series: Sequence[DayCount], watch: Watch, options: DetectOptions) -> list[DayScore]:
+    """Return the detector's verdict on every day of a watch's series (what alerts and report charts show)."""
+    return evaluate_spikes(
+        series,
+        baseline_days=options.baseline_days,
+        warmup_days=options.warmup_days,
+        min_stories=watch.min_stories,
+    )
+
+
 def alert_key(kind: str, watch: str, subject: str) -> str:
     """Return the stable key of an alert: a spike's subject is its day, a first's the entity id."""
     return hashlib.sha256(f"{kind}|{watch}|{subject}".encode()).hexdigest()[:24]
@@ -54,11 +64,6 @@ def lake_volume(con: duckdb.DuckDBPyConnection) -> dict[date, int]:
     """Return the lake's distinct stories per day (the volume a watch's baseline is scaled by)."""
     rows = con.sql("select day, stories from lake_daily where day is not null").fetchall()
     return {day: int(n) for day, n in rows}
-
-
-def watch_series(con: duckdb.DuckDBPyConnection, watch: str, volume: Mapping[date, int]) -> list[DayCount]:
-    """Return the watch's daily series over every day of the lake (days without a match count zero)."""
-    return all_series(con, [watch], volume)[watch]
 
 
 def all_series(
@@ -240,12 +245,7 @@ def detect(
     series, entities = all_series(con, names, volume), entity_rows(con, names)
     rows: list[dict[str, Any]] = []
     for watch in watches:
-        scores = evaluate_spikes(
-            series[watch.name],
-            baseline_days=options.baseline_days,
-            warmup_days=options.warmup_days,
-            min_stories=watch.min_stories,
-        )
+        scores = score_days(series[watch.name], watch, options)
         rows.extend(spike_rows(con, watch, scores, days, now, run_id))
         rows.extend(first_rows(entities[watch.name], watch, start, options, days, now, run_id))
     return rows

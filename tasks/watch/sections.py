@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
-from tasks.watch.alerting import DetectOptions, lake_volume, watch_series
-from tasks.watch.trends import bucket_series, evaluate_spikes
+from tasks.watch.alerting import DetectOptions, all_series, lake_volume, score_days
+from tasks.watch.trends import DayCount, bucket_series
 from tasks.watch.watches import Watch
 
 TOP = 10
@@ -25,15 +25,12 @@ def _top(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list[di
     return [{"label": str(label), "n": int(n)} for label, n in con.execute(sql, params).fetchall()]
 
 
-def watch_section(con: duckdb.DuckDBPyConnection, watch: Watch, options: DetectOptions, since: date) -> dict[str, Any]:
-    """Return one watch's report section (the contract of :func:`tasks.report.render_watch_section`)."""
-    volume = lake_volume(con)
-    scores = evaluate_spikes(
-        watch_series(con, watch.name, volume),
-        baseline_days=options.baseline_days,
-        warmup_days=options.warmup_days,
-        min_stories=watch.min_stories,
-    )
+def watch_section(
+    con: duckdb.DuckDBPyConnection, watch: Watch, series: Sequence[DayCount], options: DetectOptions, since: date
+) -> dict[str, Any]:
+    """Return one watch's report section (the contract of :func:`tasks.report.render_watch_section`) from its
+    daily ``series``."""
+    scores = score_days(series, watch, options)
     unit, buckets = bucket_series([s for s in scores if s.day >= since])
     outlets = _top(
         con,
@@ -69,5 +66,6 @@ def watch_section(con: duckdb.DuckDBPyConnection, watch: Watch, options: DetectO
 def watch_sections(
     con: duckdb.DuckDBPyConnection, watches: Sequence[Watch], options: DetectOptions, since: date
 ) -> list[dict[str, Any]]:
-    """Return the report sections of ``watches``, in file order."""
-    return [watch_section(con, w, options, since) for w in watches]
+    """Return the report sections of ``watches``, in file order (their series read in one query)."""
+    series = all_series(con, [w.name for w in watches], lake_volume(con))
+    return [watch_section(con, w, series[w.name], options, since) for w in watches]
