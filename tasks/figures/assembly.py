@@ -232,7 +232,7 @@ def find_figures(text: str, context: FigureContext | None = None) -> list[Figure
                 scale=c.scale,
                 currency_ambiguous=money and c.currency_source == CURRENCY_FROM_DEFAULT,
                 currency_source=c.currency_source if money else None,
-                approximate=approx,
+                approximate=approx or c.approximate,
                 modifier=mod,
                 bound=bound,
                 role=_role(text, c),

@@ -43,6 +43,7 @@ from tasks.figures.units import (
     _DOLLAR_NAMED_AFTER,
     _PREFIX_CURRENCY,
     _SUFFIX_CURRENCY,
+    _TIME_UNITS,
     _UNIT_WORDS,
     CURRENCY_FROM_OUTLET,
     CURRENCY_FROM_SYMBOL,
@@ -66,10 +67,23 @@ _FRACTION = re.compile(
     r"(?:\s+|[-‑])(?P<y>\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+hundred|100))(?![\w-])",
     re.IGNORECASE,
 )
+# A noun after "a third" makes it a rank, not a share: "a third child" (but "a third of", "a third more").
+_RANKED_NOUN_AFTER = re.compile(
+    r"\s+(?!(?:of|more|less|fewer|higher|lower|larger|smaller|bigger|to|in|on|at|for|and|or|by|from|with|as|"
+    r"than|that|this|since|over|under|last|next|each|every|per|after|before|while|when|between|among|earlier|"
+    r"later|compared|since|year-on-year|overall|instead|again|already|now|then)\b)[a-z]{3,}"
+)
 _ORDINAL = re.compile(
     r"(?<![\w-])(?P<ord>(?i:" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")|\d+(?:st|nd|rd|th))"
     r"(?![\w])"
 )
+# Ordinal compounds that are idioms, not ranks.
+_ORDINAL_IDIOM_AFTER = re.compile(r"[-‑](?:party|parties|hand|class|rate|world|person|guess|degree)\b", re.IGNORECASE)
+# A capitalised word after a capitalised ordinal: a name ("Fifth Amendment"), unless it counts time or rounds.
+_NAME_AFTER = re.compile(
+    r"\s+(?!(?:Quarter|Half|Round|Day|Week|Month|Year|Time|Place|Test|Term|Edition|Season|Leg|Game)\b)[A-Z][a-z]"
+)
+_DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|its|his|her|their|our|my|your|this|that)\s+$|[’']s\s+$")
 # Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.").
 _RANK_BEFORE = re.compile(
     r"(?i)\b(?:the|finish(?:ed|es)?|came|comes|placed|ranked|ranks|rated|is|was|are|were)\s*$"
@@ -113,12 +127,12 @@ _MULTIPLIER_AFTER = re.compile(
     r"|(?:\s?[-–‑]\s?|\s+(?:to|or|and)\s+)[\w.,‑-]+(?:\s+times\b|[-‑]?fold\b))",
     re.IGNORECASE,
 )
-_URLISH = re.compile(r"\S+(?:\.\w{2,}/|@|://)\S*")
+_URLISH = re.compile(r"\S+(?:\.\w{2,}/|@|://)\S*|\b(?i:doi):\s?\S+")
 # A phone number: groups of digits with spaces, hyphens or dots between them, an area code in brackets, a "+"
 # in front ("+44 20 7946 0958", "(555) 010-4477", "0800 555 0199", "555.010.4477"); validated by _is_phone.
 _PHONE = re.compile(
     r"(?<![\w.,/+‑-])(?P<plus>\+\s?)?(?P<first>\(\d{1,5}\)|\d{1,5})"
-    r"(?P<rest>(?:(?:[ \u00a0]?[-‑.][ \u00a0]?|[ \u00a0])\d{2,5}){1,5})(?![\w%°]|[.,]\d)"
+    r"(?P<rest>(?:(?:[ \u00a0]?[-‑.][ \u00a0]?|[ \u00a0])\d{2,6}){1,5})(?![\w%°]|[.,]\d)"
 )
 _PHONE_CUE = re.compile(
     r"(?i)\b(?:call|calls|calling|phone|telephone|tel|fax|mobile|cell|hotline|helpline|dial|text|whatsapp|sms|"
@@ -144,13 +158,37 @@ _NAME_CODE = re.compile(r"\b[A-Za-z]+[-‑][A-Za-z]+\d[\w.]*")
 _IN_CODE_BEFORE = re.compile(r"[A-Za-z0-9][-‑]$")
 
 
+# "a five star hotel", "a 4-star review": a rating, not a number of stars.
+_RATING_AFTER = re.compile(r"[-‑\s]star\s+[a-z]", re.IGNORECASE)
+# "100-plus", "40+": at least that many, approximate.
+_PLUS_AFTER = re.compile(r"[-‑]?plus\b|\+(?![\d\w])", re.IGNORECASE)
+# A journal reference's volume, issue and pages: "392(2): 404–418".
+_JOURNAL_PAGES = re.compile(r"\b\d{1,4}\s?\(\d{1,4}\)\s?:\s?\d{1,6}(?:\s?[–-]\s?\d{1,6})?")
+# The day of the month in brackets after a day word: "Today (19)", "Monday (3)".
+_DAY_LABEL = re.compile(
+    r"(?i)\b(?:today|yesterday|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s*\(\s*(?P<n>\d{1,2})\s*\)"
+)
+# A score with "nil": "two-nil", "3-nil".
+_NIL_SCORE = re.compile(r"(?i)\b(?:\d{1,2}|one|two|three|four|five|six|seven)[-‑\s]nil\b")
+# "three decades ago", "a century ago": too vague to be a date, and no length of anything either.
+_VAGUE_AGO = re.compile(r"(?i)\b[\w-]+\s+(?:decades?|centuries|century)\s+ago\b")
+# A year in the formal name of a statute or treaty: "the Immigration and Nationality Act of 1965".
+_NAMED_LAW_YEAR = re.compile(
+    r"\b(?:Act|Acts|Law|Treaty|Accord|Accords|Convention|Code|Ordinance|Statute|Charter|Protocol)\s+of\s+"
+    r"(?:1[5-9]\d\d|20\d\d)\b"
+)
 _NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
 _ONE_SKIP_AFTER = re.compile(
     r"^\s*(?:of\b|another\b|by\s+one\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
     r"in\s+(?:ten|a\s+million)\b)",
     re.IGNORECASE,
 )
-_ONE_SKIP_BEFORE = re.compile(r"\b(?:no|any|every|the|this|that|which|each|some|someone|anyone|no)\s+$", re.I)
+_ONE_SKIP_BEFORE = re.compile(r"\b(?:no|any|every|the|this|that|which|each|some|someone|anyone|same|wherein)\s+$",
+                              re.I)  # fmt: skip
+# "one can", "the one he gave": the pronoun, no count.
+_ONE_PRONOUN_AFTER = re.compile(
+    r"\s+(?:can|could|would|should|must|might|may|will|cannot|can't|he|she|they|we|I|you|who|that)\b"
+)
 _NUMERIC_TOKEN = re.compile(r"\d")
 _WORD_RE = re.compile(r"[a-z]+")
 _ORDINAL_DIGITS = re.compile(r"\d(?:st|nd|rd|th)\b")
@@ -329,6 +367,8 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
                 continue
             if word == "second" and m.group("sep") is not None and "-" in (m.group("sep") or ""):
                 continue
+            if unit in _TIME_UNITS and re.match(r"\s+ago\b", text[m.end() :], re.I):
+                continue  # "three decades ago" points back in time (a date where it can be one), no length
             if unit == "degree" and ctx.temperature and "-" not in m.group(0) and _TEMPERATURE_CUE.search(text):
                 unit = ctx.temperature  # "highs of 14 degrees" where the text writes "degrees Celsius" elsewhere
         if m.group("sign"):
@@ -350,7 +390,7 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
         if re.match(r"[-‑]", after):
             continue
         if unit_word not in ("decade", "century") and not re.search(
-            r"\b(?:within|over|for|in|after|than|nearly|almost|about|around|under|past|last|least|than|take|"
+            r"\b(?:within|over|for|in|after|than|nearly|almost|about|around|under|past|last|least|than|take|up\s+to|"
             r"takes|took|spent|spend|lasted|lasts|last)$",
             before,
         ):
@@ -373,6 +413,17 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
 _NAME_AGE = re.compile(
     r"[A-Z][\w’'-]+,\s+(?:(?:also|now|aged)\s+)?(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))"
 )
+# A person's age closing a clause: "said Ann Lee, 52.", "arrested Premier Andrew Fahie, 51." (a name of two words
+# or more, or one after "said"; "Ann Lee, 52, said" is the pattern above).
+_SAID_NAME_AGE = re.compile(
+    r"(?:\b(?:said|says|added|explained|according\s+to)\s+(?:[A-Z][\w’'.-]+\s+){0,3}|[A-Z][\w’'.-]+\s+"
+    r"(?:[A-Z][\w’'.-]+\s+){0,2})[A-Z][a-z][\w’'-]*,\s+(?P<a>\d{1,3})(?=\s*(?:[.;!?)]|$))"
+)
+# An age told by its decade: "in their 20s and 30s", "in her mid-60s" (approximate by nature).
+_DECADE_AGE = re.compile(
+    r"\bin\s+(?:his|her|their|my|our|your)\s+(?:(?:early|mid|late)[-‑\s]?)?(?P<a>[1-9]0)[’']?s\b"
+    r"(?:\s*(?:and|or|to|[-–])\s*(?:(?:early|mid|late)[-‑\s]?)?(?P<b>[1-9]0)[’']?s\b)?"
+)
 # Words that may follow an age given as a bare number: "who turns 30 next week", "she was 12 when".
 _AGE_FOLLOWERS = r"\s+(?:in|on|at|when|and|but|last|this|next|today|tomorrow|yesterday|before|after|until)\b"
 
@@ -388,9 +439,15 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         after = text[m.end() :]
         if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", after) or re.match(_AGE_FOLLOWERS, after):
             yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
-    for m in _NAME_AGE.finditer(text):
+    for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text)]:
         if 0 < int(m.group("a")) < 120:
             yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
+    for m in _DECADE_AGE.finditer(text) if "in" in sc.words else ():
+        for g in ("a", "b"):
+            if m.group(g):
+                end = m.end(g) + (2 if text[m.end(g) : m.end(g) + 1] in "’'" else 1)
+                yield _Cand(m.start(g), end, KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year",
+                            approximate=True)  # fmt: skip
 
 
 def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
@@ -401,7 +458,7 @@ def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         after = text[m.end() :]
         if m.group("half"):
             if re.search(r"(?i)(?:first|second|1st|2nd|and\s+a|behalf|one|a)\s*$", before) or re.match(
-                r"[-‑]|\s+(?:an?\s+hour|time|year|century|decade|dozen)", after
+                r"[-‑]|\s+(?:an?\s+hour|time|year|century|decade|dozen|a\s+dozen)", after
             ):
                 continue
             yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, 0.5)
@@ -424,6 +481,8 @@ def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue
         if den_word in ("second", "fourth") or (num_word in ("a", "an") and den_word.endswith("s")):
             continue
+        if num_word in ("a", "an") and not den_word.startswith(("half", "quarter")) and _RANKED_NOUN_AFTER.match(after):
+            continue  # "a third child", "a fifth term": a rank (the ordinal rule reads it)
         if num > 1 and not den_word.endswith("s") and den_word not in ("half",):
             continue
         yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, num / _FRACTION_WORDS_MAP[den_word])
@@ -453,6 +512,15 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # "a second", "30 seconds" are durations; "a second term" is a rank
         if _STREET_AFTER.match(after):
             continue  # "West 42nd Street", "Fifth Avenue": a street name
+        if _ORDINAL_IDIOM_AFTER.match(after):
+            continue  # "third-party", "second-hand", "first-rate": compounds that rank nothing
+        if low == "first" and (
+            (re.match(r"\s+[a-z]+ed\b", after) and not _DETERMINER_BEFORE.search(before))
+            or re.search(r"(?i)\b(?:he|she|they|we|I|it|who|you)\s*$", before)
+        ):
+            continue  # "was first announced", "when she first met": the adverb, no rank
+        if word[0].isupper() and not word.isupper() and _NAME_AFTER.match(after) and _mid_sentence(text, m.start()):
+            continue  # "the Fifth Amendment", "the Third Reich": an ordinal inside a name
         if low[0].isdigit() and _FLOOR_AFTER.match(after):
             continue
         yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
@@ -460,6 +528,16 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         rank = parse_number(m.group("ord"))
         if rank is not None:
             yield _Cand(m.start("ord"), m.end("ord"), KIND_ORDINAL, _P_ORDINAL + 5, rank)
+
+
+def _mid_sentence(text: str, start: int) -> bool:
+    """Return True when ``start`` is inside a sentence of ordinary case (not its first word, not a headline)."""
+    before = text[:start].rstrip()
+    if not before or before[-1] in ".!?:\"“‘'(" or text.isupper():
+        return False
+    words = re.findall(r"[A-Za-z][\w’'-]*", text)
+    capitalised = sum(1 for w in words if w[0].isupper() or w.lower() in _FUNCTION_WORDS)
+    return capitalised < 0.8 * len(words) or len(words) < 4
 
 
 def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
@@ -479,7 +557,9 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         before = text[max(0, m.start() - 80) : m.start()]
         after = text[m.end() :]
         low = num.lower()
-        if low == "one" and (_ONE_SKIP_AFTER.match(after) or _ONE_SKIP_BEFORE.search(before)):
+        if low == "one" and (
+            _ONE_SKIP_AFTER.match(after) or _ONE_SKIP_BEFORE.search(before) or _ONE_PRONOUN_AFTER.match(after)
+        ):
             continue
         if _MULTIPLIER_AFTER.match(after):
             continue
@@ -498,8 +578,11 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # a capitalised number word mid-sentence is a name ("Formula One", "Apollo Eleven")
         if _in_name(before, num):
             continue
+        if _RATING_AFTER.match(after):
+            continue
         scale = _scale_of(num) if re.search(r"\d", num) else None
-        yield _Cand(m.start(), m.end(), KIND_COUNT, _P_COUNT, value, scale=scale)
+        yield _Cand(m.start(), m.end(), KIND_COUNT, _P_COUNT, value, scale=scale,
+                    approximate=_PLUS_AFTER.match(after) is not None)  # fmt: skip
 
 
 def _in_name(before: str, num: str) -> bool:
@@ -526,11 +609,13 @@ def _in_name(before: str, num: str) -> bool:
 
 
 def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
+    words = [(m.start(), m.end()) for m in _NIL_SCORE.finditer(text)] if "nil" in sc.words else []
+    words += [(m.start(), m.end()) for m in _VAGUE_AGO.finditer(text)] if "ago" in sc.words else []
     if not sc.digit:
-        return []
+        return words
     spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if ":" in text or not sc.words.isdisjoint(
         {"am", "pm", "a", "p", "noon", "midnight", "clock"}) else []  # fmt: skip
-    spans += [(m.start(), m.end()) for m in _URLISH.finditer(text)] if "/" in text or "@" in text else []
+    spans += [(m.start(), m.end()) for m in _URLISH.finditer(text)] if "/" in text or "@" in text or ":" in text else []
     spans += [(m.start(), m.end()) for m in _ADDRESS.finditer(text)]
     for m in _SCORE.finditer(text):
         a, b = int(m.group(1)), int(m.group(3))
@@ -547,6 +632,9 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     if "[" in text:
         spans += [(m.start(), m.end()) for m in _CITATION.finditer(text)]
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _JOURNAL_PAGES.finditer(text)] if "(" in text else []
+    spans += [(m.start("n"), m.end("n")) for m in _DAY_LABEL.finditer(text)] if "(" in text else []
+    spans += [(m.start(), m.end()) for m in _NAMED_LAW_YEAR.finditer(text)] if " of " in text else []
     if "#" in text:
         spans += [(m.start(), m.end()) for m in _HASH_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _LINE_LABEL.finditer(text)]
@@ -554,7 +642,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _PHONE.finditer(text) if _is_phone(text, m)]
     spans += [(m.start(), m.end()) for m in _LONG_PHONE.finditer(text)
               if m.group(0)[0] == "+" or _PHONE_CUE.search(text, max(0, m.start() - 30), m.start())]  # fmt: skip
-    return spans
+    return spans + words
 
 
 def _is_phone(text: str, m: re.Match[str]) -> bool:

@@ -100,7 +100,7 @@ _ABSOLUTE_AFTER = re.compile(
 _WEEKDAY_SPAN = re.compile(rf"\s*(?:[-–‑]|\b(?:to|through|thru)\b)\s*(?:{_WEEKDAY_NAMES})\b")
 _WEEKDAY_SPAN_BEFORE = re.compile(rf"\b(?:{_WEEKDAY_NAMES})\s*(?:[-–‑]|\b(?:to|through|thru)\s)\s*$")
 _NOT_ONE_WEEKDAY_BEFORE = re.compile(
-    r"(?:\b(?i:every|each|any|one|some|another|that|first|second|third|fourth|fifth|final)"
+    r"(?:\b(?i:every|each|any|one|some|another|that|first|second|third|fourth|fifth|final|every\s+other)"
     r"|\b\d+(?:st|nd|rd|th)|\b(?:Good|Black|Cyber|Super|Ash|Easter|Palm|Holy|Maundy|Giving|Bloody|Shrove|Whit|First))"
     r"\s+$"
 )
@@ -231,6 +231,22 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
                 yr = str(pub_year) if pub_year is not None else "XXXX"
                 iso = f"{yr}-{month:02d}" + (f"-{day_n:02d}" if day_n else "")
             prio = _P_DATE + (2 if day_n and year else 1 if (day_n or year) else 0)
+            of_year = _OF_RELATIVE_YEAR.match(text, m.end()) if year is None and day_n is None else None
+            if of_year is not None and pub_year is not None:
+                # "May of this year", "March of last year": the month of the year the phrase names
+                shift = {"last": -1, "next": 1, "this": 0}[of_year.group(1).lower()]
+                yield _Cand(m.start(), of_year.end(), KIND_DATE, prio + 3,
+                            date_value=f"{pub_year + shift}-{month:02d}", relative=True)  # fmt: skip
+                continue
+            second_day = _DAY_RANGE_END.match(text, m.end()) if day_n is not None and year is None else None
+            if second_day is not None and day_n is not None and day_n < int(second_day.group(1)) <= 31:
+                # "June 6-10", "Nov. 3-5, 2019": the range's end is a date of the same month (and year)
+                range_year = re.match(rf",?\s+({_YEAR})(?!\w)", text[second_day.end() :])
+                if range_year is not None:
+                    iso = f"{range_year.group(1)}{iso[4:]}"
+                end_iso = iso[:-2] + f"{int(second_day.group(1)):02d}"
+                end = second_day.end() + (range_year.end() if range_year is not None else 0)
+                yield _Cand(second_day.start(1), end, KIND_DATE, prio + (1 if range_year else 0), date_value=end_iso)
             step = _RELATIVE_MONTH.search(text, max(0, m.start() - 6), m.start()) if year is None else None
             if step is not None:
                 # "last June", "next March": relative to the publication date, like "last week"
@@ -246,6 +262,9 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
 
 
 _RELATIVE_MONTH = re.compile(r"(?i)\b(last|next|this)\s+$")
+_OF_RELATIVE_YEAR = re.compile(r"\s+of\s+(this|last|next)\s+year\b", re.IGNORECASE)
+# The end of a range of days written once with its month: "June 6-10", "Nov. 3–5".
+_DAY_RANGE_END = re.compile(r"\s?[-–]\s?([0-3]?\d)(?![\d%]|[.,]\d|\s*(?:%|per|am|pm|a\.m|p\.m))")
 
 
 def _relative_month(pub: datetime | date | None, month: int, step: str) -> str:

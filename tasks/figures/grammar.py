@@ -22,7 +22,8 @@ class _Cand:
 
     ``currency_source`` says where a money candidate's currency came from (``units.CURRENCY_FROM_*``).
     ``low``/``high`` are set when the span is one end of a range; ``no_modifier`` marks the second end of a range
-    written with one currency ("$20,000 to 30,000"), whose words in front are the first end's.
+    written with one currency ("$20,000 to 30,000"), whose words in front are the first end's; ``approximate``
+    marks a span that is approximate by its own form ("in their 20s", "100-plus") whatever the words in front.
     """
 
     start: int
@@ -38,6 +39,7 @@ class _Cand:
     low: float | None = None
     high: float | None = None
     no_modifier: bool = False
+    approximate: bool = False
 
 
 # Priorities: of two overlapping candidates the more specific kind wins ("$5 million" is money, not a count).
@@ -63,7 +65,7 @@ class _Rx:
         # Letter codes need a boundary in front and either a space ("USD 5m") or nothing ("RM1.6m", "R95bn").
         self.money_prefix = re.compile(
             r"(?<![\w$])(?P<cur>(?i:us\s?\$|u\.s\.\s?\$|c\$|ca\$|can\$|a\$|au\$|nz\$|s\$|sg\$|hk\$|nt\$|r\$|mx\$"
-            r"|n\$|j\$|tt\$|b\$|bds\$|bz\$|ec\$|z\$|fj\$|g\$|l\$|gh₵)"
+            r"|n\$|j\$|tt\$|b\$|bds\$|bz\$|ec\$|z\$|fj\$|g\$|l\$|gh₵)|(?:USD|CAD|AUD|NZD|SGD|HKD)\$"
             r"|[$£€¥₹₩₦₱₽₺₫฿₪]|Rs\.?|RM|Rp|R(?=\d)|Ksh|KSh|TSh|USh|(?:USD|EUR|GBP|JPY|CNY|RMB|INR|CHF|CAD"
             r"|AUD|NZD|SGD|HKD|ZAR|MYR|IDR|KRW|NGN|PHP|RUB|KES|TZS|UGX|AED|SAR|EGP|PKR|THB|VND|SEK|NOK|DKK|PLN"
             rf"|BRL|MXN|ILS|GHS)(?=\s?\d))\s?(?P<num>{scaled})"

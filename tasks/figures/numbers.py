@@ -40,7 +40,7 @@ _W_SMALL = rf"(?:(?:{_W_TENS})(?:[-‑ ](?:{_W_DIGIT}))?|{_W_UNIT})"
 # "two hundred and fifty", "a hundred", "forty-five", "a dozen".
 WORD_NUMBER = (
     rf"(?:(?:{_W_SMALL}|a)\s+hundred(?:\s+(?:and\s+)?{_W_SMALL})?|{_W_SMALL}|a\s+dozen|a\s+thousand|a\s+million"
-    rf"|a\s+billion|a\s+trillion|(?:a\s+)?half\s+a(?=\s+(?:million|billion|trillion)))"
+    rf"|a\s+billion|a\s+trillion|half[-‑\s]a[-‑\s]dozen|(?:a\s+)?half\s+a(?=\s+(?:million|billion|trillion)))"
 )
 # The first number of a range written in words: "three or four days".
 _WORD_SMALL = (

@@ -76,7 +76,8 @@ _PREFIX_CURRENCY = {
     "pkr": "PKR", "thb": "THB", "vnd": "VND", "sek": "SEK", "nok": "NOK", "dkk": "DKK", "pln": "PLN",
     "brl": "BRL", "mxn": "MXN", "₫": "VND", "฿": "THB", "₪": "ILS", "ils": "ILS", "ghs": "GHS", "gh₵": "GHS",
     "n$": "NAD", "j$": "JMD", "tt$": "TTD", "b$": "BSD", "bds$": "BBD", "bz$": "BZD", "ec$": "XCD", "z$": "ZWL",
-    "fj$": "FJD", "g$": "GYD", "l$": "LRD",
+    "fj$": "FJD", "g$": "GYD", "l$": "LRD", "usd$": "USD", "cad$": "CAD", "aud$": "AUD", "nzd$": "NZD",
+    "sgd$": "SGD", "hkd$": "HKD",
 }  # fmt: skip
 
 # Currency words written after the amount (see _LOCAL_VARIANTS for words several countries use).
@@ -343,6 +344,8 @@ _units("kilometre", "km", "kms", "kilometre", "kilometres", "kilometer", "kilome
 _units("metre", "metre", "metres", "meter", "meters")
 _units("centimetre", "cm", "centimetre", "centimetres", "centimeter", "centimeters")
 _units("millimetre", "mm", "millimetre", "millimetres", "millimeter", "millimeters")
+_units("micrometre", "µm", "μm", "micrometre", "micrometres", "micrometer", "micrometers", "micron", "microns")
+_units("nanometre", "nm", "nanometre", "nanometres", "nanometer", "nanometers")
 _units("mile", "mile", "miles")
 _units("nautical_mile", "nautical mile", "nautical miles")
 _units("square_nautical_mile", "square nautical miles", "square nautical mile")
@@ -412,7 +415,7 @@ _units("horsepower", "hp", "bhp", "horsepower")
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
 _ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min", "in", "ml",
-                            "tw", "kv", "hp", "db", "hz", "kb"})  # fmt: skip
+                            "tw", "kv", "hp", "db", "hz", "kb", "nm"})  # fmt: skip
 _TIME_UNITS = frozenset({"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"})
 # Words of a unit may be joined by hyphens when it is used as an adjective ("a 12,500-square-foot structure").
 _UNIT_RE = "|".join(

@@ -1,0 +1,70 @@
+"""Unit tests for forms of numbers that are figures only in some uses (no model): ages told by name or decade,
+ordinals that are adverbs, idioms or parts of names, ratings, journal references, statute years, ranges of days,
+the pronoun "one", and currencies written as an ISO code with a dollar sign."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tasks.figures import find_figures, make_context
+
+
+def spans(text: str, **context: object) -> list[tuple[str, str]]:
+    """Return (text, kind) of every figure the rules find in ``text``."""
+    ctx = make_context(**context) if context else None  # type: ignore[arg-type]
+    return [(f.text, f.kind) for f in find_figures(text, ctx)]
+
+
+def test_ages_closing_a_clause_and_ages_by_decade() -> None:
+    [age] = find_figures("“We will rebuild,” said Maria Ortega, 47.")
+    assert (age.text, age.kind, age.value, age.unit) == ("47", "quantity", 47.0, "year")
+    [twenties, thirties] = find_figures("Most of the volunteers are in their 20s and 30s.")
+    assert (twenties.text, twenties.value, twenties.unit, twenties.approximate) == ("20s", 20.0, "year", True)
+    assert (thirties.text, thirties.value) == ("30s", 30.0)
+
+
+def test_a_bound_written_after_the_number_makes_it_approximate() -> None:
+    [count] = find_figures("He joined 200-plus protesters outside the court.")
+    assert (count.text, count.value, count.approximate) == ("200", 200.0, True)
+
+
+def test_ordinals_that_rank_nothing_are_no_figures() -> None:
+    assert spans("The rule was first proposed in 2019.") == [("2019", "date")]
+    assert spans("Sales through third-party sellers grew.") == []
+    assert spans("She invoked the Fifth Amendment at the hearing.") == []
+    assert spans("He finished second-hand in the queue.") == []
+    assert spans("The couple are expecting a third child.") == [("third", "ordinal")]
+    assert spans("Prices fell by a third last year.")[0] == ("a third", "fraction")
+    assert spans("It was the first time the team had won.") == [("first", "ordinal")]
+
+
+def test_ratings_references_and_statute_years_are_no_figures() -> None:
+    assert spans("They stayed at a five star hotel near the port.") == []
+    assert spans("Cell Biology 41(3): 212–219.") == []
+    assert spans("The Clean Water Act of 1972 set the standard.") == []
+    assert spans("Today (12), the council met.", published_at=datetime(2024, 3, 12, tzinfo=UTC)) == [("Today", "date")]
+    assert spans("They took a two-nil lead.") == []
+
+
+def test_the_pronoun_one_is_no_count() -> None:
+    assert spans("From the tower one can see the coast.") == []
+    assert spans("It was the same one she wore last year.") == []
+    assert spans("Only one bidder remains.") == [("one", "count")]
+
+
+def test_a_range_of_days_gives_both_days_and_a_month_of_a_named_year() -> None:
+    published = {"published_at": datetime(2022, 4, 21, 14, tzinfo=UTC)}
+    found = find_figures("The summit will be held June 6-10 in Los Angeles.", make_context(**published))
+    assert [(f.text, f.date_value) for f in found] == [("June 6", "2022-06-06"), ("10", "2022-06-10")]
+    [month] = find_figures("The deal closed in May of this year.", make_context(**published))
+    assert (month.text, month.date_value, month.relative) == ("May of this year", "2022-05", True)
+    assert spans("The choir sings every other Sunday.", **published) == []
+
+
+def test_currency_codes_written_with_a_dollar_sign_and_new_units() -> None:
+    [money] = find_figures("It signed a CAD$250 million loan.")
+    assert (money.text, money.value, money.unit, money.currency_ambiguous) == ("CAD$250 million", 2.5e8, "CAD", False)
+    [length] = find_figures("The scale bar is 65 µm long.")
+    assert (length.value, length.unit) == (65.0, "micrometre")
+    [count] = find_figures("Affiliates in half-a-dozen countries.")
+    assert (count.kind, count.value) == ("count", 6.0)
