@@ -53,12 +53,12 @@ def test_the_pronoun_one_is_no_count() -> None:
 
 
 def test_a_range_of_days_gives_both_days_and_a_month_of_a_named_year() -> None:
-    published = {"published_at": datetime(2022, 4, 21, 14, tzinfo=UTC)}
-    found = find_figures("The summit will be held June 6-10 in Los Angeles.", make_context(**published))
+    published = make_context(published_at=datetime(2022, 4, 21, 14, tzinfo=UTC))
+    found = find_figures("The summit will be held June 6-10 in Los Angeles.", published)
     assert [(f.text, f.date_value) for f in found] == [("June 6", "2022-06-06"), ("10", "2022-06-10")]
-    [month] = find_figures("The deal closed in May of this year.", make_context(**published))
+    [month] = find_figures("The deal closed in May of this year.", published)
     assert (month.text, month.date_value, month.relative) == ("May of this year", "2022-05", True)
-    assert spans("The choir sings every other Sunday.", **published) == []
+    assert find_figures("The choir sings every other Sunday.", published) == []
 
 
 def test_currency_codes_written_with_a_dollar_sign_and_new_units() -> None:
