@@ -68,3 +68,15 @@ def test_currency_codes_written_with_a_dollar_sign_and_new_units() -> None:
     assert (length.value, length.unit) == (65.0, "micrometre")
     [count] = find_figures("Affiliates in half-a-dozen countries.")
     assert (count.kind, count.value) == ("count", 6.0)
+
+
+def test_addresses_phone_numbers_copyright_lines_and_lists_of_names_are_no_figures() -> None:
+    assert spans("Visit the shop at 33 Rue Majorelle or 70, rue El Houria.") == []
+    assert spans("Call 212 24 43 61 08 or 225-8452 for tickets.") == []
+    assert spans("Gardens, 531 N. Military Trail, West Palm Beach.") == []
+    assert spans("Copyright 2015. All rights reserved.") == []
+    assert spans("He said Sections 21, 24, and 26 of the bill are vague.") == []
+    assert spans("Water Tunnel No. 2 opened later.") == []
+    assert spans("welington • 3 weeks ago") == []
+    assert spans("He never wanted to be one.") == []
+    assert spans("Between 100-1000 units were sold.")[0] == ("100", "count")

@@ -109,7 +109,8 @@ _CLOCK = re.compile(
 # A street address: "412 Elm Rd.", "90 S. Harbour St.", "7 Market Street".
 _ADDRESS = re.compile(
     r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][\w’'-]*|\d+(?:st|nd|rd|th))\s+){1,3}(?:St|Street|Rd|Road|Ave|Avenue|Blvd|Boulevard|Dr|Drive|"
-    r"Lane|Ln|Way|Pl|Place|Ct|Court|Hwy|Highway|Pkwy|Parkway|Terrace|Crescent|Square)\b"
+    r"Lane|Ln|Way|Pl|Place|Ct|Court|Hwy|Highway|Pkwy|Parkway|Terrace|Crescent|Square|Trail|Trl|Circle|Cir|Row|Alley|"
+    r"Pike|Turnpike|Loop|Close|Mews)\b"
 )
 _SCORE_CONTEXT = re.compile(
     r"\b(?:won|win|wins|lost|lose|loses|beat|beats|defeat|defeated|drew|draw|victory|voted|vote|votes|score|"
@@ -160,10 +161,25 @@ _IN_CODE_BEFORE = re.compile(r"[A-Za-z0-9][-‑]$")
 
 # "a five star hotel", "a 4-star review": a rating, not a number of stars.
 _RATING_AFTER = re.compile(r"[-‑\s]star\s+[a-z]", re.IGNORECASE)
+_AGO_AFTER = re.compile(r"\s+(?:years?|months?|weeks?|days?|hours?|minutes?)\s+ago\b", re.IGNORECASE)
+# "the previous one.", "a new one that": the pronoun after a determiner and an adjective.
+_ONE_PRONOUN_AROUND = re.compile(
+    r"\b(?:the|a|an|this|that|every|each|any|which|his|her|their|its|our|my|your)\s+[a-z]+\s+$"
+    r"|\b(?:be|been|being|become|became|becomes)\s+$"
+)
+_ONE_PRONOUN_END = re.compile(r"\s*(?:[.,;:!?)”\"]|$|\s+(?:of|that|who|which|is|was|in|on|at|for|with)\b)")
 # "100-plus", "40+": at least that many, approximate.
 _PLUS_AFTER = re.compile(r"[-‑]?plus\b|\+(?![\d\w])", re.IGNORECASE)
 # A journal reference's volume, issue and pages: "392(2): 404–418".
 _JOURNAL_PAGES = re.compile(r"\b\d{1,4}\s?\(\d{1,4}\)\s?:\s?\d{1,6}(?:\s?[–-]\s?\d{1,6})?")
+# An address whose street word comes first: "33 Rue Majorelle", "12 Via Roma", "5 Calle Mayor".
+_STREET_FIRST = re.compile(
+    r"\b\d{1,5},?\s+(?:[Rr]ue|Via|Calle|Avenida|Rua|Viale|Piazza|Plaza|Jalan|Jln\.?|[Cc]hemin|[Aa]venue\s+de)\s+[A-Z]"
+)
+# A copyright line's years: "Copyright 2015", "© 2009-2024".
+_COPYRIGHT = re.compile(r"(?i)(?:\bcopyright\b|©)\s*(?:\(c\)\s*)?\d{4}(?:\s*[-–]\s*\d{2,4})?")
+# A local phone number "225-8473": three digits, a hyphen, four digits not ending in "00" (a range is "100-1000").
+_LOCAL_PHONE = re.compile(r"(?<![\w$£€.,/-])\d{3}-(?!\d\d00)\d{4}(?![\w%]|[.,]\d|-)")
 # The day of the month in brackets after a day word: "Today (19)", "Monday (3)".
 _DAY_LABEL = re.compile(
     r"(?i)\b(?:today|yesterday|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s*\(\s*(?P<n>\d{1,2})\s*\)"
@@ -177,6 +193,8 @@ _NAMED_LAW_YEAR = re.compile(
     r"\b(?:Act|Acts|Law|Treaty|Accord|Accords|Convention|Code|Ordinance|Statute|Charter|Protocol)\s+of\s+"
     r"(?:1[5-9]\d\d|20\d\d)\b"
 )
+# The numbers before this one in a list: "Sections 21, 24, and " (the first one decides whether they are names).
+_NAME_NUMBER_LIST = re.compile(r"(?P<first>\b\d{1,4})(?P<rest>(?:,\s*\d{1,4})*,?\s*(?:,|and|or|&)\s*)$")
 _NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
 _ONE_SKIP_AFTER = re.compile(
     r"^\s*(?:of\b|another\b|by\s+one\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
@@ -558,7 +576,10 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         after = text[m.end() :]
         low = num.lower()
         if low == "one" and (
-            _ONE_SKIP_AFTER.match(after) or _ONE_SKIP_BEFORE.search(before) or _ONE_PRONOUN_AFTER.match(after)
+            _ONE_SKIP_AFTER.match(after)
+            or _ONE_SKIP_BEFORE.search(before)
+            or _ONE_PRONOUN_AFTER.match(after)
+            or (_ONE_PRONOUN_AROUND.search(before) and _ONE_PRONOUN_END.match(after))
         ):
             continue
         if _MULTIPLIER_AFTER.match(after):
@@ -578,21 +599,27 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # a capitalised number word mid-sentence is a name ("Formula One", "Apollo Eleven")
         if _in_name(before, num):
             continue
-        if _RATING_AFTER.match(after):
-            continue
+        if _RATING_AFTER.match(after) or _AGO_AFTER.match(after):
+            continue  # a rating; "3 weeks ago" is a date (with a publication date to count from), no count
         scale = _scale_of(num) if re.search(r"\d", num) else None
         yield _Cand(m.start(), m.end(), KIND_COUNT, _P_COUNT, value, scale=scale,
                     approximate=_PLUS_AFTER.match(after) is not None)  # fmt: skip
 
 
 def _in_name(before: str, num: str) -> bool:
-    """Return True when a bare number directly follows a capitalised name word ("FTSE 100", "Boeing 747")."""
+    """Return True when a bare number directly follows a capitalised name word ("FTSE 100", "Boeing 747") or
+    continues a list of such numbers ("Sections 21, 24 and 26")."""
+    listed = _NAME_NUMBER_LIST.search(before)
+    if listed is not None and _in_name(before[: listed.start("first")], listed.group("first")):
+        return True
     m = _NAME_NUMBER_TAIL.search(before)
     if m is None:
         return False
     word = m.group(1)
     if word[0].islower() and any(ch.isupper() for ch in word[1:]):
         return True  # a brand written in camel case: "iPhone 15", "eBay 2"
+    if word.lower() in ("no.", "nos.", "#", "number") or word == "No":
+        return True  # "No. 2", "Number 10"
     if not word[0].isupper() or word.lower().rstrip(".") in _FUNCTION_WORDS:
         return False
     if re.search(r"[’']s$", word):
@@ -601,8 +628,6 @@ def _in_name(before: str, num: str) -> bool:
         return False  # names carry model or series numbers, not amounts with thousands separators ("Spain 98,400")
     if word.rstrip(".").lower() in _MONTHS:
         return False
-    if word.lower() in ("no.", "no", "number", "nos.", "#"):
-        return True
     # a capitalised word at the very start of the text or after a sentence end is an ordinary word
     rest = before[: m.start()]
     return not (not rest.strip() or re.search(r"[.!?]\s*[\"“]?\s*$", rest)) or word.isupper()
@@ -632,6 +657,9 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     if "[" in text:
         spans += [(m.start(), m.end()) for m in _CITATION.finditer(text)]
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _STREET_FIRST.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _COPYRIGHT.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _LOCAL_PHONE.finditer(text)] if "-" in text else []
     spans += [(m.start(), m.end()) for m in _JOURNAL_PAGES.finditer(text)] if "(" in text else []
     spans += [(m.start("n"), m.end("n")) for m in _DAY_LABEL.finditer(text)] if "(" in text else []
     spans += [(m.start(), m.end()) for m in _NAMED_LAW_YEAR.finditer(text)] if " of " in text else []
@@ -666,8 +694,8 @@ def _is_phone(text: str, m: re.Match[str]) -> bool:
         return False  # decimals in a row of numbers
     if len(groups) < 3 and not cue:
         return False
-    if not plus and len(groups[-1]) < 3:
-        return False
+    if not plus and len(groups[-1]) < 3 and not (len(groups) >= 5 and digits >= 9):
+        return False  # "1 2 3" is a list; five groups or more of nine digits are a number dialled in pairs
     if cue:
         return True
     spaced = all(sep in (" ", "\u00a0") for sep in seps)
