@@ -60,7 +60,7 @@ _GENERIC_OBJECTS = _words(
     "end beginning start moment date purpose purposes study studies report reports survey surveys analysis "
     "research data statement release side sides way ways part thing things lot case fact reason excess sum "
     "bank banks company companies firm firms group groups government agency state country city one ones other "
-    "others relative outright"
+    "others relative outright equivalent form forms basis kind kinds type types sort news piece"
 )
 # Of those, the ones that are no object whatever words come with them ("the current financial year").
 _TIME_OBJECTS = _words(
@@ -148,7 +148,9 @@ def _useful(doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple
     s_char, e_char = head.idx + offset, head.idx + len(head) + offset
     if any(s < e_char and s_char < e for s, e in people):
         return False
-    proper = all(t.tag_ in ("NNP", "NNPS") for t in words) and len(words) <= 3
+    if len(words) > 1 and all(t.text.isupper() and len(t.text) > 1 for t in words) and not doc.text.isupper():
+        return False  # a dateline in capitals ("MEXICO CITY (Reuters) -"), never what is measured
+    proper = all(t.tag_ in ("NNP", "NNPS") for t in words) and len(words) <= 6
     return not (proper and head.dep_ in ("nsubj", "nsubjpass") and head.head.lower_ in _REPORTING_VERBS)
 
 
