@@ -34,7 +34,6 @@ modules and may change without notice.
 """
 
 from tasks.figures.assembly import find_figures
-from tasks.figures.candidates import has_candidate
 from tasks.figures.extract import extract_figures, figures_by_sentence, split_sentences
 from tasks.figures.kinds import (
     BOUND_EXACT,
@@ -80,7 +79,6 @@ __all__ = [
     "figures_by_sentence",
     "find_figures",
     "guess_object",
-    "has_candidate",
     "make_context",
     "needs_parse",
     "objects_without_parse",

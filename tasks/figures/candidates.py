@@ -249,11 +249,6 @@ def _scan(text: str) -> _Scan | None:
     return _Scan(words, digit, numword, _RX_WORDS if numword else _RX_DIGITS)
 
 
-def has_candidate(text: str) -> bool:
-    """Return True when ``text`` may hold a figure (a digit or a number, month or date word): a cheap filter."""
-    return _scan(text) is not None
-
-
 def _money_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
     prefix = not sc.words.isdisjoint(_PREFIX_WORDS) or any(ch in text for ch in _CURRENCY_SYMBOLS)
     for m in sc.rx.money_prefix.finditer(text) if prefix else ():
