@@ -292,7 +292,8 @@ def main() -> None:
 
     parse = None
     if not args.no_parse:
-        nlp = load_nlp(args.model, PARSE_COMPONENTS)
+        # with the entity recogniser, as an ingest has it: a person is never a figure's object
+        nlp = load_nlp(args.model, (*PARSE_COMPONENTS, "ner"))
         parse = nlp.pipe
 
     mode = "rules only" if args.no_parse else "with parse"

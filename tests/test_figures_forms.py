@@ -80,3 +80,43 @@ def test_addresses_phone_numbers_copyright_lines_and_lists_of_names_are_no_figur
     assert spans("welington • 3 weeks ago") == []
     assert spans("He never wanted to be one.") == []
     assert spans("Between 100-1000 units were sold.")[0] == ("100", "count")
+
+
+def test_decades_ages_and_dates_written_with_of_or_to() -> None:
+    assert [(f.text, f.date_value) for f in find_figures("Prices last fell in the 1970s and the ’60s.")] == [
+        ("1970s", "197X"),
+        ("’60s", "196X"),
+    ]
+    [age] = find_figures("She moved abroad in her twenties.")
+    assert (age.text, age.value, age.unit, age.approximate) == ("twenties", 20.0, "year", True)
+    [birth] = find_figures("She gave birth at the age of 19.")
+    assert (birth.value, birth.unit) == (19.0, "year")
+    [day] = find_figures("I deployed to Iraq March 1st of 2004.")
+    assert day.date_value == "2004-03-01"
+    assert [f.date_value for f in find_figures("The fair runs June 13 to 17, 2022.")] == ["2022-06-13", "2022-06-17"]
+    assert [f.date_value for f in find_figures("October 21: a deer entered the road.")] == ["XXXX-10-21"]
+
+
+def test_fractions_written_with_one_character_or_a_space() -> None:
+    [length] = find_figures("Rain fell for 2½ days.")
+    assert (length.value, length.unit) == (2.5, "day")
+    [piece] = find_figures("Cut it into 1 1/2-inch pieces.")
+    assert (piece.value, piece.unit) == (1.5, "inch")
+
+
+def test_numbers_that_are_labels_handles_references_or_idioms() -> None:
+    assert spans("The 911 dispatcher was inundated with calls.") == []
+    assert spans("Errors range up to 4% body fat (3).") == [("4%", "percent")]
+    assert spans("Our favourites: 1) Deviled, 2) Scotch, 3) Boiled.") == []
+    assert spans("They live in @1377 Apartments.") == []
+    assert spans("Three real-life cases were studied.") == [("Three", "count")]
+    assert spans("Two loggias flank the pool, one off the suite and the other off the hall.") == [("Two", "count")]
+    assert spans("ChatGPT is by one measure still small.") == []
+    assert spans("Drugs that could one day be used by doctors.") == []
+    assert spans("The ideas that first inspire brands.") == []
+    assert spans("The grape is a first cousin of Pinot Noir.") == []
+    assert spans("The Budget 2024 plan was tabled.") == []
+    assert spans("Some 2000 people marched.") == [("2000", "count")]
+    assert spans("If I could ask Benjamin three questions.") == [("three", "count")]
+    [clip] = find_figures("- 30-Second Hair Hacks")
+    assert (clip.value, clip.unit) == (30.0, "second")

@@ -11,6 +11,7 @@ import itertools
 import re
 
 from tasks.figures.candidates import (
+    _DECADE_WORDS,
     _age_cands,
     _count_cands,
     _excluded_spans,
@@ -193,7 +194,7 @@ def find_figures(text: str, context: FigureContext | None = None) -> list[Figure
     if sc is None:
         return []
     cands: list[_Cand] = []
-    if sc.digit or sc.numword:
+    if sc.digit or sc.numword or not sc.words.isdisjoint(_DECADE_WORDS):
         cands += _money_cands(text, ctx, sc)
         cands += _percent_cands(text, sc)
         cands += _age_cands(text, sc)

@@ -78,7 +78,10 @@ _ORDINAL = re.compile(
     r"(?![\w])"
 )
 # Ordinal compounds that are idioms, not ranks.
-_ORDINAL_IDIOM_AFTER = re.compile(r"[-‑](?:party|parties|hand|class|rate|world|person|guess|degree)\b", re.IGNORECASE)
+_ORDINAL_IDIOM_AFTER = re.compile(
+    r"[-‑](?:party|parties|hand|class|rate|world|person|guess|degree)\b|\s+(?:cousins?|aid|nature|thoughts)\b",
+    re.IGNORECASE,
+)
 # A capitalised word after a capitalised ordinal: a name ("Fifth Amendment"), unless it counts time or rounds.
 _NAME_AFTER = re.compile(
     r"\s+(?!(?:Quarter|Half|Round|Day|Week|Month|Year|Time|Place|Test|Term|Edition|Season|Leg|Game)\b)[A-Z][a-z]"
@@ -168,6 +171,14 @@ _ONE_PRONOUN_AROUND = re.compile(
     r"|\b(?:be|been|being|become|became|becomes)\s+$"
 )
 _ONE_PRONOUN_END = re.compile(r"\s*(?:[.,;:!?)”\"]|$|\s+(?:of|that|who|which|is|was|in|on|at|for|with)\b)")
+# A plural noun after a number: "2000 people", "1500 jobs" (a year-like number that counts).
+_PLURAL_AFTER = re.compile(
+    r"\s+(?!(?:was|is|has|as|this|its|his|thus|plus|always|perhaps|sometimes|ours|yours)\b)"
+    r"(?:[a-z]+s|people|children|men|women|staff|police|personnel|cattle|feet|teeth|mice|geese)\b"
+)
+_ONE_THE_OTHER = re.compile(r"^[^.;!?]{0,80}\bthe\s+other\b", re.IGNORECASE)
+_ONE_IDIOM_BEFORE = re.compile(r"(?i)\bby\s+$|\bat\s+$")
+_SOMEDAY_BEFORE = re.compile(r"(?i)(?:\b(?:could|might|may|will|would|should|can|must|to|and|hope|hopes)\s+|^\s*)$")
 # "100-plus", "40+": at least that many, approximate.
 _PLUS_AFTER = re.compile(r"[-‑]?plus\b|\+(?![\d\w])", re.IGNORECASE)
 # A journal reference's volume, issue and pages: "392(2): 404–418".
@@ -176,6 +187,16 @@ _JOURNAL_PAGES = re.compile(r"\b\d{1,4}\s?\(\d{1,4}\)\s?:\s?\d{1,6}(?:\s?[–-]\
 _STREET_FIRST = re.compile(
     r"\b\d{1,5},?\s+(?:[Rr]ue|Via|Calle|Avenida|Rua|Viale|Piazza|Plaza|Jalan|Jln\.?|[Cc]hemin|[Aa]venue\s+de)\s+[A-Z]"
 )
+# An emergency number: "the 911 dispatcher", "called 999".
+_EMERGENCY_NUMBER = re.compile(
+    r"(?i)\b(?:911|999|112)(?=\s+(?:call|calls|dispatch|dispatcher|dispatchers|operator|operators|centre|center|"
+    r"emergency|line|service)\b)|(?<=\bcall\s)(?:911|999|112)\b|(?<=\bdial\s)(?:911|999|112)\b"
+    r"|(?<=\bcalled\s)(?:911|999|112)\b"
+)
+# A reference in brackets after a word, as health and science pages cite: "body fat (3).", "models (3, 16 )".
+_BRACKET_CITATION = re.compile(r"(?<=[a-z%)]\s)\(\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*\)(?=\s*[.,;:]|\s*$)")
+# Labels of a list written inline: "1) Deviled, 2) Scotch" (two or more).
+_INLINE_LABEL = re.compile(r"(?<![\w(.,])\d{1,2}\)(?=\s+[A-Za-z])")
 # A copyright line's years: "Copyright 2015", "© 2009-2024".
 _COPYRIGHT = re.compile(r"(?i)(?:\bcopyright\b|©)\s*(?:\(c\)\s*)?\d{4}(?:\s*[-–]\s*\d{2,4})?")
 # A local phone number "225-8473": three digits, a hyphen, four digits not ending in "00" (a range is "100-1000").
@@ -211,6 +232,9 @@ _NUMERIC_TOKEN = re.compile(r"\d")
 _WORD_RE = re.compile(r"[a-z]+")
 _ORDINAL_DIGITS = re.compile(r"\d(?:st|nd|rd|th)\b")
 
+# Decades of a life in words: "in her twenties".
+_DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
+                 "eighties": 80, "nineties": 90}  # fmt: skip
 # Word sets that gate the pattern families: a sentence without any of a family's words skips its patterns.
 _NUMBER_WORDS = frozenset([*_UNITS_W, *_TENS_W, "hundred", "dozen", "thousand", "million", "billion", "trillion"])
 _CURRENCY_SYMBOLS = "$£€¥₹₩₦₱₽₺₫฿₪₵"
@@ -234,7 +258,8 @@ _TEMPERATURE_CUE = re.compile(
 _A_UNITS = frozenset({"decade", "century", "year", "month", "week", "day", "hour"})
 _FRACTION_WORDS = frozenset(_FRACTION_WORDS_MAP)
 _DATE_WORDS = frozenset({*_MONTHS, *_RELATIVE_WORDS})
-_GATE_WORDS = frozenset({*_NUMBER_WORDS, *_FRACTION_WORDS, *_ORDINALS, *_DATE_WORDS, *_A_UNITS, "a", "an"} - {
+_GATE_WORDS = frozenset({*_NUMBER_WORDS, *_FRACTION_WORDS, *_ORDINALS, *_DATE_WORDS, *_A_UNITS, *_DECADE_WORDS, "a",
+                         "an"} - {
     "on", "this", "last", "next", "a", "an"})  # fmt: skip
 
 
@@ -378,8 +403,10 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
                 continue
             if word == "pounds" and re.match(r"\s+(?:sterling)\b", text[m.end() :]):
                 continue
-            if word == "second" and m.group("sep") is not None and "-" in (m.group("sep") or ""):
-                continue
+            if word == "second" and "-" in (m.group("sep") or "") and re.search(r"[A-Za-z]", num):
+                continue  # "twenty-second" is a rank; "30-second" a length of time
+            if unit == "day" and num.lower() == "one" and _SOMEDAY_BEFORE.search(text, 0, m.start()):
+                continue  # "could one day be used": someday, no length of time
             if unit in _TIME_UNITS and re.match(r"\s+ago\b", text[m.end() :], re.I):
                 continue  # "three decades ago" points back in time (a date where it can be one), no length
             if unit == "degree" and ctx.temperature and "-" not in m.group(0) and _TEMPERATURE_CUE.search(text):
@@ -422,9 +449,10 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit=m.group("unit").lower())
 
 
-# "John Smith, 45, said", "Ann Lee, also 31, left".
+# "John Smith, 45, said", "Ann Lee, also 31, left", "John Smith (45) was".
 _NAME_AGE = re.compile(
     r"[A-Z][\w’'-]+,\s+(?:(?:also|now|aged)\s+)?(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))"
+    r"|[A-Z][a-z][\w’'-]*\s+[A-Z][a-z][\w’'-]*\s+\((?P<b>\d{1,2})\)"
 )
 # A person's age closing a clause: "said Ann Lee, 52.", "arrested Premier Andrew Fahie, 51." (a name of two words
 # or more, or one after "said"; "Ann Lee, 52, said" is the pattern above).
@@ -433,9 +461,10 @@ _SAID_NAME_AGE = re.compile(
     r"(?:[A-Z][\w’'.-]+\s+){0,2})[A-Z][a-z][\w’'-]*,\s+(?P<a>\d{1,3})(?=\s*(?:[.;!?)]|$))"
 )
 # An age told by its decade: "in their 20s and 30s", "in her mid-60s" (approximate by nature).
+_DECADE_WORD = r"[1-9]0[’']?s|(?i:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)"
 _DECADE_AGE = re.compile(
-    r"\bin\s+(?:his|her|their|my|our|your)\s+(?:(?:early|mid|late)[-‑\s]?)?(?P<a>[1-9]0)[’']?s\b"
-    r"(?:\s*(?:and|or|to|[-–])\s*(?:(?:early|mid|late)[-‑\s]?)?(?P<b>[1-9]0)[’']?s\b)?"
+    rf"\bin\s+(?:his|her|their|my|our|your)\s+(?:(?:early|mid|late)[-‑\s]?)?(?P<a>{_DECADE_WORD})\b"
+    rf"(?:\s*(?:and|or|to|[-–])\s*(?:(?:early|mid|late)[-‑\s]?)?(?P<b>{_DECADE_WORD})\b)?"
 )
 # Words that may follow an age given as a bare number: "who turns 30 next week", "she was 12 when".
 _AGE_FOLLOWERS = r"\s+(?:in|on|at|when|and|but|last|this|next|today|tomorrow|yesterday|before|after|until)\b"
@@ -443,7 +472,8 @@ _AGE_FOLLOWERS = r"\s+(?:in|on|at|when|and|but|last|this|next|today|tomorrow|yes
 
 def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
     """Ages written as bare numbers: "aged 9 and 6", "since she was 16", "John Smith, 45, said"."""
-    for m in re.finditer(r"\baged?\s+(?:between\s+)?(?P<a>\d{1,3})(?:\s*(?:and|to|or|-|–)\s*(?P<b>\d{1,3}))?\b", text):
+    for m in re.finditer(r"\b(?:aged?|ages|(?:at\s+)?the\s+age\s+of)\s+(?:between\s+)?(?P<a>\d{1,3})"
+                         r"(?:\s*(?:and|to|or|-|–)\s*(?P<b>\d{1,3}))?\b", text):  # fmt: skip
         for g in ("a", "b"):
             if m.group(g):
                 yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
@@ -453,14 +483,15 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", after) or re.match(_AGE_FOLLOWERS, after):
             yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
     for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text)]:
-        if 0 < int(m.group("a")) < 120:
-            yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
+        g = "a" if m.group("a") else "b"
+        if 0 < int(m.group(g)) < 120:
+            yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
     for m in _DECADE_AGE.finditer(text) if "in" in sc.words else ():
         for g in ("a", "b"):
             if m.group(g):
-                end = m.end(g) + (2 if text[m.end(g) : m.end(g) + 1] in "’'" else 1)
-                yield _Cand(m.start(g), end, KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year",
-                            approximate=True)  # fmt: skip
+                word = m.group(g).lower()
+                value = float(_DECADE_WORDS.get(word) or word[:2])
+                yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, value, unit="year", approximate=True)
 
 
 def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
@@ -519,7 +550,7 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         ):
             continue  # "First off, ...", "before asking the board first.": the adverb, no rank
         if low == "second" and (
-            re.search(r"\d\s*$|\b(?:per|one|each|every)\s*$", before)
+            re.search(r"\d\s*$|\b(?:per|one|each|every)\s*$|\b(?:for|in|just|wait|only)\s+a\s*$", before)
             or (re.search(r"\ba\s*$", before) and not re.match(r"\s+[a-z]", after))
         ):
             continue  # "a second", "30 seconds" are durations; "a second term" is a rank
@@ -529,7 +560,7 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # "third-party", "second-hand", "first-rate": compounds that rank nothing
         if low == "first" and (
             (re.match(r"\s+[a-z]+ed\b", after) and not _DETERMINER_BEFORE.search(before))
-            or re.search(r"(?i)\b(?:he|she|they|we|I|it|who|you)\s*$", before)
+            or re.search(r"(?i)\b(?:he|she|they|we|I|it|who|you|that|which)\s*$", before)
         ):
             continue  # "was first announced", "when she first met": the adverb, no rank
         if word[0].isupper() and not word.isupper() and _NAME_AFTER.match(after) and _mid_sentence(text, m.start()):
@@ -589,11 +620,19 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             or re.match(r"[-‑\s]+(?:sum|tolerance|hour|covid)", after, re.I)
         ):
             continue
-        if re.match(r"[a-zA-Z]", num) and num[0].isupper() and before.strip() and not re.search(r"[.!?:\"“]\s*$",
+        if re.match(r"[a-zA-Z]", num) and num[0].isupper() and before.strip() and not re.search(r"[.!?:\"“•*–—-]\s*$",
                                                                                                before):  # fmt: skip
             continue  # a capitalised number word mid-sentence is a name ("Formula One", "Apollo Eleven")
-        if _in_name(before, num):
+        if re.match(r"\d", num) and _in_name(before, num):
             continue
+        if re.fullmatch(r"(?:1[89]|20)\d\d", num) and not _PLURAL_AFTER.match(after):
+            continue  # a year that is no date here ("Budget 2024") is no count either
+        if low == "one" and (
+            _ONE_THE_OTHER.match(after)
+            or _ONE_IDIOM_BEFORE.search(before)
+            or (re.match(r"\s+day\b", after) and _SOMEDAY_BEFORE.search(before))
+        ):
+            continue  # "one ... the other", "by one measure": no count
         if _RATING_AFTER.match(after) or _AGO_AFTER.match(after):
             continue  # a rating; "3 weeks ago" is a date (with a publication date to count from), no count
         scale = _scale_of(num) if re.search(r"\d", num) else None
@@ -653,6 +692,10 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
         spans += [(m.start(), m.end()) for m in _CITATION.finditer(text)]
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _STREET_FIRST.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _EMERGENCY_NUMBER.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _BRACKET_CITATION.finditer(text)] if "(" in text else []
+    labels = [(m.start(), m.end()) for m in _INLINE_LABEL.finditer(text)] if ")" in text else []
+    spans += labels if len(labels) >= 2 else []
     spans += [(m.start(), m.end()) for m in _COPYRIGHT.finditer(text)]
     spans += [(m.start(), m.end()) for m in _LOCAL_PHONE.finditer(text)] if "-" in text else []
     spans += [(m.start(), m.end()) for m in _JOURNAL_PAGES.finditer(text)] if "(" in text else []

@@ -39,7 +39,7 @@ _WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
 
 _DATE_PATTERNS = [
     # Nov 17, 2025 / November 17 2025 / Nov. 17
-    re.compile(rf"\b(?P<mon>{_MONTH})\s+(?P<day>{_DAY})(?:,?\s+(?P<year>{_YEAR}))?(?![\w:])"),
+    re.compile(rf"\b(?P<mon>{_MONTH})\s+(?P<day>{_DAY})(?:(?:,?\s+|\s+of\s+)(?P<year>{_YEAR}))?(?!\w|:\d)"),
     # 17 November 2025 / 29 May
     re.compile(rf"\b(?P<day>{_DAY})\s+(?:of\s+)?(?P<mon>{_MONTH})(?:,?\s+(?P<year>{_YEAR}))?(?!\w)"),
     # November 2025 / 2021 July
@@ -254,6 +254,11 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
                 yield _Cand(m.start(), m.end(), KIND_DATE, prio, date_value=iso, relative=True)
                 continue
             yield _Cand(m.start(), m.end(), KIND_DATE, prio, date_value=iso)
+    for m in _DECADE.finditer(text) if sc.digit else ():
+        digits = m.group("full") or f"19{m.group('short')}"
+        # "the 1900s" is a century in news writing; "the 2000s" and "the 1970s" are decades
+        iso = f"{digits[:2]}XX" if digits[2] == "0" and digits[0] == "1" else f"{digits}X"
+        yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=iso)
     for m in _ISO_SLASH.finditer(text) if sc.digit else ():
         iso = f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=iso)
@@ -264,7 +269,11 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
 _RELATIVE_MONTH = re.compile(r"(?i)\b(last|next|this)\s+$")
 _OF_RELATIVE_YEAR = re.compile(r"\s+of\s+(this|last|next)\s+year\b", re.IGNORECASE)
 # The end of a range of days written once with its month: "June 6-10", "Nov. 3–5".
-_DAY_RANGE_END = re.compile(r"\s?[-–]\s?([0-3]?\d)(?![\d%]|[.,]\d|\s*(?:%|per|am|pm|a\.m|p\.m))")
+_DAY_RANGE_END = re.compile(
+    r"(?:\s?[-–]\s?|\s+(?:to|through|until|till)\s+)([0-3]?\d)(?![\d%:]|[.,]\d|\s*(?:%|per|am|pm|a\.m|p\.m))"
+)
+# A decade: "the 1970s", "the ’60s" (of the 1900s), "the 1900s"; its value keeps the digits written ("197X").
+_DECADE = re.compile(r"(?<![\w$£€.,-])(?:(?P<full>1[5-9]\d|20\d)0|[’'‘](?P<short>[0-9])0)s\b")
 
 
 def _relative_month(pub: datetime | date | None, month: int, step: str) -> str:
@@ -321,7 +330,15 @@ def _year_is_count(text: str, m: re.Match[str]) -> bool:
     ):
         return True  # "Budget 2024", "Mission 300"
     nxt = re.match(r"\s+([a-z]+)", after)
-    return bool(nxt and nxt.group(1).endswith("s") and nxt.group(1) not in ("was", "is", "has", "as"))
+    return bool(
+        nxt
+        and (nxt.group(1).endswith("s") or nxt.group(1) in _PLURALS_WITHOUT_S)
+        and nxt.group(1) not in ("was", "is", "has", "as")
+    )
+
+
+# Plural nouns that do not end in "s": "2000 people" counts people.
+_PLURALS_WITHOUT_S = _words("people children men women staff police personnel cattle feet teeth mice geese")
 
 
 def _relative_cands(text: str, pub: datetime | date, country: str | None) -> Iterable[_Cand]:

@@ -72,7 +72,7 @@ class _Rx:
         )
         self.money_suffix = re.compile(
             rf"(?<![\w$£€.,])(?P<num>{scaled})\s+(?:(?P<adj>(?i:{_DOLLAR_ADJ}))\s+)?(?P<cur>(?i:{_SUFFIX_WORDS}))"
-            rf"(?![\w])"
+            rf"(?![\w]|[-‑]\w)"
         )
         self.money_subunit = re.compile(
             rf"(?<![\w$£€.,])(?P<num>{plain})(?:\s*(?P<p>p)(?![\w.])|\s+(?P<sub>(?i:euro\s+)?"
@@ -102,7 +102,7 @@ class _Rx:
         self.age_adj = re.compile(
             rf"(?<![\w.,])(?P<num>{num})[-‑](?P<unit>year|month|week|day)s?[-‑]old\b", re.IGNORECASE
         )
-        self.count = re.compile(rf"(?<![\w$£€.,/-])(?P<num>{scaled})(?![\w%°])")
+        self.count = re.compile(rf"(?<![\w$£€.,/@#-])(?P<num>{scaled})(?![\w%°])")
         self.ago = re.compile(rf"\b(?P<num>{num})\s+(?P<unit>years?|months?|weeks?|days?)\s+ago\b", re.I)
 
 

@@ -49,7 +49,9 @@ _WORD_SMALL = (
 )
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
 # FOMC style mixed fractions "3-1/2", "1‑1/2" and plain "1/4" (not dates such as 11/23/2025).
-_MIXED = r"(?:\d{1,3}[-‑]\d{1,2}/\d{1,2}(?![/\d])|(?<![/\d])\d{1,2}/\d{1,2}(?![/\d]))"
+_MIXED = r"(?:\d{1,3}(?:[-‑]|\s)\d{1,2}/\d{1,2}(?![/\d])|(?<![/\d])\d{1,2}/\d{1,2}(?![/\d])|\d{0,3}[½¼¾⅓⅔⅛](?![\d]))"
+# Vulgar fraction characters: "2½ days", "¾ of".
+_VULGAR = {"½": 0.5, "¼": 0.25, "¾": 0.75, "⅓": 1 / 3, "⅔": 2 / 3, "⅛": 0.125}
 # Scale words: spaced ("6.6 billion", "$100-million") or attached ("$77million", "60m", "£3.5bn", "$2B").
 _SCALE_WORD = r"(?:thousand|million|billion|trillion|bn|mn|mln|bln|tn|trn|crores?|lakhs?)"
 _SCALE_ATTACHED = r"(?:thousand|million|billion|trillion|bn|mn|mln|bln|tn|trn|m|b|k|crores?|lakhs?)"
@@ -87,7 +89,9 @@ def _parse_plain(s: str) -> float | None:
     s = s.strip()
     if not s:
         return None
-    m = re.fullmatch(r"(-?\d+)-(\d+)/(\d+)", s)
+    if s and s[-1] in _VULGAR and re.fullmatch(r"\d{0,3}.", s):
+        return (float(s[:-1]) if len(s) > 1 else 0.0) + _VULGAR[s[-1]]
+    m = re.fullmatch(r"(-?\d+)(?:-|\s)(\d+)/(\d+)", s)
     if m:
         if not float(m.group(3)):
             return None  # "3-1/0" is no mixed fraction

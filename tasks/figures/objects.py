@@ -94,6 +94,9 @@ def attach_objects(
     "purpose", "the bank"), a word that is no noun ("reaching"), or a person (a span of ``people``, or a name
     that is the subject of a verb of saying) is dropped.
     """
+    if not people and doc.has_annotation("ENT_IOB"):
+        # a parse that also ran the entity recogniser names its people itself (a sentence parsed on its own)
+        people = [(offset + e.start_char, offset + e.end_char) for e in doc.ents if e.label_ == "PERSON"]
     fig_tokens: set[int] = set()
     spans: list[Span | None] = []
     for f in figures:
@@ -145,6 +148,8 @@ def _useful(doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple
         return False  # "the bank", "a gigantic sum": a bare generic noun, adjectives add nothing measured
     if len(words) == 1 and (head.tag_.startswith(("RB", "IN", "RP")) or _verb_not_noun(head)):
         return False  # "reaching", "outright": no noun
+    if all(t.like_num or t.tag_ == "CD" for t in words):
+        return False  # another number ("Four of them cost $1,000") measures nothing
     s_char, e_char = head.idx + offset, head.idx + len(head) + offset
     if any(s < e_char and s_char < e for s, e in people):
         return False
@@ -581,6 +586,9 @@ _PERIOD_NOUNS = _words(
     "quarter quarters half year years month months week weeks day days time times round rounds term terms "
     "phase stage season decade century minute hour"
 )
+# A plural noun, the head of what a count counts ("sales" and "arms" are also modifiers: "sales staff").
+_PLURAL_HEAD = re.compile(r"(?!(?:sales|arms|sports|goods|savings|earnings|news|series|species|jobs)$)"
+                          r"[a-z]+[^su’']s|people|children|men|women")  # fmt: skip
 _AGED = re.compile(r"(\w+)\s+aged?\s+(?:\d+\s+(?:and|or)\s+)?$")
 _OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(?![\w-])")
 _WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
@@ -608,6 +616,8 @@ def _noun_phrase_at(
         low = w.lower()
         if not w[0].isalnum() or low in _NP_STOP or (low.endswith("ly") and len(low) > 4):
             break
+        if words and _PLURAL_HEAD.fullmatch(words[-1].lower()) and w.islower() and not low.endswith("s"):
+            break  # after a plural noun a word is its verb or an adverb: "10,000 people travel", "branches nationwide"
         if re.fullmatch(r"\w+(?:ed|ing)", low) and low not in _NP_NOUN_ING:
             if words and re.search(r"[^s]s$", words[-1].lower()):
                 break  # after a plural noun it is the verb: "five banks agreed", "40 students answered"
