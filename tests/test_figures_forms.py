@@ -120,3 +120,13 @@ def test_numbers_that_are_labels_handles_references_or_idioms() -> None:
     assert spans("If I could ask Benjamin three questions.") == [("three", "count")]
     [clip] = find_figures("- 30-Second Hair Hacks")
     assert (clip.value, clip.unit) == (30.0, "second")
+
+
+def test_ranks_written_no_or_hash_and_names_that_look_like_months() -> None:
+    assert spans("As No. 4 Ohio State meets No. 1 Alabama.") == [("No. 4", "ordinal"), ("No. 1", "ordinal")]
+    assert spans("Research moves strawberries up to #2!") == [("#2", "ordinal")]
+    assert spans("Mistake #6 is common.") == []
+    assert spans("Both times, May, who said the team was out, got it right.") == []
+    assert spans("It opened in May.") == [("May", "date")]
+    assert spans("(Four of the dresses are new.)") == [("Four", "count")]
+    assert spans("Characters barely change from one episode to the next.") == []

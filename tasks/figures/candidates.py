@@ -79,7 +79,7 @@ _ORDINAL = re.compile(
 )
 # Ordinal compounds that are idioms, not ranks.
 _ORDINAL_IDIOM_AFTER = re.compile(
-    r"[-‑](?:party|parties|hand|class|rate|world|person|guess|degree)\b|\s+(?:cousins?|aid|nature|thoughts)\b",
+    r"[-‑](?:party|parties|hand|class|rate|world|person|guess|degree)\b|\s+(?:cousins?|aid|nature)\b",
     re.IGNORECASE,
 )
 # A capitalised word after a capitalised ordinal: a name ("Fifth Amendment"), unless it counts time or rounds.
@@ -97,6 +97,9 @@ _STREET_AFTER = re.compile(
 )
 # A floor in an address, written with digits: "7th Fl.", "12th floor" ("the third floor" in prose stays a rank).
 _FLOOR_AFTER = re.compile(r"\s+(?:Fl\.?|Flr\.?|Floor|floor)(?!\w)")
+# A rank written "No. 1" or "#2" ("the No. 1 cause", "moves up to #2"); after a name it is a label ("Tunnel No. 2",
+# "Mistake #6").
+_RANK_NUMBER = re.compile(r"(?:\bNo\.\s?|(?<![\w#&])#)(?P<n>\d{1,2})(?![\d,]|\.\d)")
 _DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<ord>one|two|three)\b", re.I)
 _SCALED_RANGE_END = re.compile(
     rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
@@ -176,7 +179,7 @@ _PLURAL_AFTER = re.compile(
     r"\s+(?!(?:was|is|has|as|this|its|his|thus|plus|always|perhaps|sometimes|ours|yours)\b)"
     r"(?:[a-z]+s|people|children|men|women|staff|police|personnel|cattle|feet|teeth|mice|geese)\b"
 )
-_ONE_THE_OTHER = re.compile(r"^[^.;!?]{0,80}\bthe\s+other\b", re.IGNORECASE)
+_ONE_THE_OTHER = re.compile(r"^[^.;!?]{0,80}\b(?:the\s+other|the\s+next|another)\b", re.IGNORECASE)
 _ONE_IDIOM_BEFORE = re.compile(r"(?i)\bby\s+$|\bat\s+$")
 _SOMEDAY_BEFORE = re.compile(r"(?i)(?:\b(?:could|might|may|will|would|should|can|must|to|and|hope|hopes)\s+|^\s*)$")
 # "100-plus", "40+": at least that many, approximate.
@@ -568,10 +571,19 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         if low[0].isdigit() and _FLOOR_AFTER.match(after):
             continue
         yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
+    for m in _RANK_NUMBER.finditer(text) if ("No" in text or "#" in text) and sc.digit else ():
+        if _is_rank(text, m):
+            yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL + 6, float(m.group("n")))
     for m in _DAY_ONE.finditer(text) if sc.numword else ():
         rank = parse_number(m.group("ord"))
         if rank is not None:
             yield _Cand(m.start("ord"), m.end("ord"), KIND_ORDINAL, _P_ORDINAL + 5, rank)
+
+
+def _is_rank(text: str, m: re.Match[str]) -> bool:
+    """Return True when a :data:`_RANK_NUMBER` match is a rank, not the label of a named thing ("Tunnel No. 2")."""
+    prev = re.search(r"([A-Za-z][\w’'-]*)\s+$", text[max(0, m.start() - 40) : m.start()])
+    return prev is None or not prev.group(1)[0].isupper() or prev.group(1).lower() in _FUNCTION_WORDS
 
 
 def _mid_sentence(text: str, start: int) -> bool:
@@ -620,7 +632,7 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             or re.match(r"[-‑\s]+(?:sum|tolerance|hour|covid)", after, re.I)
         ):
             continue
-        if re.match(r"[a-zA-Z]", num) and num[0].isupper() and before.strip() and not re.search(r"[.!?:\"“•*–—-]\s*$",
+        if re.match(r"[a-zA-Z]", num) and num[0].isupper() and before.strip() and not re.search(r"[.!?:\"“•*–—(-]\s*$",
                                                                                                before):  # fmt: skip
             continue  # a capitalised number word mid-sentence is a name ("Formula One", "Apollo Eleven")
         if re.match(r"\d", num) and _in_name(before, num):
@@ -702,7 +714,10 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start("n"), m.end("n")) for m in _DAY_LABEL.finditer(text)] if "(" in text else []
     spans += [(m.start(), m.end()) for m in _NAMED_LAW_YEAR.finditer(text)] if " of " in text else []
     if "#" in text:
-        spans += [(m.start(), m.end()) for m in _HASH_NUMBER.finditer(text)]
+        ranks = [
+            (r.start(), r.end()) for r in _RANK_NUMBER.finditer(text) if r.group(0)[0] == "#" and _is_rank(text, r)
+        ]
+        spans += [(m.start(), m.end()) for m in _HASH_NUMBER.finditer(text) if (m.start(), m.end()) not in ranks]
     spans += [(m.start(), m.end()) for m in _LINE_LABEL.finditer(text)]
     spans += [(m.start(), m.end()) for m in _NAME_CODE.finditer(text)]
     spans += [(m.start(), m.end()) for m in _PHONE.finditer(text) if _is_phone(text, m)]

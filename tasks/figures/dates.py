@@ -54,6 +54,7 @@ _DATE_PATTERNS = [
     # a year on its own, also "mid-2024"
     re.compile(rf"(?<![\w$£€¥.,/-])(?:(?i:mid|early|late|pre|post)[-‑])?(?P<year>{_YEAR})(?![\w%]|[.,]\d|-\d)"),
 ]
+_PERSON_AFTER = re.compile(r",\s+(?:who|whose)\b|\s+(?:said|says|told|asked|added|about|insisted|argued)\b")
 _NOT_A_MONTH_AFTER = re.compile(
     r"\s+(?:be|have|not|also|well|need|take|make|help|lead|cause|see|get|go|come|become|seem|prove|affect|"
     r"include|result|continue|require|mean|on|against|through)\b"
@@ -306,6 +307,8 @@ def _month_is_date(text: str, start: int, end: int, m: re.Match[str]) -> bool:
         and (prev.lower() not in _FUNCTION_WORDS and prev.lower() not in _DATE_PREPS)
     ):
         return False  # "Theresa May", "Women's March"
+    if _PERSON_AFTER.match(text, end) and prev.lower() not in _DATE_PREPS:
+        return False  # "May, who said", "talked with May about": a person
     # the modal verb or the noun: "May be", "March on"
     return _NOT_A_MONTH_AFTER.match(text, end) is None
 
