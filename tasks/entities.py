@@ -38,6 +38,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from tasks.ids import make_entity_id
@@ -60,6 +61,7 @@ COARSE_LABEL: Mapping[str, str] = {"LOC": "GPE", "FAC": "GPE", "PRODUCT": "ORG"}
 _GENERIC_LABELS = frozenset({"ORG", "PRODUCT"})
 
 ALIASES = "entity_aliases.tsv"
+PLACES = "places.txt"
 KIND_COUNTRY, KIND_ORGANISATION, KIND_PLATFORM = "country", "organisation", "platform"
 _KINDS = frozenset({KIND_COUNTRY, KIND_ORGANISATION, KIND_PLATFORM})
 
@@ -296,6 +298,8 @@ def is_generic_word(
       Occurrences inside a longer name (``names``: the spans of the article's other mentions, "a Digital
       Infrastructure Initiative") say nothing about the word alone and are not counted.
 
+    - an ORG or PRODUCT written only in capitals, in headline lines ("SURPRISE DEFEAT"): a headline's word.
+
     So "Congress" and "Kremlin" at the start of every sentence that names them stay (nouns the article never
     writes in lowercase), "shares of Chevron rose" stays (capitalised mid-sentence), all capitals ("NYSE") stay,
     and the alias table's names are never tested (the caller checks the table first).
@@ -304,6 +308,10 @@ def is_generic_word(
         return False
     if canonical.islower():
         return True
+    if label in _GENERIC_LABELS:
+        hits = [h.span() for h in re.finditer(rf"(?<![\w'’-]){re.escape(canonical)}(?!\w)", text, re.IGNORECASE)]
+        if hits and all(text[s:e].isupper() and _is_headline(text, s, e) for s, e in hits):
+            return True  # "CHINA IN SURPRISE DEFEAT": a word of a headline in capitals, never written as a name
     if label not in _GENERIC_LABELS or not (canonical[0].isupper() and canonical[1:].islower()):
         return False
     seen = False
@@ -368,6 +376,7 @@ def entities_from_doc(
         sid = sentence_of(ent.start_char, sentence_starts)
         mentions.append(Mention(ent.text, ent.label_, ent.start_char, ent.end_char, sid, canon))
     mentions += _missed_surnames(text, mentions, sentence_starts)
+    mentions += _places_in_capitals(text, mentions, sentence_starts)
     mentions.sort(key=lambda m: m.start)
     return resolve_entities(mentions, text, sentence_starts, dictionary)
 
@@ -391,6 +400,61 @@ def _missed_surnames(text: str, mentions: Sequence[Mention], sentence_starts: Se
                 continue
             sid = sentence_of(hit.start(), sentence_starts)
             found.append(Mention(surname, "PERSON", hit.start(), hit.end(), sid, full))
+    return found
+
+
+@lru_cache(maxsize=1)
+def place_names() -> frozenset[str]:
+    """Return the bundled place names (``tasks/data/places.txt``) in capitals, read once per process."""
+    text = resources.files("tasks").joinpath("data", PLACES).read_text(encoding="utf-8")
+    return frozenset(line.strip().upper() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+# A word written in capitals ("JAPAN", "AL-AIN", "U.S."), possibly with a possessive ("FRANCE'S").
+_CAPS_WORD = re.compile(r"(?<![\w'’-])[A-Z][A-Z.'’-]*(?![\w'’-])")
+# A dateline: a line opening with a place in capitals, then maybe its state or country, then an agency in brackets,
+# a dash or a date ("WASHINGTON (Reuters) -", "LONDON 1996-08-30", "NAIROBI, Kenya -").
+_DATELINE = re.compile(
+    r"(?m)^[ \t]*(?P<place>[A-Z][A-Z.'’-]+(?:[ \t]+[A-Z][A-Z.'’-]+){0,3})"
+    r"(?=[ \t]*(?:,[ \t]*[A-Z][\w .]*?)?[ \t]*(?:\(|[-–—]|\d))"
+)
+
+
+def _places_in_capitals(text: str, mentions: list[Mention], sentence_starts: Sequence[int]) -> list[Mention]:
+    """Return the places written in capitals that the model missed, and relabel the ones it mislabelled.
+
+    The small model reads text in capitals poorly ("JAPAN GET LUCKY WIN" has no entity, "LONDON" at the head of
+    a dateline is an ORG). In a headline line (:func:`_is_headline`) or a dateline, a run of capitalised words
+    that is a known place name (``tasks/data/places.txt``) is a GPE: added where no mention covers it, relabelled
+    where a mention is exactly that name. Text in ordinary case is left to the model.
+    """
+    names = place_names()
+    regions: list[tuple[int, int]] = [(m.start("place"), m.end("place")) for m in _DATELINE.finditer(text)]
+    regions += [(line.start(), line.end()) for line in re.finditer(r"[^\n]+", text)
+                if _is_headline(text, line.start(), line.end())]  # fmt: skip
+    found: list[Mention] = []
+    for start, end in regions:
+        words = [(w.start(), w.end(), re.sub(r"['’]S$", "", w.group(0))) for w in _CAPS_WORD.finditer(text, start, end)]
+        i = 0
+        while i < len(words):
+            for n in range(min(4, len(words) - i), 0, -1):
+                run = words[i : i + n]
+                if any(re.search(r"[^\s]", text[a[1] : b[0]]) for a, b in pairwise(run)):
+                    continue  # words of one name are separated by spaces only
+                name = " ".join(w[2] for w in run)
+                if name not in names:
+                    continue
+                s, e = run[0][0], run[-1][0] + len(run[-1][2])  # a possessive "'S" stays out
+                same = [m for m in mentions if m.start == s and m.end == e]
+                if same:
+                    for m in same:
+                        m.label = "GPE" if m.label not in ("GPE", "LOC", "FAC") else m.label
+                elif not any(m.start < e and s < m.end for m in (*mentions, *found)):
+                    found.append(Mention(text[s:e], "GPE", s, e, sentence_of(s, sentence_starts),
+                                         canonical_form(text[s:e], True)))  # fmt: skip
+                i += n - 1
+                break
+            i += 1
     return found
 
 

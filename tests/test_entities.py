@@ -390,3 +390,21 @@ def test_platforms_are_not_people_or_places_and_generic_words_go() -> None:
     assert "Digital" not in {name for name, _ in written}
     twitter = {e.entity_id for entities, _ in results for e in entities if e.canonical == "Twitter"}
     assert twitter == {entity_id_of("ORG:x")}
+
+
+def test_places_written_in_capitals_are_places_and_headline_words_are_not_organisations() -> None:
+    texts = [
+        "SOCCER - JAPAN GET LUCKY WIN , CHINA IN SURPRISE DEFEAT .",
+        "NAIROBI 2024-05-02\nThe central bank held rates, the governor said.",
+        "MARKETS RALLY AS BEIJING EASES RULES\nShares rose in Shanghai on Monday.",
+    ]
+    plain = load_nlp("en_core_web_sm", ENTITY_COMPONENTS)
+    said = {(e.text, e.label_) for t in texts for e in plain(t).ents}
+    assert ("JAPAN", "GPE") not in said and ("DEFEAT", "ORG") in said  # what the model alone says
+    results = analyze_articles([article(t, f"c{i}") for i, t in enumerate(texts)], NlpOptions(with_figures=False))
+    written = {(e.canonical, e.label) for entities, _ in results for e in entities}
+    assert {("Japan", "GPE"), ("China", "GPE"), ("Beijing", "GPE")} <= written
+    assert "Nairobi" in {name for name, label in written if label == "GPE"}
+    assert "Defeat" not in {name for name, _ in written}
+    ids = {e.canonical: e.entity_id for entities, _ in results for e in entities}
+    assert ids["Japan"] == entity_id_of(entity_key("GPE", "Japan"))
