@@ -574,7 +574,9 @@ _NP_STOP = _words(
     "least very too such said says say came come comes went go goes took take takes made make makes got "
     "get gets left fell rose saw gave ran won lost died remain remains live lives work works according "
     "including against between among across through toward towards via like dead alive injured wounded "
-    "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked"
+    "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked "
+    "always never ever often sometimes usually together apart away back off out around nationwide worldwide "
+    "overseas abroad ahead instead"
 )
 _NP_NOUN_ING = _words(
     "building buildings meeting meetings spending funding savings earnings holdings housing training "
