@@ -1,6 +1,7 @@
 """End-to-end throughput of the real ingest flow, against a naive baseline doing the same work, on real news pages.
 
     python -m bench.throughput --items 2000 [--items 20000] [--naive-items 300] [--pages ../shared/data]
+    python -m bench.throughput --items 300 --items 1000 --naive-items 300 --naive-items 1000 [--timeline 2]
 
 The corpus is built from the bench pages (``<pages>/bench/manifest.jsonl``) in a seeded random order, so any
 first N items are spread over the whole set (its sources and languages) rather than the first pages by name;
@@ -16,7 +17,12 @@ per text, pandas appends, one process) but does mediawatch's work on mediawatch'
 ``--naive-items`` items of the same corpus, the English pipeline only on text in English (or of no known
 language) as mediawatch decides it, and main text, entities and figures for every page. The like-for-like ratio
 compares the two on exactly those items (mediawatch is run on them too if no ``--items`` size equals
-``--naive-items``): the same originals over each one's wall time. Figures are printed, never asserted.
+``--naive-items``): the same originals over each one's wall time, and the work each did (main texts, articles
+the English pipeline ran on, entities, figures). Several ``--naive-items`` sizes compare at each: at a few hundred
+items the fixed costs (worker start-up, model loading, the flow's start and end) weigh far more than on more
+items, so a ratio on 1,000 items says more about the pipelines than one on 300. ``--timeline S`` prints each
+run's cores busy by process (flow, clean workers, NLP workers) every S seconds: where a run leaves cores idle.
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -183,12 +189,14 @@ def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -
     )
     peak = [0]
     cpu_seen: dict[int, tuple[str, float]] = {}
+    timeline: list[tuple[float, dict[str, float]]] = []  # (seconds since start, CPU seconds so far by role)
     done = threading.Event()
 
     def sample() -> None:
         while not done.wait(0.2):
             peak[0] = max(peak[0], tree_rss(proc.pid))
             cpu_seen.update(tree_cpu(proc.pid))
+            timeline.append((time.perf_counter() - started, _by_role(cpu_seen)))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -203,14 +211,40 @@ def _run_script(script: str, args: list[str], env: dict[str, str], label: str) -
             # CPU of the whole process tree (the flow process, its clean and NLP workers), start-up included.
             result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
             result["process_wall"] = process_wall
-            roles: dict[str, float] = {}
-            for role, seconds in cpu_seen.values():  # as last sampled: a process's final 0.2 s is missed
-                roles[role] = roles.get(role, 0.0) + seconds
-            result["cpu_by_role"] = roles
+            result["cpu_by_role"] = _by_role(cpu_seen)  # as last sampled: a process's final 0.2 s is missed
+            result["timeline"] = timeline
             # A short run can peak between two samples; the process's own peak is a floor for the tree's.
             result["tree_rss_mb"] = max(peak[0] / 2**20, result.get("rss_self_mb", 0.0))
             return result
     raise RuntimeError(f"{label} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+
+
+def _by_role(cpu_seen: dict[int, tuple[str, float]]) -> dict[str, float]:
+    """Return the CPU seconds of ``cpu_seen`` (``{pid: (role, seconds)}``) summed by role."""
+    roles: dict[str, float] = {}
+    for role, seconds in cpu_seen.values():
+        roles[role] = roles.get(role, 0.0) + seconds
+    return roles
+
+
+def busy_timeline(timeline: list[tuple[float, dict[str, float]]], step: float) -> list[str]:
+    """Return lines of cores busy by role in each ``step`` seconds of a run (from the 0.2 s CPU samples): where a
+    run leaves cores idle (start-up, a stage waiting for the one before it, the end of the run)."""
+    if not timeline:
+        return []
+    roles = sorted({role for _, by_role in timeline for role in by_role})
+    lines, last_t, last = [], 0.0, dict.fromkeys(roles, 0.0)
+    edge = step
+    for t, by_role in timeline:
+        if t < edge and t != timeline[-1][0]:
+            continue
+        span = max(t - last_t, 1e-9)
+        busy = {role: (by_role.get(role, 0.0) - last[role]) / span for role in roles}
+        cells = "  ".join(f"{role} {busy[role]:4.2f}" for role in roles)
+        lines.append(f"{last_t:6.1f}-{t:6.1f} s: {sum(busy.values()):4.2f} cores busy ({cells})")
+        last_t, last = t, {role: by_role.get(role, 0.0) for role in roles}
+        edge = t + step
+    return lines
 
 
 def _tree(root: int) -> set[int]:
@@ -253,6 +287,8 @@ def tree_cpu(root: int) -> dict[int, tuple[str, float]]:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except (OSError, IndexError):
+            continue
+        if not command:  # an exited worker not yet reaped: its role is unknown now, its last sample stands
             continue
         role = "clean workers" if "tasks.clean" in command else "NLP workers" if "tasks.nlp" in command else "flow"
         out[pid] = (role, (int(fields[11]) + int(fields[12])) / tick)
@@ -327,8 +363,9 @@ def run_naive(corpus: Path, out: Path, model: str, n_items: int, env: dict[str, 
     return _run_script(NAIVE, [str(corpus), str(out), model, str(n_items)], env, "naive baseline")
 
 
-def report_run(label: str, result: dict[str, Any]) -> float:
-    """Print one run's figures; return its articles (originals) per second."""
+def report_run(label: str, result: dict[str, Any], timeline_step: float = 0.0) -> float:
+    """Print one run's figures (with ``timeline_step``, its cores busy by process role every that many seconds);
+    return its articles (originals) per second."""
     summary = result["summary"]
     counts = json.loads(summary["counts"])
     wall = result["wall"]
@@ -353,6 +390,10 @@ def report_run(label: str, result: dict[str, Any]) -> float:
     roles = result.get("cpu_by_role") or {}
     if roles:
         print("   CPU by process (sampled): " + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(roles.items())))
+    if timeline_step and result.get("timeline"):
+        print(f"   cores busy every {timeline_step:g} s (process start = 0; the flow starts after its imports):")
+        for line in busy_timeline(result["timeline"], timeline_step):
+            print("      " + line)
     print(
         f"   peak RSS: {result['tree_rss_mb']:.0f} MB summed over the flow process and its workers "
         f"(flow process alone {result['rss_self_mb']:.0f} MB)"
@@ -455,10 +496,73 @@ def english_share(data_dir: Path) -> tuple[int, int]:
     return sum(1 for lang in languages if (lang or "en").split("-")[0] == "en"), len(languages)
 
 
+def work_done(data_dir: Path) -> dict[str, int]:
+    """Return what mediawatch produced in the lake at ``data_dir``: articles (originals), those with a main text,
+    those the English model ran on, entity and figure rows; the naive baseline reports the same counts."""
+    from storage.lake import Lake
+
+    lake = Lake(str(data_dir))
+    english, articles = english_share(data_dir)
+    texts = lake.read("articles", ["text"])["text"].to_pylist()
+    return {
+        "articles": articles,
+        "texts": sum(1 for t in texts if (t or "").strip()),
+        "english": english,
+        "entities": lake.read("entities", ["article_id"]).num_rows,
+        "figures": lake.read("figures", ["article_id"]).num_rows,
+    }
+
+
+def like_for_like(n: int, ours: dict[str, Any], naive: dict[str, Any], data_dir: Path) -> float:
+    """Print the comparison of the two pipelines on the same ``n`` items (the work each did, articles per second
+    of wall, CPU); return mediawatch's ratio over the naive baseline in articles per second."""
+    done = work_done(data_dir)
+    originals = ours["summary"]["articles"]
+    print(
+        f"   the same {n} items: {originals} originals ({done['english']} of {done['articles']} in English or of no "
+        "known language: the English model runs on those in both pipelines)"
+    )
+    print(
+        f"   work done: main text mediawatch {done['texts']} of {originals} originals, naive {naive['texts']} of "
+        f"{naive['items']} items; English pipeline mediawatch {done['english']}, naive {naive['english']}; entities "
+        f"mediawatch {done['entities']} (mentions of names: people, organisations, places...; resolved), naive "
+        f"{naive['entities']} (every doc.ents span, numbers and dates included); figures mediawatch "
+        f"{done['figures']}, naive {naive['figures']}"
+    )
+    ours_rate, naive_rate = originals / ours["wall"], originals / naive["wall"]
+    print(
+        f"   mediawatch {ours_rate:.2f} articles/s ({ours['wall']:.1f} s), naive {naive_rate:.2f} articles/s "
+        f"({naive['wall']:.1f} s): the same {originals} originals over each one's wall time"
+    )
+    print(
+        f"   CPU (interpreter start-up included): mediawatch {ours['cpu']:.1f} s in {ours['process_wall']:.1f} s "
+        f"of process wall ({ours['cpu'] / originals:.3f} s per article), naive {naive['cpu']:.1f} s in "
+        f"{naive['process_wall']:.1f} s ({naive['cpu'] / originals:.3f} s per article): "
+        f"{naive['cpu'] / ours['cpu']:.2f}x the CPU per article for the naive pipeline (robust to other load)"
+    )
+    ratio: float = ours_rate / naive_rate
+    print(f"mediawatch / naive, like for like on {n} items: {ratio:.2f}x (load average {load_average()})")
+    return ratio
+
+
+def load_average() -> str:
+    """Return the 1, 5 and 15 minute load averages of the machine (other jobs slow the wall-time figures)."""
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, action="append", help="corpus sizes (default 2000)")
-    parser.add_argument("--naive-items", type=int, default=300)
+    parser.add_argument(
+        "--naive-items",
+        type=int,
+        action="append",
+        help="like-for-like sizes: the naive baseline and mediawatch on the same first N items (default 300; "
+        "repeat for several, e.g. --naive-items 300 --naive-items 1000)",
+    )
     parser.add_argument("--pages", type=Path, default=DEFAULT_DATA, help="folder holding bench/manifest.jsonl")
     parser.add_argument("--model", default="en_core_web_sm")
     parser.add_argument("--keep", action="store_true", help="keep the temporary corpus and data")
@@ -471,8 +575,16 @@ def main() -> None:
         "the requests sent to the store (0: skip)",
     )
     parser.add_argument("--s3-batch-size", type=int, default=200, help="batch size of the S3 run (default 200)")
+    parser.add_argument(
+        "--timeline",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="print each run's cores busy by process role every SECONDS (0: no timeline)",
+    )
     args = parser.parse_args()
     sizes = args.items or [2000]
+    naive_sizes = sorted(set(args.naive_items or [300]))
     work = Path(tempfile.mkdtemp(prefix="mediawatch-bench-"))
     print(f"machine: {machine()}")
     server, api_url = start_prefect_server(work / "prefect")
@@ -487,7 +599,7 @@ def main() -> None:
     try:
         corpus = work / "corpus"
         runs: dict[int, dict[str, Any]] = {}
-        built = build_corpus(args.pages, max([*sizes, args.naive_items, args.s3_items]), corpus)
+        built = build_corpus(args.pages, max([*sizes, *naive_sizes, args.s3_items]), corpus)
         if args.naive_only:
             sizes = []
         for size in sorted(sizes):
@@ -495,43 +607,29 @@ def main() -> None:
             sub = sub_corpus(corpus, size, work / f"corpus-{size}")
             data = work / f"data-{size}"
             first = run_flow(sub, data, env)
-            report_run(f"mediawatch, first run ({size})", first)
+            report_run(f"mediawatch, first run ({size})", first, args.timeline)
             runs[size] = first
             second = run_flow(sub, data, env)
             report_run(f"mediawatch, unchanged rerun ({size})", second)
             print(f"   rerun speed-up: {first['wall'] / second['wall']:.1f}x")
-        n = args.naive_items
-        same = sub_corpus(corpus, n, work / f"corpus-{n}")
-        print(f"\nlike for like: the first {n} of {built} items, both pipelines")
-        naive = run_naive(same, work / "naive", args.model, n, env)
-        print(
-            f"naive baseline: {naive['items']} items in {naive['wall']:.1f} s (model load included), "
-            f"main text for {naive['texts']}, the English pipeline on {naive['english']}, "
-            f"{naive['entities']} entities, {naive['figures']} figures; peak RSS {naive['tree_rss_mb']:.0f} MB"
-        )
-        if args.naive_only:
-            return
-        if n not in runs:
-            runs[n] = run_flow(same, work / f"data-{n}", env)
-            report_run(f"mediawatch, first run ({n}, the baseline's items)", runs[n])
-        ours = runs[n]
-        originals = ours["summary"]["articles"]
-        english, articles = english_share(work / f"data-{n}")
-        print(
-            f"   the same {n} items: {originals} originals ({english} of {articles} in English or of no known "
-            "language: the English model runs on those in both pipelines)"
-        )
-        ours_rate, naive_rate = originals / ours["wall"], originals / naive["wall"]
-        print(
-            f"   mediawatch {ours_rate:.2f} articles/s ({ours['wall']:.1f} s), naive {naive_rate:.2f} articles/s "
-            f"({naive['wall']:.1f} s): the same {originals} originals over each one's wall time"
-        )
-        print(
-            f"   CPU (interpreter start-up included): mediawatch {ours['cpu']:.1f} s in {ours['process_wall']:.1f} s "
-            f"of process wall, naive {naive['cpu']:.1f} s in {naive['process_wall']:.1f} s: "
-            f"{naive['cpu'] / ours['cpu']:.2f}x the CPU per article for the naive pipeline (robust to other load)"
-        )
-        print(f"mediawatch / naive, like for like: {ours_rate / naive_rate:.2f}x")
+        ratios: dict[int, float] = {}
+        for n in naive_sizes:
+            same = sub_corpus(corpus, n, work / f"corpus-{n}")
+            print(f"\nlike for like: the first {n} of {built} items, both pipelines (load average {load_average()})")
+            naive = run_naive(same, work / f"naive-{n}", args.model, n, env)
+            print(
+                f"naive baseline: {naive['items']} items in {naive['wall']:.1f} s (model load included), "
+                f"main text for {naive['texts']}, the English pipeline on {naive['english']}, "
+                f"{naive['entities']} entities, {naive['figures']} figures; peak RSS {naive['tree_rss_mb']:.0f} MB"
+            )
+            if args.naive_only:
+                continue
+            if n not in runs:
+                runs[n] = run_flow(same, work / f"data-{n}", env)
+                report_run(f"mediawatch, first run ({n}, the baseline's items)", runs[n], args.timeline)
+            ratios[n] = like_for_like(n, runs[n], naive, work / f"data-{n}")
+        if len(ratios) > 1:
+            print("\nlike for like: " + ", ".join(f"{r:.2f}x on {n} items" for n, r in sorted(ratios.items())))
         if args.s3_items:
             s3_requests(corpus, args.s3_items, work, env, args.s3_batch_size)
     finally:

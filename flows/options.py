@@ -11,7 +11,7 @@ from tasks.dedup import DedupOptions
 from tasks.fetch import FetchOptions
 from tasks.inputs import SourceOptions
 from tasks.load import LoadOptions
-from tasks.nlp import NlpOptions, resolve_model
+from tasks.nlp import NlpOptions, model_package_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,14 +36,9 @@ def code_version() -> str:
 
 
 def model_version(model: str) -> str:
-    """Return ``<package> <version>`` of the spaCy model ``model`` without loading it ("" if not installed)."""
-    import spacy
-
-    try:
-        package = resolve_model(model)
-    except OSError:
-        return ""
-    return f"{package} {spacy.util.get_package_version(package) or ''}".strip()
+    """Return ``<package> <version>`` of the spaCy model ``model`` without loading it ("" if not installed): read
+    from package metadata, so a run that analyses nothing never imports spaCy."""
+    return model_package_version(model)
 
 
 def fetch_options(settings: Settings) -> FetchOptions:

