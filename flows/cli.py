@@ -96,6 +96,25 @@ def _imports_without_gc() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def _ad_hoc_heartbeats() -> Iterator[None]:
+    """Run an ad-hoc flow without Prefect's flow-run heartbeats, unless the environment asks for them.
+
+    Heartbeats are events an automation can watch to call a silent run crashed; mediawatch ships none that
+    does (a killed run is marked crashed by the next run, from the lake's ``runs`` ledger), and Prefect's
+    heartbeat thread sleeps in one-second steps that the end of every run waits out: half a second on average of
+    a short ad-hoc run. Deployments keep Prefect's default; ``PREFECT_FLOWS_HEARTBEAT_FREQUENCY`` set in the
+    environment keeps them for ad-hoc runs too.
+    """
+    if any(k in os.environ for k in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")):
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def _preflight_run(args: argparse.Namespace) -> None:
     """Check settings, options, sources and paths before any flow starts (a typo must not start a server)."""
     from flows.checks import build_settings, check_data_dir, check_sources
@@ -131,7 +150,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             flow = ingest_news.with_options(
                 task_runner=build_task_runner(args.task_runner, args.dask_address or "", args.dask_workers)
             )
-        with reporting_to(server), progress.reporting(interactive=None if not args.no_progress else False):
+        with (
+            reporting_to(server),
+            _ad_hoc_heartbeats(),
+            progress.reporting(interactive=None if not args.no_progress else False),
+        ):
             state = flow(
                 sources=list(args.sources),
                 data_dir=args.data_dir,

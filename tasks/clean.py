@@ -26,8 +26,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from trafilatura.utils import fromstring_bytes, load_html, repair_faulty_html
-
 from tasks.decode import DecodeError, bom_codec, decode_bytes
 from tasks.ids import content_hash, make_article_id
 from tasks.language import resolve_language
@@ -371,6 +369,8 @@ def _parse_html(decoded: str) -> Any:
     ``<body>`` and no ``<head>`` ("<!-- cached 2024-03-05 by edge-7 --><body><p>...").
     Such a page is parsed again the way the loader parses, without the guess.
     """
+    from trafilatura.utils import fromstring_bytes, load_html, repair_faulty_html
+
     tree = load_html(decoded)
     if tree is None:
         tree = fromstring_bytes(repair_faulty_html(decoded, decoded[:50].lower()))

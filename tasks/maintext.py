@@ -31,9 +31,6 @@ from functools import lru_cache
 from importlib.metadata import version
 from typing import Any
 
-import trafilatura
-from resiliparse.extract.html2text import extract_plain_text
-
 PRECISION = "trafilatura_precision"
 RECALL = "trafilatura_recall"
 RESILIPARSE = "resiliparse"
@@ -72,7 +69,15 @@ class MainText:
         return f"{self.member}+{self.continued_from}" if self.continued_from else self.member
 
 
+def _resiliparse(html: str) -> str:
+    from resiliparse.extract.html2text import extract_plain_text
+
+    return str(extract_plain_text(html, main_content=True, comments=False, alt_texts=False))
+
+
 def _trafilatura(tree: Any, url: str | None, include_tables: bool, *, precision: bool) -> str:
+    import trafilatura  # imported by the clean workers on their first page, not by every process that plans work
+
     return (
         trafilatura.extract(
             tree,
@@ -93,7 +98,7 @@ def _runs(tree: Any, html: str, url: str | None, include_tables: bool) -> dict[s
     return {
         PRECISION: lambda: _trafilatura(tree, url, include_tables, precision=True),
         RECALL: lambda: _trafilatura(tree, url, include_tables, precision=False),
-        RESILIPARSE: lambda: str(extract_plain_text(html, main_content=True, comments=False, alt_texts=False)),
+        RESILIPARSE: lambda: _resiliparse(html),
     }
 
 
