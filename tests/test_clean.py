@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 import tasks.clean as clean
-import tasks.maintext as maintext
 from tasks.clean import (
     REASON_BINARY_PAYLOAD,
     REASON_DECODE_ERROR,
@@ -385,7 +384,9 @@ def test_rejection_extract_error(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> str:
         raise RuntimeError("parser exploded")
 
-    monkeypatch.setattr(maintext.trafilatura, "extract", broken)
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "extract", broken)
     result = rejection(html_item("news_article.html"))
     assert result.reason == REASON_EXTRACT_ERROR
     assert "parser exploded" in result.detail
