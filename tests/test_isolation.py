@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-import tasks.nlp as nlp_stage
+import tasks.figures
 from flows.cli import main
 from flows.options import build_run_options
 from flows.report import notable_figures, run_charts, top_entities
@@ -314,14 +314,14 @@ def test_a_text_spacy_refuses_in_a_worker_process_costs_only_that_article() -> N
 
 @pytest.mark.integration
 def test_a_figures_bug_keeps_the_articles_entities(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = nlp_stage.figures_by_sentence
+    real = tasks.figures.figures_by_sentence
 
     def buggy(text: str, ctx: object, sentences: object) -> object:
         if "bridge" in text:
             raise IndexError("figure rule fell off the sentence")
         return real(text, ctx, sentences)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(nlp_stage, "figures_by_sentence", buggy)
+    monkeypatch.setattr(tasks.figures, "figures_by_sentence", buggy)  # the NLP stage imports it where it is used
     bad = news_article(NEWS + " The old bridge cost 12 million euros.", "bad")
     good, broken = analyze_articles([news_article(NEWS, "good"), bad], NlpOptions())
     assert broken.error is None
@@ -335,7 +335,7 @@ def test_a_failing_object_parse_keeps_the_articles_entities(monkeypatch: pytest.
     def broken(*args: object, **kwargs: object) -> list[Figure]:
         raise KeyError("head")
 
-    monkeypatch.setattr(nlp_stage, "attach_objects", broken)
+    monkeypatch.setattr("tasks.figures.attach_objects", broken)  # the NLP stage imports it where it is used
     [result] = analyze_articles([news_article(NEWS, "a1")], NlpOptions())
     assert result.repairs == (REPAIR_FIGURES_FAILED,) and result.figures == []
     assert len(result.entities) >= 3
