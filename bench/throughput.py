@@ -37,7 +37,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,6 +45,8 @@ import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+
+from flows.local_server import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -148,9 +149,7 @@ def start_prefect_server(home: Path) -> tuple[subprocess.Popen[bytes], str]:
     Runs are measured against a running server: a run started with no server starts a temporary one, a fixed
     ten seconds or so that a scheduled run does not pay and that would hide the pipeline's own figures.
     """
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
     home.mkdir(parents=True, exist_ok=True)
     log = (home / "server.log").open("wb")
@@ -422,7 +421,7 @@ def s3_requests(corpus: Path, n_items: int, work: Path, env: dict[str, str], bat
     requests each sent to the store, by kind, per batch and per million articles."""
     import boto3
 
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log_path = work / "moto.log"
     with log_path.open("wb") as log:
@@ -466,13 +465,6 @@ def s3_requests(corpus: Path, n_items: int, work: Path, env: dict[str, str], bat
     finally:
         os.killpg(moto.pid, signal.SIGTERM)
         moto.wait(30)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_http(url: str, timeout: float) -> None:

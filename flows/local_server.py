@@ -117,7 +117,8 @@ def find_local_server(home: Path) -> LocalServer | None:
     return server if _answers_health(server.api_url) else None
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -148,7 +149,7 @@ def start_local_server(home: Path, timeout: float = SERVER_START_TIMEOUT) -> tup
         running = find_local_server(home)
         if running is not None:
             return running, False
-        port = _free_port()
+        port = free_port()
         log_path = home / SERVER_LOG
         command = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
         env = {**os.environ, "PREFECT_HOME": str(home)}

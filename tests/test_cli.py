@@ -102,15 +102,7 @@ def test_a_mistyped_data_directory_is_named_in_one_line(
 
 
 def _two_runs(data_dir: Path) -> None:
-    lake = Lake(str(data_dir))
-    start = datetime.now(UTC) - timedelta(hours=2)
-    first = RunLedger(lake, "r1", "ingest-news", {}, run_name="ingest feeds 08:00", started_at=start)
-    first.items_in, first.articles = 3, 3
-    first.finish(STATE_COMPLETED, "3 items in: 3 articles, 0 duplicates, 0 quarantined")
-    second = RunLedger(
-        lake, "r2", "ingest-news", {}, run_name="ingest feeds 08:30", started_at=start + timedelta(minutes=30)
-    )
-    second.save()  # still running
+    _two_runs_on(Lake(str(data_dir)))
 
 
 def test_runs_lists_name_flow_state_duration_and_counts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

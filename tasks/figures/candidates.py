@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from tasks.figures.dates import _MONTHS, _RELATIVE_WORDS
+from tasks.figures.dates import _MONTHS, _PLURALS_WITHOUT_S, _RELATIVE_WORDS
 from tasks.figures.grammar import (
     _FUNCTION_WORDS,
     _P_COUNT,
@@ -177,7 +177,7 @@ _ONE_PRONOUN_END = re.compile(r"\s*(?:[.,;:!?)”\"]|$|\s+(?:of|that|who|which|i
 # A plural noun after a number: "2000 people", "1500 jobs" (a year-like number that counts).
 _PLURAL_AFTER = re.compile(
     r"\s+(?!(?:was|is|has|as|this|its|his|thus|plus|always|perhaps|sometimes|ours|yours)\b)"
-    r"(?:[a-z]+s|people|children|men|women|staff|police|personnel|cattle|feet|teeth|mice|geese)\b"
+    rf"(?:[a-z]+s|{'|'.join(sorted(_PLURALS_WITHOUT_S))})\b"
 )
 _ONE_THE_OTHER = re.compile(r"^[^.;!?]{0,80}\b(?:the\s+other|the\s+next|another)\b", re.IGNORECASE)
 _ONE_IDIOM_BEFORE = re.compile(r"(?i)\bby\s+$|\bat\s+$")
