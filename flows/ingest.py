@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar, cast
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import State
 from prefect.context import FlowRunContext
@@ -40,6 +40,7 @@ from prefect.utilities.annotations import quote
 from flows import progress
 from flows.alerts import emit_run_events
 from flows.checks import RunRefused, build_settings, check_data_dir, check_sources, uses_web
+from flows.json_flow import json_flow
 from flows.options import RunOptions, build_run_options, model_version
 from flows.outcome import failed_attempt, final_state, log_outcome, refuse
 from flows.report import publish_run_artifacts
@@ -425,7 +426,7 @@ def build_task_runner(kind: str, dask_address: str = "", dask_workers: int = 2) 
     return runner
 
 
-@flow(
+@json_flow(
     name=FLOW_NAME,
     flow_run_name=_run_name,
     retries=1,
@@ -486,7 +487,7 @@ def ingest_news(
         return failed_attempt(exc)
 
 
-@flow(name=RETRY_FLOW_NAME, log_prints=True, task_runner=default_task_runner())
+@json_flow(name=RETRY_FLOW_NAME, log_prints=True, task_runner=default_task_runner())
 def retry_quarantine(reason: str, stage: str | None = None, data_dir: str | None = None) -> dict[str, Any] | State[Any]:
     """Feed unresolved quarantined items with ``reason`` (and ``stage``) through the pipeline again.
 
@@ -569,8 +570,9 @@ def _note_fetching(run: Run) -> None:
 
 
 def _watch(run: Run, settings: Settings) -> None:
-    """Step 6: judge the days this run's mentions fell on; commit and notify the alerts."""
-    if run.watches:
+    """Step 6: judge the days this run's mentions fell on; commit and notify the alerts. A run that wrote no article
+    and no copy has no mentions, so no day to judge: no task run for it."""
+    if run.watches and run.ledger.articles + run.ledger.duplicates:
         with run.ledger.timer("watch"):
             new = alert_step(run.lake, run.watches, detect_options(settings), run.ledger.run_id, flow_run.name or "")
         run.ledger.notes["alerts_new"] = new

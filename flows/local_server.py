@@ -235,18 +235,38 @@ def use_local_server(keep: bool = False) -> LocalServer | None:
     return server
 
 
+def heartbeats_asked() -> bool:
+    """Return True when the environment sets a heartbeat frequency (then an ad-hoc run keeps Prefect's)."""
+    return any(k in os.environ for k in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"))
+
+
 @contextlib.contextmanager
 def reporting_to(server: LocalServer | None) -> Iterator[None]:
-    """Point Prefect (in this process, and in processes it starts) at ``server`` while the block runs."""
-    if server is None:
+    """Point Prefect (in this process, and in processes it starts) at ``server`` while the ad-hoc flow run of a
+    command runs, and turn its flow-run heartbeats off unless the environment asks for them.
+
+    Heartbeats are events an automation can watch to call a silent run crashed; mediawatch ships none that
+    does (a killed run is marked crashed by the next run, from the lake's ``runs`` ledger), and Prefect's
+    heartbeat thread sleeps in one-second steps that the end of every run waits out: half a second on average of
+    a short ad-hoc run. Deployments keep Prefect's default. Both changes are made in one settings context:
+    Prefect rebuilds its settings for each, some 50 ms.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.settings.legacy import Setting
+
+    updates: dict[Setting, object] = {}
+    if not heartbeats_asked():
+        updates[PREFECT_FLOWS_HEARTBEAT_FREQUENCY] = None
+    if server is not None:
+        updates[PREFECT_API_URL] = server.api_url
+    if not updates:
         yield
         return
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
     previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.api_url  # read by processes started inside (Dask workers)
+    if server is not None:
+        os.environ["PREFECT_API_URL"] = server.api_url  # read by processes started inside (Dask workers)
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        with temporary_settings(updates=updates):
             yield
     finally:
         if previous is None:

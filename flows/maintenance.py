@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from prefect import flow, get_run_logger
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact
 
+from flows.json_flow import json_flow
 from flows.report import escape_md
 from flows.settings import Settings, open_lake
 from flows.watch import detect_options, run_watches
@@ -15,7 +16,7 @@ from tasks.maintenance import compact_lake_task
 from tasks.report import build_report_task
 
 
-@flow(name="compact-lake", retries=1, retry_delay_seconds=60)
+@json_flow(name="compact-lake", retries=1, retry_delay_seconds=60)
 def compact_lake(data_dir: str | None = None, min_files: int = 2) -> dict[str, int]:
     """Rewrite each partition's small files into one, atomically; return files replaced per dataset."""
     settings = Settings.build(data_dir=data_dir)
@@ -30,7 +31,7 @@ def compact_lake(data_dir: str | None = None, min_files: int = 2) -> dict[str, i
     return replaced
 
 
-@flow(name="daily-report", retries=1, retry_delay_seconds=60)
+@json_flow(name="daily-report", retries=1, retry_delay_seconds=60)
 def daily_report(data_dir: str | None = None, days: int = 1) -> str:
     """Write the HTML report of the last ``days`` days under ``<data_dir>/_reports/``; return its path."""
     settings = Settings.build(data_dir=data_dir)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from prefect import flow
 from prefect.runtime import flow_run
 
 from flows.ingest import as_is, default_task_runner, open_run
+from flows.json_flow import json_flow
 from flows.report import publish_run_artifacts
 from flows.settings import Settings
 from flows.watch import run_watches
@@ -25,7 +25,7 @@ from tasks.replay import iter_raw_items, keep_identity, write_replay_task
 FLOW_NAME = "replay-raw"
 
 
-@flow(name=FLOW_NAME, log_prints=True, task_runner=default_task_runner())
+@json_flow(name=FLOW_NAME, log_prints=True, task_runner=default_task_runner())
 def replay_raw(since: str | None = None, data_dir: str | None = None, batch_size: int | None = None) -> dict[str, Any]:
     """Clean and extract again every kept page fetched on or after ``since`` (YYYY-MM-DD; all when None)."""
     settings = Settings.build(data_dir=data_dir, batch_size=batch_size)

@@ -22,13 +22,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
 from flows.alerts import emit_watch_events
 from flows.checks import ConfigurationError
+from flows.json_flow import json_flow
 from flows.settings import Settings, open_lake
 from storage.lake import REPLAY_PREFIX, REPORTS_DIR, Lake
 from storage.query import connect
@@ -145,7 +146,7 @@ def alert_step(lake: Lake, watches: Sequence[Watch], options: DetectOptions, run
     return len(new)
 
 
-@flow(name=DETECT_FLOW_NAME, log_prints=True)
+@json_flow(name=DETECT_FLOW_NAME, log_prints=True)
 def watch_detect(data_dir: str | None = None, days: int = DETECT_DAYS, report: bool = True) -> dict[str, Any]:
     """Judge the last ``days`` days of every watch (the daily detector), notify new alerts and write the HTML report
     with the watches' timelines under ``_reports/`` (linked as an artifact)."""
@@ -182,7 +183,7 @@ def _file_link(path: str) -> str:
     return path if "://" in path else Path(path).resolve().as_uri()
 
 
-@flow(name=BACKFILL_FLOW_NAME, log_prints=True)
+@json_flow(name=BACKFILL_FLOW_NAME, log_prints=True)
 def watch_backfill(name: str, data_dir: str | None = None) -> dict[str, Any]:
     """Match watch ``name`` over every article of the lake and replace its ``mentions`` rows in one commit; then
     judge its whole history (new alerts are notified like any other)."""

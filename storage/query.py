@@ -13,11 +13,15 @@ majority label (see :data:`ENTITY_LABELS_VIEW`).
 
 from __future__ import annotations
 
-import duckdb
+from typing import TYPE_CHECKING
+
 import pyarrow as pa
 
 from storage.lake import Lake
 from storage.schemas import DATASETS, PARTITION_COLUMN, SCHEMAS
+
+if TYPE_CHECKING:  # imported by connect(): a run that reads nothing through DuckDB does not load it
+    import duckdb
 
 
 def _empty(name: str) -> pa.Table:
@@ -34,6 +38,8 @@ def connect(lake: Lake | str) -> duckdb.DuckDBPyConnection:
     filesystem (its endpoint, region and keys) into Arrow tables, so DuckDB itself never reaches the store and
     needs no credentials of its own.
     """
+    import duckdb
+
     lake = Lake(lake) if isinstance(lake, str) else lake
     con = duckdb.connect()
     for name in DATASETS:

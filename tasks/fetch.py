@@ -35,12 +35,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from functools import partial
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import requests
 from protego import Protego
-from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
 
 from tasks.decode import headers_with_charset
 from tasks.fetch_body import (
@@ -76,8 +74,11 @@ from tasks.fetch_errors import (
     is_transient,
     reason_for_status,
 )
-from tasks.fetch_guard import BlockedPeerError, GuardedAdapter, address_allowed, check_url, parse_networks
+from tasks.fetch_guard import BlockedPeerError, address_allowed, check_url, parse_networks
 from tasks.fetch_limits import FetchBudget, HostLimiter
+
+if TYPE_CHECKING:  # imported with the first session: a run that fetches nothing never loads requests
+    import requests
 
 __all__ = [
     "ACCEPT_HEADERS",
@@ -412,6 +413,10 @@ class FetchClient:
     def _session(self) -> requests.Session:
         session: requests.Session | None = getattr(self._local, "session", None)
         if session is None:
+            import requests
+
+            from tasks.fetch_adapter import GuardedAdapter
+
             session = requests.Session()
             # No proxies or .netrc from the environment: the address guard must see the real peer.
             session.trust_env = False
@@ -624,6 +629,8 @@ class FetchClient:
         self, url: str, headers: dict[str, str], accept: Accept, total: float
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
         """One request and its body within ``total`` seconds; raises :class:`FetchError` as :meth:`get` says."""
+        import requests  # loaded by the session already: here for the exception classes
+
         options = self.options
         deadline = time.monotonic() + total
         try:
@@ -681,6 +688,8 @@ class FetchClient:
         Raises ``too_large``, ``timeout``, ``truncated_body``, ``connection_error`` or ``bad_content_type``
         (an encoding we did not ask for).
         """
+        from urllib3.exceptions import IncompleteRead, ProtocolError, ReadTimeoutError
+
         options = self.options
         declared = _int_or_none(response.headers.get("content-length"))
         if declared is not None and declared > options.max_bytes:

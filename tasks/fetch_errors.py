@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import requests
-
 # ------------------------------------------------------------------------------------------------------------
 # Reason codes (``Rejection.reason`` for stage "fetch"). 4xx statuses are reported as ``http_<code>``.
 REASON_HTTP_5XX = "http_5xx"
@@ -81,6 +79,8 @@ def is_transient(exc_or_status: BaseException | int) -> bool:
         return exc_or_status in TRANSIENT_STATUSES or 500 <= exc_or_status <= 599
     if isinstance(exc_or_status, FetchError):
         return exc_or_status.transient
+    import requests  # here, not at the top: a run that fetches nothing does not import requests
+
     if isinstance(exc_or_status, requests.exceptions.SSLError):
         return False
     return isinstance(

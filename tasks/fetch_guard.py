@@ -3,8 +3,9 @@
 A news crawler fetches URLs that strangers wrote (feeds, sitemaps, redirects), so a URL must not reach the
 machine's own services: only http(s) is fetched, and a host that resolves to a private, loopback, link-local,
 multicast or reserved address is refused unless its network was opted in (``FetchOptions.allow_networks``).
-:func:`check_url` checks the resolved names before a request; :class:`GuardedAdapter` checks the peer of every
-socket it connects, so a name that resolves differently the second time (DNS rebinding) does not get through.
+:func:`check_url` checks the resolved names before a request; :class:`tasks.fetch_adapter.GuardedAdapter` checks
+the peer of every socket it connects, so a name that resolves differently the second time (DNS rebinding) does not
+get through.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ import ipaddress
 import socket
 from functools import lru_cache
 from urllib.parse import urlsplit
-
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from tasks.fetch_errors import (
     REASON_BAD_SCHEME,
@@ -86,50 +83,3 @@ def check_url(url: str, allow_networks: tuple[str, ...] = (), *, resolve: bool =
         if not address_allowed(address, allow_networks):
             raise FetchError(REASON_BLOCKED_ADDRESS, f"{host} resolves to {address}", url=url)
     return host
-
-
-def _guarded_pool_classes(
-    allow_networks: tuple[str, ...],
-) -> dict[str, type[HTTPConnectionPool]]:
-    """Return urllib3 pool classes whose connections refuse a socket connected to a non-allowed peer."""
-
-    def check_peer(sock: socket.socket) -> None:
-        peer = str(sock.getpeername()[0])
-        if not address_allowed(peer, allow_networks):
-            sock.close()
-            raise BlockedPeerError(f"connected peer {peer} is not an allowed address")
-
-    class GuardedHTTPConnection(HTTPConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            check_peer(sock)
-            return sock
-
-    class GuardedHTTPSConnection(HTTPSConnection):
-        def _new_conn(self) -> socket.socket:
-            sock = super()._new_conn()
-            check_peer(sock)
-            return sock
-
-    class GuardedHTTPPool(HTTPConnectionPool):
-        ConnectionCls = GuardedHTTPConnection
-
-    class GuardedHTTPSPool(HTTPSConnectionPool):
-        ConnectionCls = GuardedHTTPSConnection
-
-    return {"http": GuardedHTTPPool, "https": GuardedHTTPSPool}
-
-
-class GuardedAdapter(HTTPAdapter):
-    """A requests adapter with no urllib3 retries (the client retries itself) and guarded connections.
-
-    A connection to a peer that is not allowed raises :class:`BlockedPeerError` out of ``Session.get``.
-    """
-
-    def __init__(self, allow_networks: tuple[str, ...]) -> None:
-        self._pool_classes = _guarded_pool_classes(allow_networks)
-        super().__init__(max_retries=0, pool_connections=16, pool_maxsize=4)
-
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: object) -> None:
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = self._pool_classes

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import os
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def serve(handle: Callable[[Any, Any], Any], warm_up: Callable[[Any], None], arg
     outbox = Connection(int(args[1]), readable=False)
     setup = inbox.recv()
     warm_up(setup)
+    gc.freeze()  # the imports and the loaded model live as long as the worker: later collections skip them
     outbox.send(READY)
     while True:
         try:

@@ -445,14 +445,14 @@ def test_a_mistake_is_reported_before_any_server_starts(
 def test_ad_hoc_runs_send_no_heartbeats_unless_the_environment_asks(monkeypatch: pytest.MonkeyPatch) -> None:
     from prefect.settings import get_current_settings
 
-    from flows.cli import _ad_hoc_heartbeats
+    from flows.local_server import reporting_to
 
     monkeypatch.delenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", raising=False)
     monkeypatch.delenv("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", raising=False)
     before = get_current_settings().flows.heartbeat_frequency
-    with _ad_hoc_heartbeats():
+    with reporting_to(None):
         assert get_current_settings().flows.heartbeat_frequency is None
     assert get_current_settings().flows.heartbeat_frequency == before
     monkeypatch.setenv("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "60")
-    with _ad_hoc_heartbeats():
+    with reporting_to(None):
         assert get_current_settings().flows.heartbeat_frequency == before

@@ -19,12 +19,13 @@ import hashlib
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from tasks.watch.trends import DayCount, DayScore, evaluate_spikes, fill_days, find_firsts
 from tasks.watch.watches import Watch
+
+if TYPE_CHECKING:  # DuckDB is imported by storage.query.connect, which makes every connection passed here
+    import duckdb
 
 KIND_SPIKE = "spike"
 KIND_FIRST = "first"

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
-
-import duckdb
+from typing import TYPE_CHECKING, Any
 
 from tasks.watch.alerting import DetectOptions, all_series, lake_volume, score_days
 from tasks.watch.trends import DayCount, bucket_series
 from tasks.watch.watches import Watch
+
+if TYPE_CHECKING:  # DuckDB is imported by storage.query.connect, which makes every connection passed here
+    import duckdb
 
 TOP = 10
 
