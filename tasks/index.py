@@ -50,7 +50,8 @@ def _read_seen(lake: Lake) -> set[str] | None:
 
 
 def rebuild_index(lake: Lake, options: DedupOptions, now: datetime | None = None) -> DedupIndex:
-    """Return a fresh index of the articles within the dedup window, oldest first (first seen wins)."""
+    """Return a fresh index of the articles within the dedup window, oldest first (first seen wins), with the
+    merges of stories the lake recorded (``story_merges``) applied over the cluster ids the articles carry."""
     if not lake.exists("articles"):
         return DedupIndex(options)
     since = (now or datetime.now(UTC)) - timedelta(days=options.window_days)
@@ -72,7 +73,12 @@ def rebuild_index(lake: Lake, options: DedupOptions, now: datetime | None = None
         for batch in table.to_batches(10_000)
         for r in batch.to_pylist()
     )
-    return DedupIndex.rebuild(rows, options)
+    index = DedupIndex.rebuild(rows, options)
+    if lake.exists("story_merges"):
+        merges = lake.read("story_merges", ["cluster_id", "into_cluster_id", "merged_at"]).sort_by("merged_at")
+        folded, into = merges.column("cluster_id").to_pylist(), merges.column("into_cluster_id").to_pylist()
+        index.restore_merges(zip(folded, into, strict=True))
+    return index
 
 
 def open_index(lake: Lake, options: DedupOptions) -> DedupIndex:
@@ -88,7 +94,8 @@ def open_index(lake: Lake, options: DedupOptions) -> DedupIndex:
 
 
 def persist_index(index: DedupIndex, lake: Lake) -> None:
-    """Save the index and the list of commits it reflects (call while holding the lake's write lock)."""
+    """Save the index (rewritten only when the run changed it, see :func:`save_index`) and the list of commits it
+    reflects (call while holding the lake's write lock)."""
     save_index(index, lake.state_dir(STATE_NAME))
     lake.write_bytes(_seen_path(lake), json.dumps(sorted(lake.batch_stems())).encode())
 

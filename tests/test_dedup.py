@@ -573,6 +573,22 @@ def test_stories_merge_only_on_verified_evidence_and_merges_are_reported_per_bat
     assert index.batch_merges() == []
 
 
+def test_a_rebuilt_index_keeps_the_merges_of_stories(index: DedupIndex) -> None:
+    paras = story(62, paragraphs=16)  # the halves and the whole of the merge test above
+    tail = article(paras[8:], "https://x.example/tail", title="Second half")
+    head = article(paras[:8], "https://y.example/head", title="First half")
+    full = article(paras, "https://z.example/whole", title="Full story")
+    ingested = [tail, head, full]
+    decisions = check(index, tail, head) + check(index, full)  # the whole story arrives later and joins the halves
+    assert index.cluster_aliases() == {head.article_id: tail.article_id}
+    rebuilt = DedupIndex.rebuild(rows_of(ingested, decisions), DedupOptions())
+    rebuilt.restore_merges(index.cluster_aliases().items())
+    assert rebuilt.cluster_aliases() == index.cluster_aliases()
+    copy = article([*paras[:8], "Copyright 2025 Metro Wire."], "https://c.example/head-copy", title="First half")
+    assert check(rebuilt, copy) == check(index, copy)
+    assert check(rebuilt, copy)[0].cluster_id == tail.article_id  # the story the head was folded into
+
+
 def test_without_its_original_a_story_is_joined_through_most_of_its_members(index: DedupIndex) -> None:
     paras = story(65, paragraphs=8)
     original = article(paras, "https://a.example/gone")

@@ -3,6 +3,7 @@ outlets per story, on a lake whose answers were worked out by hand (see each tes
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,3 +152,49 @@ def test_story_ids_survive_replay_and_compaction(tmp_path: Path) -> None:
     compact_lake(lake)
     assert stories() == before
     assert {s for _, s in before["articles"]} == {"a1"}
+
+
+def test_an_index_rebuilt_from_the_lake_follows_its_merges(tmp_path: Path) -> None:
+    from tasks.dedup import DedupOptions
+    from tasks.index import rebuild_index
+
+    a, b, c = "a" * 16, "b" * 16, "c" * 16  # article ids as the pipeline makes them: 16 hex digits
+    lake = Lake(str(tmp_path))
+    one, two, three = (
+        article(a, "https://one.example/a"),
+        article(b, "https://two.example/b", 1),
+        article(c, "https://three.example/c", 2),
+    )
+    write_batch(lake, "run-1", "b00001", [one, two], [original(one), original(two)], [Analysis(), Analysis()], [], 1000)
+    write_batch(lake, "run-1", "b00002", [three], [original(three)], [Analysis()], [], 1000, merges={b: a})
+    write_batch(lake, "run-2", "b00001", [], [], [], [], 1000, merges={c: b})
+    # By hand: merges b -> a, then c -> b, so every story ends in a; the rows the index is rebuilt from carry the
+    # cluster ids they were written with (b, c), and without the merges each would be a story of its own.
+    index = rebuild_index(lake, DedupOptions(), now=DAY + timedelta(days=1))
+    assert index.cluster_aliases() == {b: a, c: a}
+
+
+def test_an_unchanged_index_is_not_written_again(tmp_path: Path) -> None:
+    from storage.dedup_store import index_path
+    from tasks.dedup import DedupOptions
+    from tasks.index import STATE_NAME, open_index, persist_index
+
+    lake = Lake(str(tmp_path))
+    one = article("a" * 16, "https://one.example/a")
+    text = "The harbour board voted on Tuesday to rebuild the north pier. " * 5
+    one = replace(one, text=text, fetched_at=datetime.now(UTC))  # inside the dedup window
+    write_batch(lake, "run-1", "b00001", [one], [original(one)], [Analysis()], [], 1000)
+    options = DedupOptions()
+    index = open_index(lake, options)  # rebuilt from the lake: written
+    persist_index(index, lake)
+    saved = index_path(lake.state_dir(STATE_NAME))
+    first = saved.stat().st_mtime_ns
+    again = open_index(lake, options)  # loaded as saved, nothing added: the file stays as it is
+    assert len(again) == 1 and not again.modified
+    persist_index(again, lake)
+    assert saved.stat().st_mtime_ns == first
+    two = replace(one, article_id="b" * 16, item_key="key-b", text="A different story about the port. " * 10)
+    again.check_and_add([two])
+    assert again.modified
+    persist_index(again, lake)
+    assert saved.stat().st_mtime_ns != first

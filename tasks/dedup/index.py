@@ -81,6 +81,10 @@ class DedupIndex:
 
     def __init__(self, options: DedupOptions) -> None:
         self.options = options
+        # True once anything changed since the index was built or loaded from its saved form: an unchanged one
+        # needs no rewrite (see tasks.dedup.persistence.save_index), which for a large index is most of a quiet
+        # run's work.
+        self.modified = False
         self._n = 0
         self._cap = 0
         self._cols: dict[str, npt.NDArray[Any]] = {}
@@ -160,6 +164,7 @@ class DedupIndex:
 
     def _append_batch(self, keys: BatchKeys, sigs: Signatures, items: I64, cluster: U64) -> I64:
         """Append ``items`` of a batch as new entries of ``cluster`` and return their rows."""
+        self.modified = True
         m = len(items)
         sig_para_start = np.concatenate([[0], np.cumsum(sigs.para_count)]).astype(np.int64)
         counts = sigs.para_count[items].astype(np.int64)
@@ -239,6 +244,19 @@ class DedupIndex:
         """
         return {int_to_id(k): int_to_id(self._find_cluster(k)) for k in self._alias}
 
+    def restore_merges(self, merges: Iterable[tuple[str, str]]) -> None:
+        """Apply recorded merges of stories, (folded cluster id, cluster it was folded into) in the order they
+        were made, to an index :meth:`rebuild` filled from stored articles. A stored article keeps the cluster id
+        it was written with, so without the merges a story folded into another would stand alone again, and
+        the next copy of it would be recorded against the wrong story."""
+        alias = dict(self._alias)
+        for folded, into in merges:
+            a, b = id_to_int(folded), id_to_int(into)
+            if a != b:
+                alias[a] = b
+        self.modified = self.modified or alias != self._alias
+        self._set_aliases(alias)
+
     def batch_merges(self) -> list[tuple[str, str]]:
         """Return the merges made by the last :meth:`check_and_add` call, in order, as (folded cluster id,
         surviving cluster id) pairs: what the pipeline records with that batch."""
@@ -263,6 +281,7 @@ class DedupIndex:
         return int(np.count_nonzero(np.isin(self._cols["cluster"][: self._n], clusters)))
 
     def _fold(self, loser: int, winner: int) -> None:
+        self.modified = True
         self._alias[loser] = winner
         self._folded.setdefault(winner, []).extend([loser, *self._folded.pop(loser, [])])
         self._batch_merges.append((int_to_id(loser), int_to_id(winner)))
@@ -532,6 +551,7 @@ class DedupIndex:
         kept = int(keep.sum())
         if kept == self._n:
             return 0
+        self.modified = True
         dropped = self._n - kept
         remap = np.full(self._n, -1, dtype=np.int32)
         remap[keep] = np.arange(kept, dtype=np.int32)
@@ -604,6 +624,7 @@ class DedupIndex:
         index._full_bands = _band_table(saved, "full", options.lsh_bands)
         index._lead_bands = _band_table(saved, "lead", options.lead_lsh_bands)
         index._set_aliases({int(a): int(b) for a, b in np.asarray(saved.aliases).tolist()})
+        index.modified = False
         return index
 
     @classmethod

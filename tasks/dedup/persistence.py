@@ -17,9 +17,15 @@ __all__ = ["index_path", "load_index", "save_index"]
 
 def save_index(index: DedupIndex, directory: str, now: datetime | None = None) -> None:
     """Evict entries older than the window (ending at ``now``, else at the newest fetch) and write ``index``
-    atomically to ``directory`` (created if missing)."""
+    atomically to ``directory`` (created if missing).
+
+    Written only when the index changed since it was built or loaded (articles added, merges, evictions) or none
+    is saved yet: a run that added nothing leaves the file as it is, whatever its size.
+    """
     index.evict(now)
-    write_index(index.to_saved(), directory)
+    if index.modified or not index_path(directory).exists():
+        write_index(index.to_saved(), directory)
+        index.modified = False
 
 
 def load_index(directory: str, options: DedupOptions, now: datetime | None = None) -> DedupIndex | None:
