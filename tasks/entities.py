@@ -358,6 +358,54 @@ class Mention:
     canonical: str
 
 
+# What a mention's span may carry around the name that CoNLL-style spans leave out: a leading article, a
+# possessive, stray punctuation, a title in front of a person, a clause the model ran on into after a spaced dash.
+_SPAN_THE = re.compile(r"(?:the|The|THE)\s+(?=\S)")
+_SPAN_POSSESSIVE = re.compile(r"(?<=\w)\s?['’‘]s$")  # "Kelce's", and "Kelce 's" in text tokenised with spaces
+_SPAN_STRAY = " \t\n\"'“”‘’«»()[]{}<>,;:!?*—–-_/|"
+_SPAN_DASH_CLAUSE = re.compile(r"\s+[-–—]\s+(?=[a-z])|\s+/\s+")  # "Ann Roe - found", "Ann Roe / Agency"
+_TITLES = frozenset((
+    "mr", "mrs", "ms", "dr", "prof", "president", "gen", "general", "col", "colonel", "capt", "captain", "lt", "sgt",
+    "rev", "sen", "senator", "rep", "gov", "governor", "judge", "minister", "secretary", "chancellor", "premier",
+    "mayor", "sheikh", "major-gen", "maj-gen", "brig-gen", "lt-gen"
+))  # fmt: skip
+# The first word of a name and the space after it, when a capitalised word follows: where a title would stand.
+_LEADING_WORD = re.compile(r"([\w-]+)\.?\s+(?=[A-Z])")
+
+
+def name_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
+    """Return the span of the name itself inside the mention ``text[start:end]``: without a leading "the",
+    a possessive "'s", stray punctuation at either end, a clause run on into after a spaced dash ("Issam Abdallah
+    - found" is "Issam Abdallah") or a second name after a spaced slash (a photo credit, "Ann Roe / Agency"), or,
+    for a person, titles in front ("Major-Gen Gopaul Govender") and lowercase words at the end. The span is
+    returned unchanged when trimming would leave no letter."""
+    s, e = start, end
+    cut = _SPAN_DASH_CLAUSE.search(text, s, e)
+    if cut:
+        e = cut.start()
+    while s < e and text[s] in _SPAN_STRAY:
+        s += 1
+    while e > s and text[e - 1] in _SPAN_STRAY:
+        e -= 1
+    the = _SPAN_THE.match(text, s, e)
+    if the:
+        s = the.end()
+    possessive = _SPAN_POSSESSIVE.search(text[s:e])
+    if possessive and e - s > 3:
+        e = s + possessive.start()
+    if label == "PERSON":
+        while (last := re.search(r"\s+[a-z]+$", text[s:e])) and last.start() > 0:
+            e = s + last.start()  # a name ends in a capitalised word: "Fianna Fáil party" ends at "Fáil"
+        while True:
+            title = _LEADING_WORD.match(text[s:e])
+            if title is None or title.group(1).lower() not in _TITLES:
+                break
+            s += title.end()
+    if not any(c.isalpha() for c in text[s:e]):
+        return start, end
+    return s, e
+
+
 def entities_from_doc(
     doc: Doc, sentence_starts: Sequence[int] = (), dictionary: Dictionary = NO_DICTIONARY
 ) -> list[Entity]:
@@ -370,11 +418,14 @@ def entities_from_doc(
         if ent.label_ not in ENTITY_LABELS:
             continue
         caps = ent.text.isupper() and _is_headline(text, ent.start_char, ent.end_char)
-        canon = canonical_form(ent.text, caps)
+        start, end = name_span(text, ent.start_char, ent.end_char, ent.label_)
+        canon = canonical_form(text[start:end], caps)
         if not canon or not any(c.isalpha() for c in canon):
             continue
-        sid = sentence_of(ent.start_char, sentence_starts)
-        mentions.append(Mention(ent.text, ent.label_, ent.start_char, ent.end_char, sid, canon))
+        sid = sentence_of(start, sentence_starts)
+        mentions.append(Mention(text[start:end], ent.label_, start, end, sid, canon))
+    mentions = _by_context(text, mentions)
+    _places_not_people(mentions)
     mentions += _missed_surnames(text, mentions, sentence_starts)
     mentions += _places_in_capitals(text, mentions, sentence_starts)
     mentions.sort(key=lambda m: m.start)
@@ -387,8 +438,9 @@ def _missed_surnames(text: str, mentions: Sequence[Mention], sentence_starts: Se
     owners: defaultdict[str, set[str]] = defaultdict(set)
     for m in mentions:
         parts = m.canonical.split(" ")
-        if m.label == "PERSON" and len(parts) > 1 and len(parts[-1]) > 2 and parts[-1].isalpha():
-            owners[parts[-1]].add(m.canonical)
+        surname = parts[-1]
+        if m.label == "PERSON" and len(parts) > 1 and len(surname) > 2 and surname.isalpha() and surname[0].isupper():
+            owners[surname].add(m.canonical)
     taken = [(m.start, m.end) for m in mentions]
     found: list[Mention] = []
     for surname, names in owners.items():
@@ -456,6 +508,80 @@ def _places_in_capitals(text: str, mentions: list[Mention], sentence_starts: Seq
                 break
             i += 1
     return found
+
+
+# Honorifics and ranks that only stand before a person's name (not "General", "Justice" or "Minister", which also
+# open the names of companies and departments).
+_PERSONAL_TITLES = frozenset((
+    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "capt", "lt", "sgt", "rev", "sheikh", "major-gen", "maj-gen",
+    "brig-gen", "lt-gen", "colonel", "sergeant", "lieutenant"
+))  # fmt: skip
+# A person's age set off by commas right after the name: "Nathaly Cartas Leon, 20, had ...".
+_AGE_AFTER = re.compile(r",\s*\d{1,3}\s*,")
+# Nouns that name what kind of organisation the name after them is ("auction house Artcurial", "carmaker Hyundai",
+# "investment bank Goldman Sachs"), or, after a comma, what kind the name before them is ("Etlaq, the company").
+# Not nouns that also name a person's trade ("developer", "producer", "publisher", "broadcaster", "broker").
+_ORG_NOUNS = (
+    r"company|companies|firm|firms|bank|lender|insurer|brokerage|retailer|carrier|airline|carmaker|automaker|"
+    r"drugmaker|chipmaker|maker|manufacturer|newspaper|agency|startup|start-up|conglomerate|group|giant|house|"
+    r"consultancy|charity|club|outfit|label|chain|supplier|exchange|fund"
+)
+_ORG_NOUN_BEFORE = re.compile(rf"(?<![\w-])(?:{_ORG_NOUNS})\s+$")
+_ORG_NOUN_AFTER = re.compile(rf",\s+(?:the|a|an)\s+(?:[a-z-]+\s+)?(?:{_ORG_NOUNS})\b")
+# Office words after a portfolio: "Transport Secretary Grant Shapps", "Defense Minister Fedorov".
+_OFFICE_AFTER = re.compile(r"\s+(?:Secretary|Minister|Ministers|Commissioner|Spokesman|Spokeswoman|Spokesperson)\b")
+
+
+def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Return ``mentions`` with what the words around a name say about it applied over the model's label.
+
+    - A name the model calls an organisation or a place is a person when a personal title opens it ("Major-Gen
+      Gopaul Govender", the title then left out of the span) or an age follows it between commas ("Nathaly
+      Cartas Leon, 20,").
+    - A name right after a noun for a kind of organisation ("auction house Artcurial") or followed by one in
+      apposition ("Etlaq, the company behind the spaceport") is an organisation, whatever the model said.
+    - A one-word organisation right before an office ("Transport Secretary Grant Shapps") is the portfolio of a
+      title, no organisation: dropped.
+    - An organisation followed by "of" and a place is one organisation ("Chartered Professional Accountants of
+      Canada", as "Bank of England" is one name) when the model split it in two.
+    """
+    out: list[Mention] = []
+    for m in sorted(mentions, key=lambda m: m.start):
+        prev = out[-1] if out else None
+        if prev and prev.label == "ORG" and m.label in ("GPE", "LOC") and text[prev.end : m.start] == " of ":
+            name = text[prev.start : m.end]
+            out[-1] = Mention(name, "ORG", prev.start, m.end, prev.sentence_id, canonical_form(name))
+            continue
+        if m.label in ("ORG", "GPE", "LOC", "FAC", "NORP"):
+            first = _LEADING_WORD.match(m.text)
+            if first and first.group(1).lower() in _PERSONAL_TITLES:
+                start, end = name_span(text, m.start, m.end, "PERSON")
+                m = Mention(text[start:end], "PERSON", start, end, m.sentence_id, canonical_form(text[start:end]))
+            elif " " in m.text and m.text.istitle() and _AGE_AFTER.match(text, m.end):
+                m.label = "PERSON"
+        if m.label in ("PERSON", "GPE", "LOC", "FAC", "NORP") and (
+            _ORG_NOUN_BEFORE.search(text, max(0, m.start - 30), m.start) or _ORG_NOUN_AFTER.match(text, m.end)
+        ):
+            m.label = "ORG"
+        if m.label == "ORG" and " " not in m.text and _OFFICE_AFTER.match(text, m.end):
+            continue
+        out.append(m)
+    return out
+
+
+def _places_not_people(mentions: Sequence[Mention]) -> None:
+    """Relabel as GPE a mention the model calls a person that is exactly a known place name ("Kyiv", "Nepal",
+    "Daejeon": unfamiliar names read as people). A name that is part of a person's name in the same article
+    stays a person ("Houston" after "Whitney Houston"); an ORG is left alone (a club named after its city is
+    one)."""
+    names = place_names()
+    people = [m.canonical for m in mentions if m.label == "PERSON"]
+    for m in mentions:
+        if m.label != "PERSON" or m.canonical.upper() not in names:
+            continue
+        pattern = re.compile(rf"(?<![\w-]){re.escape(m.canonical)}(?![\w-])")
+        if not any(p != m.canonical and pattern.search(p) for p in people):
+            m.label = "GPE"
 
 
 def sentence_of(offset: int, starts: Sequence[int]) -> int | None:

@@ -18,11 +18,13 @@ from tasks.entities import (
     KIND_PLATFORM,
     Dictionary,
     Mention,
+    _by_context,
     alias_table,
     canonical_form,
     entity_id_of,
     entity_key,
     is_generic_word,
+    name_span,
     normalize_name,
     parse_alias_table,
     resolve_entities,
@@ -408,3 +410,44 @@ def test_places_written_in_capitals_are_places_and_headline_words_are_not_organi
     assert "Defeat" not in {name for name, _ in written}
     ids = {e.canonical: e.entity_id for entities, _ in results for e in entities}
     assert ids["Japan"] == entity_id_of(entity_key("GPE", "Japan"))
+
+
+def test_a_mention_span_is_the_name_alone() -> None:
+    def trimmed(text: str, mention: str, label: str = "ORG") -> str:
+        start = text.index(mention)
+        s, e = name_span(text, start, start + len(mention), label)
+        return text[s:e]
+
+    assert trimmed("Exports to the United States fell.", "the United States", "GPE") == "United States"
+    assert trimmed("She praised Travis Kelce's season.", "Travis Kelce's", "PERSON") == "Travis Kelce"
+    assert trimmed("She praised Travis Kelce 's season .", "Travis Kelce 's", "PERSON") == "Travis Kelce"
+    assert trimmed("(Photo: Clayton Aldern / Grist)", "Clayton Aldern /", "PERSON") == "Clayton Aldern"
+    assert trimmed("killed journalist Ann Roe - found that", "Ann Roe - found", "PERSON") == "Ann Roe"
+    assert trimmed("(Photo: Ann Roe / Metro Wire)", "Ann Roe / Metro Wire", "PERSON") == "Ann Roe"
+    assert trimmed("backed by the Fianna Fáil party,", "Fianna Fáil party", "PERSON") == "Fianna Fáil"
+    assert trimmed("Brig-Gen Thomas Okafor said", "Brig-Gen Thomas Okafor", "PERSON") == "Thomas Okafor"
+    assert trimmed("Dr. Jane Roe said", "Dr. Jane Roe", "PERSON") == "Jane Roe"
+    assert trimmed("The U.S. said", "U.S.", "GPE") == "U.S."  # the dots of an abbreviation stay
+    assert trimmed("the The", "The", "ORG") == "The"  # nothing but an article: left as it was
+
+
+def test_the_words_around_a_name_correct_the_model() -> None:
+    def run(text: str, found: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        mentions = [Mention(t, label, text.index(t), text.index(t) + len(t), 0, t) for t, label in found]
+        return [(m.text, m.label) for m in _by_context(text, mentions)]
+
+    text = "Transport Secretary Grant Shapps said Nathaly Cartas Leon, 20, met Major-Gen Ann Okoro."
+    found = [("Transport", "ORG"), ("Grant Shapps", "PERSON"), ("Nathaly Cartas Leon", "ORG"),
+             ("Major-Gen Ann Okoro", "ORG")]  # fmt: skip
+    assert run(text, found) == [("Grant Shapps", "PERSON"), ("Nathaly Cartas Leon", "PERSON"), ("Ann Okoro", "PERSON")]
+    text = "Chartered Professional Accountants of Canada and General Motors of Canada agreed."
+    found = [("Chartered Professional Accountants", "ORG"), ("Canada", "GPE"), ("General Motors", "ORG")]
+    assert run(text, found)[:2] == [("Chartered Professional Accountants of Canada", "ORG"), ("General Motors", "ORG")]
+    text = "The auction house Artcurial sold it; Etlaq, the company behind the site, and developer Ann Roe agreed."
+    found = [("Artcurial", "PERSON"), ("Etlaq", "GPE"), ("Ann Roe", "PERSON")]
+    assert run(text, found) == [("Artcurial", "ORG"), ("Etlaq", "ORG"), ("Ann Roe", "PERSON")]
+    # a title opening a company's name is no person's title; an organisation named before a place it is not "of"
+    text = "General Electric and Acme in Canada"
+    assert run(text, [("General Electric", "ORG"), ("Acme", "ORG"), ("Canada", "GPE")]) == [
+        ("General Electric", "ORG"), ("Acme", "ORG"), ("Canada", "GPE")
+    ]  # fmt: skip
