@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from tasks.figures import find_figures, make_context
 
 
@@ -130,3 +132,33 @@ def test_ranks_written_no_or_hash_and_names_that_look_like_months() -> None:
     assert spans("It opened in May.") == [("May", "date")]
     assert spans("(Four of the dresses are new.)") == [("Four", "count")]
     assert spans("Characters barely change from one episode to the next.") == []
+
+
+def test_dimensions_and_the_idiom_in_the_first_place_are_no_figures() -> None:
+    assert spans("The museum bought a 3-D scanner and 2D maps for 3 rooms.") == [("3", "count")]
+    assert spans("That does not explain why it rose in the first place.") == []
+    assert spans("She finished in first place.") == [("first", "ordinal")]
+    assert spans("The team was in the first place in the table after two rounds.")[0] == ("first", "ordinal")
+
+
+@pytest.mark.integration
+def test_an_object_stops_before_a_verb_the_tagger_read_as_a_noun() -> None:
+    from tasks.figures import extract_figures
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
+    text = "Rivals trail far behind, while Samsung hovers around 30%."
+    assert parser(text)[7].tag_ == "NNS"  # "hovers" read as a plural noun heading the clause
+    [share] = extract_figures(text, make_context(text), parse=parser.pipe)
+    assert (share.text, share.object) == ("30%", "Samsung")
+
+
+@pytest.mark.integration
+def test_a_quoted_title_cut_in_two_is_left_out_of_an_object() -> None:
+    from tasks.figures import extract_figures
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
+    text = 'Fans paid $6 for "Star Trek" stickers at the fair.'
+    [price] = extract_figures(text, make_context(text, country="US"), parse=parser.pipe)
+    assert (price.text, price.object) == ("$6", "stickers")

@@ -161,6 +161,8 @@ _HOUSE_NUMBER = re.compile(
 )
 # A code made of a name and a letter-digit part ("YZF-R6", "Mk-II4"), whose digits are no amount.
 _NAME_CODE = re.compile(r"\b[A-Za-z]+[-‑][A-Za-z]+\d[\w.]*")
+# "3-D", "2D": a number of dimensions names a kind of image or printing, it counts nothing.
+_DIMENSIONS = re.compile(r"\b[1-4][-‑]?D\b")
 # A letter code ("R", "RM") glued to a name by a hyphen is part of a model name, not a currency: "YZF-R6".
 _IN_CODE_BEFORE = re.compile(r"[A-Za-z0-9][-‑]$")
 
@@ -547,6 +549,12 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             re.search(r"(?i)\bat\s*$", before) or re.match(r"(?i)\s+of\s+all\b|,", after) or re.match(r"ly", after)
         ):
             continue
+        if (
+            low == "first"
+            and re.search(r"(?i)\bin\s+the\s*$", before)
+            and re.match(r"\s+place\b(?!\s+(?:in|on|at)\b)", after)
+        ):
+            continue  # "in the first place": the idiom ("in first place", "the first place in the race" rank)
         if low == "first" and (
             re.match(r"(?i)\s+(?:off|up)\b", after)
             or (re.match(r"\s*(?:[.;:!?]|$)", after) and not _RANK_BEFORE.search(before))
@@ -720,6 +728,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
         spans += [(m.start(), m.end()) for m in _HASH_NUMBER.finditer(text) if (m.start(), m.end()) not in ranks]
     spans += [(m.start(), m.end()) for m in _LINE_LABEL.finditer(text)]
     spans += [(m.start(), m.end()) for m in _NAME_CODE.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _DIMENSIONS.finditer(text)]
     spans += [(m.start(), m.end()) for m in _PHONE.finditer(text) if _is_phone(text, m)]
     spans += [(m.start(), m.end()) for m in _LONG_PHONE.finditer(text)
               if m.group(0)[0] == "+" or _PHONE_CUE.search(text, max(0, m.start() - 30), m.start())]  # fmt: skip

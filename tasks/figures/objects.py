@@ -109,6 +109,7 @@ def attach_objects(
     for f, sp in zip(figures, spans, strict=True):
         wanted = sp is not None and needs_parse(f) and f.object is None
         toks = _object_tokens(sp, doc, fig_tokens, f.kind == KIND_MONEY) if wanted and sp is not None else None
+        toks = _before_clause(doc, toks) if toks is not None else None
         found.append(toks if toks is not None and _useful(doc, toks, offset, people) else None)
     # range ends and restatements share their object
     for i in range(len(figures) - 1):
@@ -159,6 +160,27 @@ def _useful(doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple
     return not (proper and head.dep_ in ("nsubj", "nsubjpass") and head.head.lower_ in _REPORTING_VERBS)
 
 
+# Tags of a finite verb or a relative pronoun: never inside the noun phrase of what is measured (a relative clause
+# describes it further: "a 1.4-mile radius of farms [that you learned about]"). Dependencies that make a token the
+# head of a clause: a plural noun tag there is the tagger reading a verb in -s as a noun ("while Google hovers").
+_FINITE_VERB_TAGS = frozenset({"VBZ", "VBD", "VBP", "MD", "WDT", "WP", "WP$"})
+_CLAUSE_DEPS = frozenset({"advcl", "ccomp", "relcl"})
+
+
+def _before_clause(doc: Doc, toks: tuple[int, int]) -> tuple[int, int] | None:
+    """Return the object tokens up to the first verb inside them; None when the phrase starts with one.
+
+    A noun phrase holds no finite verb: a phrase that runs on into a verb was read past its end, as when the
+    tagger reads a verb in -s as a plural noun at the head of a clause ("while [Google hovers] around 80%").
+    """
+    start, end = toks
+    for i in range(start, end):
+        tok = doc[i]
+        if tok.tag_ in _FINITE_VERB_TAGS or (tok.tag_ == "NNS" and tok.dep_ in _CLAUSE_DEPS):
+            return (start, i) if i > start else None
+    return toks
+
+
 def _verb_not_noun(tok: Token) -> bool:
     """Return True for a verb form that is used as a verb, not as a noun ("advertising reaching $21 billion");
     a gerund in a noun's place ("committed to spending $2B") is kept."""
@@ -174,6 +196,8 @@ _SHARED_GAP = re.compile(
 
 def _clean_object(text: str) -> str:
     text = re.sub(r"\s+", " ", text)
+    if text.count('"') % 2 or text.count("“") != text.count("”"):
+        text = re.split(r'["”]', text)[-1]  # a quoted title cut in two: "Harry Potter" decals" is "decals"
     text = re.sub(r"\s*\([^)]*$", "", text)  # a bracket the phrase leaves open: "Revenue Service (Sars"
     text = text.strip(" ,;:—–-()[]\"“”'")
     text = re.sub(r"^(?:the|a|an|all|its|their|his|her|our|this|that|these|those|some)\s+", "", text, flags=re.I)
