@@ -162,3 +162,13 @@ def test_a_quoted_title_cut_in_two_is_left_out_of_an_object() -> None:
     text = 'Fans paid $6 for "Star Trek" stickers at the fair.'
     [price] = extract_figures(text, make_context(text, country="US"), parse=parser.pipe)
     assert (price.text, price.object) == ("$6", "stickers")
+
+
+def test_a_unit_long_adjective_is_one_of_the_unit() -> None:
+    [week] = find_figures("Kwanzaa, a week-long celebration, began on Friday.")
+    assert (week.text, week.kind, week.value, week.unit) == ("week-long", "quantity", 1.0, "week")
+    [year] = find_figures("The yearlong inquiry ended.")
+    assert (year.text, year.value, year.unit) == ("yearlong", 1.0, "year")
+    [two] = find_figures("They took a two-week-long trip.")
+    assert (two.text, two.value, two.unit) == ("two-week", 2.0, "week")
+    assert spans("It was a long week.") == []

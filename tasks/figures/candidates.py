@@ -55,6 +55,9 @@ _A_QUANTITY = re.compile(
     r"(?<![\w])(?P<a>a|an)\s+(?P<unit>decade|century|year|month|week|day|hour|half[-\s]century)(?![\w-])",
     re.IGNORECASE,
 )
+# "a week-long festival", "a yearlong inquiry": one of the unit, as an adjective.
+_UNIT_LONG = re.compile(r"(?<![\w-])(?P<unit>decade|century|year|month|week|day|hour)[-‑]?long(?![\w-])", re.IGNORECASE)
+_LONG_WORDS = frozenset(f"{unit}long" for unit in ("decade", "century", "year", "month", "week", "day", "hour"))
 # "a year and a half", "the past hour and a half": one and a half of the unit.
 _UNIT_AND_A_HALF = re.compile(
     r"(?<![\w-])(?:(?:a|an|one)\s+)?(?P<unit>decade|century|year|month|week|day|hour|minute)\s+and\s+a\s+half(?![\w-])",
@@ -263,8 +266,8 @@ _TEMPERATURE_CUE = re.compile(
 _A_UNITS = frozenset({"decade", "century", "year", "month", "week", "day", "hour"})
 _FRACTION_WORDS = frozenset(_FRACTION_WORDS_MAP)
 _DATE_WORDS = frozenset({*_MONTHS, *_RELATIVE_WORDS})
-_GATE_WORDS = frozenset({*_NUMBER_WORDS, *_FRACTION_WORDS, *_ORDINALS, *_DATE_WORDS, *_A_UNITS, *_DECADE_WORDS, "a",
-                         "an"} - {
+_GATE_WORDS = frozenset({*_NUMBER_WORDS, *_FRACTION_WORDS, *_ORDINALS, *_DATE_WORDS, *_A_UNITS, *_DECADE_WORDS,
+                         *_LONG_WORDS, "a", "an"} - {
     "on", "this", "last", "next", "a", "an"})  # fmt: skip
 
 
@@ -445,6 +448,8 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
         unit = "century" if "half" in unit_word else unit_word
         value = 0.5 if "half" in unit_word else 1.0
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit)
+    for m in _UNIT_LONG.finditer(text) if not sc.words.isdisjoint(_LONG_WORDS) or "long" in sc.words else ():
+        yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, 1.0, unit=m.group("unit").lower())
     for m in _UNIT_AND_A_HALF.finditer(text) if "half" in sc.words else ():
         if not re.match(r"\s+(?:ago|earlier|later)\b", text[m.end() :]):
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, 1.5, unit=m.group("unit").lower())
