@@ -24,13 +24,14 @@ changed for errors seen there; ``check``: scored only, the figure to quote). ``a
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bench import part_of
 
 CONLL = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC"}
 LABELS = ("PER", "ORG", "LOC")
@@ -45,11 +46,6 @@ class Sentence:
     item: str
     text: str
     gold: frozenset[Span]
-
-
-def part_of(item: str) -> str:
-    """Return ``tune`` or ``check`` for a story, from a hash of its item id (stable, about half each)."""
-    return "tune" if hashlib.sha1(item.encode()).digest()[0] % 2 == 0 else "check"
 
 
 def load(path: Path, part: str) -> list[Sentence]:

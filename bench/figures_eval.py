@@ -43,7 +43,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench import SHARED_DATA
+from bench import SHARED_DATA, part_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -236,10 +236,20 @@ def annotates_relative(rows: list[dict[str, Any]]) -> bool:
     return any("relative" in m for row in rows for m in row["mentions"])
 
 
-def _run(path: Path, parse: Any) -> tuple[Score, float]:
+def _story(row: dict[str, Any]) -> str:
+    """Return the story a sentence comes from (its dedup item, page or source file): the unit of the split."""
+    src = row.get("source")
+    if not isinstance(src, dict):
+        return str(row["id"])
+    return str(src.get("dedup_item") or src.get("manifest_id") or src.get("url") or src.get("path") or row["id"])
+
+
+def _run(path: Path, parse: Any, part: str = "all") -> tuple[Score, float]:
     score = Score()
     elapsed = 0.0
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if part != "all":
+        rows = [r for r in rows if part_of(_story(r)) == part]
     score.score_relative = annotates_relative(rows)
     for row in rows:
         text = row["text"]
@@ -288,6 +298,9 @@ def main() -> None:
     ap.add_argument("--no-parse", action="store_true", help="rules only: no objects")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every error")
     ap.add_argument("--file", type=Path, help="score this one jsonl alone (same format, no seed check)")
+    ap.add_argument("--part", choices=("all", "tune", "check"), default="all",
+                    help="with --file: only the stories of one half (split by a hash of the story, as the entity "
+                         "scorer splits)")  # fmt: skip
     args = ap.parse_args()
 
     parse = None
@@ -298,8 +311,9 @@ def main() -> None:
 
     mode = "rules only" if args.no_parse else "with parse"
     if args.file is not None:
-        scored, scored_time = _run(args.file, parse)
-        _print_scores(f"figures set: {args.file}  (model {args.model}, {mode})", scored, scored_time, "scored")
+        scored, scored_time = _run(args.file, parse, args.part)
+        title = f"figures set: {args.file}{'' if args.part == 'all' else f', part {args.part}'}"
+        _print_scores(f"{title}  (model {args.model}, {mode})", scored, scored_time, "scored")
         if args.verbose:
             for e in scored.errors:
                 print("  " + e)
