@@ -172,3 +172,30 @@ def test_a_unit_long_adjective_is_one_of_the_unit() -> None:
     [two] = find_figures("They took a two-week-long trip.")
     assert (two.text, two.value, two.unit) == ("two-week", 2.0, "week")
     assert spans("It was a long week.") == []
+
+
+def test_enumerators_clock_words_and_ordinals_before_a_count_are_no_ranks() -> None:
+    assert spans("Second, currency swings can hurt bond investors.") == []
+    assert spans("They were called to the hospital after five o’clock.") == []
+    assert spans("The first two are related.") == [("two", "count")]
+    assert spans("He came second, behind Smith.") == [("second", "ordinal")]
+    assert spans("The second 10-year auction went well.") == [("second", "ordinal"), ("10-year", "quantity")]
+
+
+def test_ages_in_a_list_of_people() -> None:
+    [age] = find_figures("Casey Conaway, 30, Edinburg was arrested by Kincaid police.")
+    assert (age.text, age.kind, age.value, age.unit) == ("30", "quantity", 30.0, "year")
+    [_, young] = find_figures("October 20: A male juvenile, 16, Taylorville, was arrested.")
+    assert (young.text, young.unit) == ("16", "year")
+    assert spans("Main Street, 12, Springfield") == [("12", "count")]
+
+
+@pytest.mark.integration
+def test_an_object_ends_before_a_clause_on_a_gerund() -> None:
+    from tasks.figures import extract_figures
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
+    text = "Firms face a £1,000 fine for allowing self-isolating staff to attend their workplace."
+    [fine] = extract_figures(text, make_context(text), parse=parser.pipe)
+    assert (fine.text, fine.object) == ("£1,000", "fine")

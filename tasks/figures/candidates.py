@@ -115,6 +115,8 @@ _CLOCK = re.compile(
     r"|\b\d{1,2}:\d{2}(?:hrs?\b|h\b)?\b|\b(?:noon|midnight)\b|\b\d{1,2}\s?o[’']clock\b",
     re.I,
 )
+# A clock time told in words: "after five o'clock".
+_WORD_CLOCK = re.compile(r"(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s?o[’']clock\b")
 # A street address: "412 Elm Rd.", "90 S. Harbour St.", "7 Market Street".
 _ADDRESS = re.compile(
     r"\b\d{1,5}\s+(?:[NSEW]\.?\s+)?(?:(?:[A-Z][\w’'-]*|\d+(?:st|nd|rd|th))\s+){1,3}(?:St|Street|Rd|Road|Ave|Avenue|Blvd|Boulevard|Dr|Drive|"
@@ -245,6 +247,8 @@ _DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "
                  "eighties": 80, "nineties": 90}  # fmt: skip
 # Word sets that gate the pattern families: a sentence without any of a family's words skips its patterns.
 _NUMBER_WORDS = frozenset([*_UNITS_W, *_TENS_W, "hundred", "dozen", "thousand", "million", "billion", "trillion"])
+# Number words that start a count after an ordinal ("the first two"); "one" there is a pronoun ("the first one").
+_COUNT_WORDS = "|".join(sorted(_NUMBER_WORDS - {"one"}, key=len, reverse=True))
 _CURRENCY_SYMBOLS = "$£€¥₹₩₦₱₽₺₫฿₪₵"
 _PREFIX_WORDS = frozenset({k for k in _PREFIX_CURRENCY if k.isalpha()} | {"rs", "us"})
 _CURRENCY_WORDS = frozenset({w.split()[0] for w in _SUFFIX_CURRENCY} | {"dollar", "dollars"})
@@ -464,6 +468,14 @@ _NAME_AGE = re.compile(
     r"[A-Z][\w’'-]+,\s+(?:(?:also|now|aged)\s+)?(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))"
     r"|[A-Z][a-z][\w’'-]*\s+[A-Z][a-z][\w’'-]*\s+\((?P<b>\d{1,2})\)"
 )
+# An age set off by commas in a list of people, as police logs and court lists write it: a full name before and a
+# place after ("Casey Conaway, 30, Edinburg was arrested"), or a noun for a person before ("a male juvenile, 16,").
+_LISTED_AGE = re.compile(
+    r"\b[A-Z][a-z][\w’'-]*\s+(?:[A-Z]\.\s+)?(?!(?:Street|Road|Avenue|Lane|Drive|Way|Court|Place|Square)\b)"
+    r"[A-Z][a-z][\w’'-]*,\s+(?P<a>\d{1,2}),\s+(?=[A-Z][a-z])"
+    r"|\b(?:man|woman|boy|girl|juvenile|teenager|teen|male|female|driver|passenger|victim|suspect|resident|mother|"
+    r"father|son|daughter),\s+(?P<b>\d{1,2}),\s"
+)
 # A person's age closing a clause: "said Ann Lee, 52.", "arrested Premier Andrew Fahie, 51." (a name of two words
 # or more, or one after "said"; "Ann Lee, 52, said" is the pattern above).
 _SAID_NAME_AGE = re.compile(
@@ -492,7 +504,7 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         after = text[m.end() :]
         if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", after) or re.match(_AGE_FOLLOWERS, after):
             yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
-    for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text)]:
+    for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text), *_LISTED_AGE.finditer(text)]:
         g = "a" if m.group("a") else "b"
         if 0 < int(m.group(g)) < 120:
             yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
@@ -560,6 +572,10 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             and re.match(r"\s+place\b(?!\s+(?:in|on|at)\b)", after)
         ):
             continue  # "in the first place": the idiom ("in first place", "the first place in the race" rank)
+        if not low[0].isdigit() and re.match(r"\s*,", after) and re.search(r"(?:^|[.!?:;\"“‘(]\s*)$", before):
+            continue  # "First, ...", "Second, currency fluctuations ...": a sentence's enumerator, no rank
+        if re.match(rf"\s+(?:\d[\d,.]*(?![\d,.]*[-‑\w])|(?:{_COUNT_WORDS})\b(?![-‑]))", after, re.IGNORECASE):
+            continue  # "the first two", "the third 10 years": the ordinal picks out a count, which says how many
         if low == "first" and (
             re.match(r"(?i)\s+(?:off|up)\b", after)
             or (re.match(r"\s*(?:[.;:!?]|$)", after) and not _RANK_BEFORE.search(before))
@@ -695,6 +711,7 @@ def _in_name(before: str, num: str) -> bool:
 def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     words = [(m.start(), m.end()) for m in _NIL_SCORE.finditer(text)] if "nil" in sc.words else []
     words += [(m.start(), m.end()) for m in _VAGUE_AGO.finditer(text)] if "ago" in sc.words else []
+    words += [(m.start(), m.end()) for m in _WORD_CLOCK.finditer(text)] if "clock" in sc.words else []
     if not sc.digit:
         return words
     spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if ":" in text or not sc.words.isdisjoint(

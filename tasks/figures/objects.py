@@ -171,13 +171,17 @@ def _before_clause(doc: Doc, toks: tuple[int, int]) -> tuple[int, int] | None:
     """Return the object tokens up to the first verb inside them; None when the phrase starts with one.
 
     A noun phrase holds no finite verb: a phrase that runs on into a verb was read past its end, as when the
-    tagger reads a verb in -s as a plural noun at the head of a clause ("while [Google hovers] around 80%").
+    tagger reads a verb in -s as a plural noun at the head of a clause ("while [Google hovers] around 80%"). A
+    preposition that opens a clause on a gerund ends it too: what follows says what the thing is for, not what
+    is measured.
     """
     start, end = toks
     for i in range(start, end):
         tok = doc[i]
         if tok.tag_ in _FINITE_VERB_TAGS or (tok.tag_ == "NNS" and tok.dep_ in _CLAUSE_DEPS):
             return (start, i) if i > start else None
+        if i > start and tok.tag_ == "IN" and any(c.dep_ == "pcomp" and c.tag_ == "VBG" for c in tok.children):
+            return start, i  # "a £1,000 fine [for allowing staff to attend]": a clause on what it is for
     return toks
 
 
