@@ -199,3 +199,22 @@ def test_an_object_ends_before_a_clause_on_a_gerund() -> None:
     text = "Firms face a £1,000 fine for allowing self-isolating staff to attend their workplace."
     [fine] = extract_figures(text, make_context(text), parse=parser.pipe)
     assert (fine.text, fine.object) == ("£1,000", "fine")
+
+
+@pytest.mark.integration
+def test_objects_of_a_predeterminer_a_price_after_a_change_and_an_age_before_a_name() -> None:
+    from tasks.figures import extract_figures
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
+
+    def objects(text: str) -> list[tuple[str, str | None]]:
+        return [(f.text, f.object) for f in extract_figures(text, make_context(text), parse=parser.pipe)]
+
+    assert objects("Half the aid that reached the hospital was burial bags.") == [("Half", "aid")]
+    assert objects("Cisco Systems Inc. traded up 0.48% at $28.49.") == [
+        ("0.48%", "Cisco Systems Inc."),
+        ("$28.49", "Cisco Systems Inc."),
+    ]
+    assert objects("Police named the surfer as 50-year-old Kevin Swanson.") == [("50-year-old", None)]
+    assert objects("A 50-year-old man was hurt.") == [("50-year-old", "man")]

@@ -192,7 +192,7 @@ def _verb_not_noun(tok: Token) -> bool:
 
 
 _SHARED_GAP = re.compile(
-    r"\s?(?:[-–—‑]|to|and)\s?|\s+(?:to|and)\s+|,?\s+or\s+|\s*\(\s*|\s+\(|(?:\s+(?:per|a|an|each)\s+\w+)?"
+    r"\s?(?:[-–—‑]|to|and)\s?|\s+(?:to|and|at)\s+|,?\s+or\s+|\s*\(\s*|\s+\(|(?:\s+(?:per|a|an|each)\s+\w+)?"
     r"\s+(?:rather\s+than|instead\s+of|versus|vs\.?)\s+|,\s+(?:up|down)\s+(?:by\s+)?"
     r"|,\s+(?:an?\s+)?(?:increase|decrease|rise|drop|fall|gain|cut|jump|decline|reduction)\s+of\s+(?:about\s+)?"
 )  # the last: "receives $1.7 billion, an increase of $320 million": the change is of the same thing
@@ -281,14 +281,15 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
     if gov.i == sp.end and gov.lower_ in _NOT_OBJECTS and gov.lower_ in _DOLLAR_NAMED_AFTER:
         head, dep, gov = gov, gov.dep_, gov.head  # "$45-billion Canadian": the word only names the dollar
     if (
-        dep in ("nmod", "compound", "amod", "nummod")
+        dep in ("nmod", "compound", "amod", "nummod", "predet")
         and gov.i >= sp.end
         and gov.tag_ in _NOUN_TAGS
         and gov.i not in figs
         and gov.lower_ not in _NOT_OBJECTS
         and not any(_spaced_dash(t) for t in doc[sp.end : gov.i])
     ):
-        return _np(gov, doc, figs)  # the noun the figure modifies, further on: "2,150km (1,336-mile) coastline"
+        return _np(gov, doc, figs)  # the noun the figure modifies, further on: "2,150km (1,336-mile) coastline",
+        # "Half the aid"
     # 3a. "better wages: $21 an hour", "families with earnings less than $40,000", "a high above $90,000"
     before = _before_modifiers(doc, sp.start, figs)
     if before is not None:
@@ -698,6 +699,9 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
         runs_on = nxt is not None and nxt.group(0)[0].isalpha() and nxt.group(0).lower() not in _NP_STOP
         if of and of.group(1).split()[-1].lower() not in _NP_STOP and not runs_on:
             words.append("of " + of.group(1))  # not "bricks of a white [powdery substance]"
+    if words and figure.kind == KIND_QUANTITY and figure.text.islower() and all(w[0].isupper() for w in words):
+        return None  # "50-year-old Kevin Swanson": an age before a name is the person's, who is never the object
+        # (a headline in title case, "15-Minute Dance Workout", writes the figure capitalised too)
     if words:
         return " ".join(words)
     return _noun_of(text, figure)
