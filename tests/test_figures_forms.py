@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tasks.figures import find_figures, make_context
+from tasks.figures import extract_figures, find_figures, make_context
 
 
 def spans(text: str, **context: object) -> list[tuple[str, str]]:
@@ -218,3 +218,11 @@ def test_objects_of_a_predeterminer_a_price_after_a_change_and_an_age_before_a_n
     ]
     assert objects("Police named the surfer as 50-year-old Kevin Swanson.") == [("50-year-old", None)]
     assert objects("A 50-year-old man was hurt.") == [("50-year-old", "man")]
+
+
+def test_a_plus_sign_before_a_name_and_the_subject_an_ordinal_ranks() -> None:
+    assert spans("The findings were published by +972 Magazine.") == []
+    [first] = extract_figures("The movie was also the first to introduce talking zombies.")
+    assert (first.text, first.kind, first.object) == ("first", "ordinal", "movie")
+    [first] = extract_figures("She was the first to arrive.")
+    assert first.object is None

@@ -151,6 +151,8 @@ _PHONE_CUE = re.compile(
     r"contact|number|ring|freephone|tollfree|toll-free)\b[\s.:#()-]*(?:on\s+|at\s+)?$"
 )
 _LONG_PHONE = re.compile(r"(?<![\w.,])\+\d{7,15}\b|(?<![\w.,])0\d{8,12}\b")
+# A number with a plus sign glued in front and a name after it: a name ("+972 Magazine") or a dialling code.
+_PLUS_NAME = re.compile(r"(?<![\w.,+])\+\d{1,4}(?=\s+[A-Z][a-z])")
 # A citation or footnote marker, or a list in brackets: "[12]", "[3][4]", "[1, 2]", "[5-7]".
 _CITATION = re.compile(r"\[\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*\]")
 # The number of an item of a numbered list ("01. Robert Plant", "2) Cut the onions") and the time stamp of a live
@@ -754,6 +756,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _PHONE.finditer(text) if _is_phone(text, m)]
     spans += [(m.start(), m.end()) for m in _LONG_PHONE.finditer(text)
               if m.group(0)[0] == "+" or _PHONE_CUE.search(text, max(0, m.start() - 30), m.start())]  # fmt: skip
+    spans += [(m.start(), m.end()) for m in _PLUS_NAME.finditer(text)] if "+" in text else []
     return spans + words
 
 

@@ -625,6 +625,10 @@ _OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(
 _WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
 
 
+# The subject of a copula ranked by an ordinal that names no noun: "the movie was the first [to ...]".
+_RANKED_SUBJECT = re.compile(
+    r"(\w+)\s+(?:was|is|were|are|became|becomes|remains|remained)\s+(?:also\s+|now\s+)?the\s+$"
+)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
 
@@ -689,6 +693,10 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     if rest:
         pos += rest.end()
     words, last_end = _noun_phrase_at(text, pos, figure.kind, others)
+    if not words and figure.kind == KIND_ORDINAL:
+        ranked = _RANKED_SUBJECT.search(text, max(0, figure.start_char - 60), figure.start_char)
+        if ranked and ranked.group(1).lower() not in _NP_STOP and ranked.group(1)[0].islower():
+            return ranked.group(1)  # "the movie was also the first to introduce ...": the subject is ranked
     part = _PARTITIVE.match(text, pos) if not words and figure.kind == KIND_COUNT else None
     if part is not None:  # "four of the 10 crates of apples", "three of those firms"
         words, last_end = _noun_phrase_at(text, part.end(), figure.kind, others, skip_counts=True)
