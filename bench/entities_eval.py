@@ -13,6 +13,10 @@ label (NORP, PRODUCT, EVENT, LAW ...) is left out, as CoNLL's MISC is here. A pr
 start, end and mapped label all equal a gold entity's. Micro precision, recall and F1 over the part, overall and
 per label.
 
+With ``--tokenized`` every sentence is first rewritten as corpora such as CoNLL-2003 carry text: one space
+between tokens, punctuation and a possessive "'s" split off ("Japan 's", "( AP )"), dotted abbreviations kept whole
+("U.S."); the gold spans move with their tokens. It measures how the stage holds up on text in that form.
+
 With ``--by-story`` the sentences of a story are read together, one per line, as one article (what an ingest
 reads), so the stage's in-article rules (a surname after the full name is that person) come into play; spans are
 scored per sentence as before.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -59,6 +64,25 @@ def load(path: Path, part: str) -> list[Sentence]:
         gold = frozenset((e["start"], e["end"], e["label"]) for e in row["entities"])
         out.append(Sentence(row["id"], row["item"], row["text"], gold))
     return out
+
+
+_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[-&]\w+)*|['’]s\b|[^\w\s]")
+
+
+def tokenized(sentence: Sentence) -> Sentence:
+    """Return ``sentence`` with one space between its tokens and its gold spans moved with them (a gold boundary
+    inside a token, which the tokens above do not make, would drop that entity)."""
+    starts: dict[int, int] = {}
+    ends: dict[int, int] = {}
+    parts: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(sentence.text):
+        starts[m.start()] = pos
+        ends[m.end()] = pos + len(m.group(0))
+        parts.append(m.group(0))
+        pos += len(m.group(0)) + 1
+    gold = frozenset((starts[s], ends[e], label) for s, e, label in sentence.gold if s in starts and e in ends)
+    return Sentence(sentence.id, sentence.item, " ".join(parts), gold)
 
 
 def spacy_spans(sentences: Sequence[Sentence], model: str) -> list[frozenset[Span]]:
@@ -166,9 +190,12 @@ def main() -> None:
     ap.add_argument("--part", choices=("all", "tune", "check"), default="check")
     ap.add_argument("--model", default="en_core_web_sm")
     ap.add_argument("--by-story", action="store_true", help="read each story's sentences together, as one article")
+    ap.add_argument("--tokenized", action="store_true", help="text with spaces between tokens, as CoNLL carries it")
     ap.add_argument("-v", "--verbose", action="store_true", help="print mediawatch's errors, sentence by sentence")
     args = ap.parse_args()
     sentences = load(args.file, args.part)
+    if args.tokenized:
+        sentences = [tokenized(s) for s in sentences]
     stories = len({s.item for s in sentences})
     print(f"{args.file.name}, part {args.part}: {len(sentences)} sentences from {stories} stories")
     if args.by_story:
