@@ -62,6 +62,7 @@ _GENERIC_LABELS = frozenset({"ORG", "PRODUCT"})
 
 ALIASES = "entity_aliases.tsv"
 PLACES = "places.txt"
+GIVEN_NAMES = "given_names.txt"
 KIND_COUNTRY, KIND_ORGANISATION, KIND_PLATFORM = "country", "organisation", "platform"
 _KINDS = frozenset({KIND_COUNTRY, KIND_ORGANISATION, KIND_PLATFORM})
 
@@ -424,6 +425,7 @@ def entities_from_doc(
             continue
         sid = sentence_of(start, sentence_starts)
         mentions.append(Mention(text[start:end], ent.label_, start, end, sid, canon))
+    _people_by_given_name(mentions)
     mentions = _by_context(text, mentions)
     _places_not_people(mentions)
     mentions += _missed_surnames(text, mentions, sentence_starts)
@@ -460,6 +462,46 @@ def place_names() -> frozenset[str]:
     """Return the bundled place names (``tasks/data/places.txt``) in capitals, read once per process."""
     text = resources.files("tasks").joinpath("data", PLACES).read_text(encoding="utf-8")
     return frozenset(line.strip().upper() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def given_names() -> frozenset[str]:
+    """Return the bundled given names (``tasks/data/given_names.txt``) in capitals, read once per process."""
+    text = resources.files("tasks").joinpath("data", GIVEN_NAMES).read_text(encoding="utf-8")
+    return frozenset(line.strip().upper() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+# Last words that make a name that starts with a given name an organisation or a place ("Charles River
+# Laboratories", "Ann Arbor", "Stanley Cup", "Eli Lilly and Company" keeps its own entry in the alias table).
+_NOT_SURNAMES = frozenset((
+    "INC", "CORP", "CO", "LTD", "LLC", "PLC", "GROUP", "BANK", "UNIVERSITY", "COLLEGE", "SCHOOL", "INSTITUTE",
+    "FOUNDATION", "TRUST", "FUND", "PARTNERS", "CAPITAL", "HOLDINGS", "STREET", "ROAD", "AVENUE", "PARK", "SQUARE",
+    "COUNTY", "CITY", "HOSPITAL", "AIRPORT", "STADIUM", "CENTRE", "CENTER", "HALL", "BRIDGE", "ISLAND", "ISLANDS",
+    "LAKE", "RIVER", "MOUNTAIN", "VALLEY", "BEACH", "BAY", "CHURCH", "CATHEDRAL", "MUSEUM", "GALLERY", "LIBRARY",
+    "ACADEMY", "SOCIETY", "ASSOCIATION", "COUNCIL", "COMMITTEE", "PARTY", "CLUB", "UNITED", "FC", "ROVERS",
+    "ATHLETIC", "RECORDS", "STUDIOS", "MEDIA", "NEWS", "TIMES", "POST", "FOODS", "MOTORS", "AIRLINES", "AWARD",
+    "AWARDS", "PRIZE", "CUP", "TROPHY", "FESTIVAL", "SHOW", "ACT", "LABORATORIES", "LABS", "PHARMACEUTICALS",
+    "ENERGY", "SYSTEMS", "TECHNOLOGIES", "INDUSTRIES", "INTERNATIONAL", "ARBOR", "HOTEL", "RESORT", "MALL", "PLAZA",
+))  # fmt: skip
+_NAME_WORD = re.compile(r"[A-Z][\w’'-]*\.?|[A-Z]\.")
+
+
+def _people_by_given_name(mentions: Sequence[Mention]) -> None:
+    """Relabel as PERSON a name of two or three capitalised words whose first word is a given name and whose last
+    is no organisation or place word ("Jodie Burrage" read as an organisation, "Ronnie Evans" as a place); a name
+    in the alias table or a known place keeps its label, and so does one the context rules decide later."""
+    names, places, table = given_names(), place_names(), alias_table()
+    for m in mentions:
+        if m.label not in ("ORG", "GPE", "LOC", "FAC"):
+            continue
+        words = m.canonical.split(" ")
+        if not 2 <= len(words) <= 3 or not all(_NAME_WORD.fullmatch(w) for w in words):
+            continue
+        first, last = words[0].upper(), words[-1].upper().rstrip(".")
+        if first not in names or last in _NOT_SURNAMES or m.canonical.upper() in places:
+            continue
+        if table.lookup(m.canonical) is None:
+            m.label = "PERSON"
 
 
 # A word written in capitals ("JAPAN", "AL-AIN", "U.S."), possibly with a possessive ("FRANCE'S").

@@ -19,6 +19,7 @@ from tasks.entities import (
     Dictionary,
     Mention,
     _by_context,
+    _people_by_given_name,
     alias_table,
     canonical_form,
     entity_id_of,
@@ -451,3 +452,10 @@ def test_the_words_around_a_name_correct_the_model() -> None:
     assert run(text, [("General Electric", "ORG"), ("Acme", "ORG"), ("Canada", "GPE")]) == [
         ("General Electric", "ORG"), ("Acme", "ORG"), ("Canada", "GPE")
     ]  # fmt: skip
+
+
+def test_a_name_that_starts_with_a_given_name_is_a_person() -> None:
+    _, mentions = _mentions(("Jodie Burrage", "ORG"), ("Ronnie Evans", "GPE"), ("Charles River Laboratories", "ORG"),
+                            ("Ann Arbor", "GPE"), ("Stanley Cup", "EVENT"), ("Boston Celtics", "ORG"))  # fmt: skip
+    _people_by_given_name(mentions)
+    assert [m.label for m in mentions] == ["PERSON", "PERSON", "ORG", "GPE", "EVENT", "ORG"]
