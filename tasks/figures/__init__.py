@@ -24,9 +24,11 @@ The package reads a figure in steps, one module each:
 * :mod:`~tasks.figures.units`: currencies, the document's :class:`FigureContext` (:func:`make_context`), units;
 * :mod:`~tasks.figures.grammar`: the candidate record and the number patterns the rules share;
 * :mod:`~tasks.figures.candidates` and :mod:`~tasks.figures.dates`: the rules that find candidate mentions;
+* :mod:`~tasks.figures.not_figures`: what looks like a figure and is not (clock times, scores, phones, codes);
 * :mod:`~tasks.figures.qualifiers`: hedges, bounds and the change-or-level role;
 * :mod:`~tasks.figures.assembly`: :func:`find_figures`, from overlapping candidates to figures;
-* :mod:`~tasks.figures.objects`: what each figure measures, with or without a parse;
+* :mod:`~tasks.figures.objects`: what money, percentages, fractions and quantities measure, from the parse;
+* :mod:`~tasks.figures.next_words`: what counts, ordinals and lengths of time measure, from the next words;
 * :mod:`~tasks.figures.extract`: tables and lists, and :func:`extract_figures` over a whole text, line by line.
 
 Only the names below are the package's interface; names with a leading underscore are shared between its
@@ -52,8 +54,9 @@ from tasks.figures.kinds import (
     UNIT_PERCENT,
     UNIT_POINT,
 )
+from tasks.figures.next_words import guess_object, objects_without_parse
 from tasks.figures.numbers import WORD_NUMBER, parse_number
-from tasks.figures.objects import attach_objects, guess_object, needs_parse, objects_without_parse, parse_window
+from tasks.figures.objects import attach_objects, needs_parse, parse_window
 from tasks.figures.units import FigureContext, make_context, outlet_country
 
 __all__ = [

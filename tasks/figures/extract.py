@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING
 
 from tasks.figures.assembly import find_figures
 from tasks.figures.kinds import KIND_COUNT, KIND_MONEY, KIND_PERCENT, UNIT_PERCENT
+from tasks.figures.next_words import objects_without_parse
 from tasks.figures.numbers import _scale_of
-from tasks.figures.objects import attach_objects, objects_without_parse, parse_window
+from tasks.figures.objects import attach_objects, parse_window
 from tasks.figures.units import (
     _PREFIX_CURRENCY,
     CURRENCY_FROM_DEFAULT,

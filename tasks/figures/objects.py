@@ -3,7 +3,7 @@
 Money, percentages, fractions and physical quantities take their object from a dependency parse
 (:func:`attach_objects`), which only the sentences holding such figures pay for (:func:`needs_parse`,
 :func:`parse_window`). Counts, ordinals and lengths of time take it from the words that follow
-(:func:`guess_object`), which needs no model.
+(:func:`tasks.figures.next_words.guess_object`), which needs no model.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from tasks.figures.kinds import KIND_COUNT, KIND_FRACTION, KIND_MONEY, KIND_ORDINAL, KIND_PERCENT, KIND_QUANTITY, _words
+from tasks.figures.kinds import KIND_FRACTION, KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, _words
 from tasks.figures.units import _DOLLAR_NAMED_AFTER, _TIME_UNITS
 from tasks.records import Figure
 
@@ -578,7 +578,7 @@ def _np(head: Token | None, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Objects without a parse
+# Which figures the parse is for, and how much of a sentence it reads
 # ---------------------------------------------------------------------------------------------------------------
 
 # Kinds whose object the parse finds better than the next-words rule.
@@ -587,146 +587,11 @@ _PARSE_KINDS = frozenset({KIND_MONEY, KIND_PERCENT, KIND_FRACTION})
 
 def needs_parse(figure: Figure) -> bool:
     """Return True when ``figure``'s object needs the dependency parse (money, percentages, fractions and
-    physical quantities); counts, ordinals and durations use :func:`guess_object` on the words that follow."""
+    physical quantities); counts, ordinals and durations use :func:`tasks.figures.next_words.guess_object` on the
+    words that follow."""
     if figure.kind in _PARSE_KINDS:
         return True
     return figure.kind == KIND_QUANTITY and figure.unit not in _TIME_UNITS
-
-
-# Words around a number that end the noun phrase of what it counts.
-_NP_STOP = _words(
-    "a an the and or but nor of in on at to from by with for as than that which who whom whose where when "
-    "while is are was were be been being am has have had do does did will would shall should can could "
-    "may might must not no so if into onto over under about after before since until during per each "
-    "every all some any both either neither this these those it its their his her our your my we they he "
-    "she you i there here then also only just even still already aboard ago later earlier more most less "
-    "least very too such said says say came come comes went go goes took take takes made make makes got "
-    "get gets left fell rose saw gave ran won lost died remain remains live lives work works according "
-    "including against between among across through toward towards via like dead alive injured wounded "
-    "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked "
-    "always never ever often sometimes usually together apart away back off out around nationwide worldwide "
-    "overseas abroad ahead instead"
-)
-_NP_NOUN_ING = _words(
-    "building buildings meeting meetings spending funding savings earnings holdings housing training "
-    "trading lending pricing rating ratings ceiling ceilings setting settings offering offerings listing "
-    "listings opening openings morning mornings evening evenings wedding weddings painting paintings "
-    "bombing bombings shooting shootings shipping banking mining"
-)
-_PERIOD_NOUNS = _words(
-    "quarter quarters half year years month months week weeks day days time times round rounds term terms "
-    "phase stage season decade century minute hour"
-)
-# A plural noun, the head of what a count counts ("sales" and "arms" are also modifiers: "sales staff").
-_PLURAL_HEAD = re.compile(r"(?!(?:sales|arms|sports|goods|savings|earnings|news|series|species|jobs)$)"
-                          r"[a-z]+[^su’']s|people|children|men|women")  # fmt: skip
-_AGED = re.compile(r"(\w+)\s+aged?\s+(?:\d+\s+(?:and|or)\s+)?$")
-_OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(?![\w-])")
-_WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
-
-
-# The subject of a copula ranked by an ordinal that names no noun: "the movie was the first [to ...]".
-_RANKED_SUBJECT = re.compile(
-    r"(\w+)\s+(?:was|is|were|are|became|becomes|remains|remained)\s+(?:also\s+|now\s+)?the\s+$"
-)
-_PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
-
-
-def _noun_phrase_at(
-    text: str, pos: int, kind: str, others: Sequence[Figure], *, skip_counts: bool = False
-) -> tuple[list[str], int | None]:
-    """Return the words of the noun phrase that starts at ``pos`` (at most five) and where it ends; other figures
-    in front are skipped when they are amounts ("two 155 mm shells") or, with ``skip_counts``, counts."""
-    words: list[str] = []
-    last_end: int | None = None
-    for m in _WORD_TOKEN.finditer(text, pos, min(len(text), pos + 120)):
-        start = m.start()
-        other = next((o for o in others if o.start_char <= start < o.end_char), None)
-        if other is not None:
-            skippable = other.kind in (KIND_MONEY, KIND_QUANTITY) or (skip_counts and other.kind == KIND_COUNT)
-            if words or not skippable:
-                break
-            continue  # "two 155 mm shells", "three-year $9 billion plan"
-        w = m.group(0)
-        low = w.lower()
-        if not w[0].isalnum() or low in _NP_STOP or (low.endswith("ly") and len(low) > 4):
-            break
-        if words and _PLURAL_HEAD.fullmatch(words[-1].lower()) and w.islower() and not low.endswith("s"):
-            break  # after a plural noun a word is its verb or an adverb: "10,000 people travel", "branches nationwide"
-        if re.fullmatch(r"\w+(?:ed|ing)", low) and low not in _NP_NOUN_ING:
-            if words and re.search(r"[^s]s$", words[-1].lower()):
-                break  # after a plural noun it is the verb: "five banks agreed", "40 students answered"
-            nxt = _WORD_TOKEN.search(text, m.end(), min(len(text), m.end() + 30))
-            if nxt is None or nxt.group(0).lower() in _NP_STOP or not nxt.group(0)[0].isalpha():
-                break  # a verb ("killed", "aged"), unless it modifies a following noun ("trading partners")
-            if words and nxt.group(0)[0].isupper():
-                break  # a verb taking a name: "deal letting Nokia"
-        words.append(w)
-        last_end = m.end()
-        if kind == KIND_ORDINAL and low in _PERIOD_NOUNS:
-            break  # "second quarter", "first half"
-        if len(words) == 5:
-            break
-    return words, last_end
-
-
-def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> str | None:
-    """Return what a count, ordinal or duration adjective measures from the words after it, without a parse.
-
-    "two Dutch farmers" -> "Dutch farmers"; "the first sizeable export rise since" ->
-    "sizeable export rise"; "second-ranking official" -> "official"; "a family of four" -> "family".
-    ``figure`` offsets index into ``text``; ``others`` are the text's other figures (skipped over).
-    """
-    aged = _AGED.search(text, max(0, figure.start_char - 40), figure.start_char)
-    if figure.kind == KIND_QUANTITY and aged and aged.group(1).lower() not in _NP_STOP:
-        return aged.group(1)  # "two sons aged 9 and 6"
-    if figure.kind == KIND_QUANTITY and figure.unit not in _TIME_UNITS:
-        return None
-    if figure.kind == KIND_QUANTITY and not re.search(r"[-‑]", figure.text):
-        return _noun_of(text, figure)  # a length of time names no noun after it: "a grace period of 6 months"
-    pos = figure.end_char
-    if figure.kind == KIND_ORDINAL and re.match(r"one|two|three", figure.text, re.I):
-        prev = re.search(r"(\w+)\s+$", text[max(0, figure.start_char - 30) : figure.start_char])
-        return prev.group(1) if prev else None  # "day one"
-    # the rest of a hyphenated compound: "second-ranking official", "5,000-strong work force"
-    rest = re.match(r"[-‑][\w-]+", text[pos:])
-    if rest:
-        pos += rest.end()
-    words, last_end = _noun_phrase_at(text, pos, figure.kind, others)
-    if not words and figure.kind == KIND_ORDINAL:
-        ranked = _RANKED_SUBJECT.search(text, max(0, figure.start_char - 60), figure.start_char)
-        if ranked and ranked.group(1).lower() not in _NP_STOP and ranked.group(1)[0].islower():
-            return ranked.group(1)  # "the movie was also the first to introduce ...": the subject is ranked
-    part = _PARTITIVE.match(text, pos) if not words and figure.kind == KIND_COUNT else None
-    if part is not None:  # "four of the 10 crates of apples", "three of those firms"
-        words, last_end = _noun_phrase_at(text, part.end(), figure.kind, others, skip_counts=True)
-    if len(words) == 1 and figure.kind != KIND_ORDINAL and last_end is not None:
-        # "2 million bags of rice", "the 30-year-old head of the union"
-        of = _OF_TAIL.match(text, last_end)
-        nxt = _WORD_TOKEN.search(text, of.end(), min(len(text), of.end() + 30)) if of else None
-        runs_on = nxt is not None and nxt.group(0)[0].isalpha() and nxt.group(0).lower() not in _NP_STOP
-        if of and of.group(1).split()[-1].lower() not in _NP_STOP and not runs_on:
-            words.append("of " + of.group(1))  # not "bricks of a white [powdery substance]"
-    if words and figure.kind == KIND_QUANTITY and figure.text.islower() and all(w[0].isupper() for w in words):
-        return None  # "50-year-old Kevin Swanson": an age before a name is the person's, who is never the object
-        # (a headline in title case, "15-Minute Dance Workout", writes the figure capitalised too)
-    if words:
-        return " ".join(words)
-    return _noun_of(text, figure)
-
-
-def _noun_of(text: str, figure: Figure) -> str | None:
-    """Return the noun a count or a length of time completes through "of": "a family of four" -> "family", "a
-    grace period of 3 to 6 months" -> "grace period" (a lower-case noun in front is kept for lengths of time)."""
-    before = re.search(
-        r"(?:(\w+)\s+)?(\w+)\s+of\s+(?:the\s+)?$", text[max(0, figure.start_char - 60) : figure.start_char]
-    )
-    if before is None or before.group(2).lower() in _NP_STOP or figure.kind not in (KIND_COUNT, KIND_QUANTITY):
-        return None
-    lead = before.group(1)
-    if figure.kind == KIND_QUANTITY and lead and lead.islower() and lead not in _NP_STOP:
-        return f"{lead} {before.group(2)}"
-    return before.group(2)
 
 
 # Words past ``left`` that parse_window still takes to reach the start of the sentence.
@@ -752,40 +617,3 @@ def parse_window(
     start = s + before[-left].start() if len(before) > left + _LEFT_SLACK else s
     end = hi_char + after[right - 1].end() if len(after) > right else e
     return start, end
-
-
-def objects_without_parse(text: str, figures: Sequence[Figure]) -> list[Figure]:
-    """Return ``figures`` with the objects of counts, ordinals and duration adjectives from :func:`guess_object`
-    (figures whose object comes from the parse, and those that already have one, are left as they are)."""
-    out = []
-    for f in figures:
-        if f.object is None and f.kind in (KIND_COUNT, KIND_ORDINAL, KIND_QUANTITY) and not needs_parse(f):
-            obj = guess_object(text, f, figures)
-            out.append(replace(f, object=obj) if obj else f)
-        else:
-            out.append(f)
-    # "from 200 staff to 1,500", "90,000 votes and Spain 98,400", "a period of 3 to 6 months": a later count
-    # (or length of time) written without its noun takes the object of the one it is coordinated with
-    for i in range(len(out) - 1):
-        a, b = out[i], out[i + 1]
-        if (
-            a.kind == b.kind
-            and a.kind in (KIND_COUNT, KIND_QUANTITY)
-            and a.unit == b.unit
-            and a.object
-            and not b.object
-        ):
-            gap = text[a.end_char : b.start_char]
-            rest = gap[gap.find(a.object) + len(a.object) :] if a.object in gap else gap
-            if len(gap) < 60 and re.fullmatch(r"\s*,?\s*(?:and|to|or|versus|vs\.?)\s+(?:[A-Z][\w’'.-]*\s+){0,2}", rest):
-                out[i + 1] = replace(b, object=a.object)
-    # "eight and 11 goals", "10-12 people": the first of two coordinated counts takes the second's object
-    for i in range(len(out) - 2, -1, -1):
-        a, b = out[i], out[i + 1]
-        if (
-            a.kind == b.kind == KIND_COUNT
-            and b.object
-            and re.fullmatch(r"\s+(?:and|or|to)\s+|\s?[-–]\s?", text[a.end_char : b.start_char])
-        ):
-            out[i] = replace(a, object=b.object)
-    return out
