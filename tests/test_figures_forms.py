@@ -5,10 +5,26 @@ the pronoun "one", and currencies written as an ISO code with a dollar sign."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tasks.figures import extract_figures, find_figures, make_context
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+
+def _parser() -> Language:
+    from tasks.nlp import PARSE_COMPONENTS, load_nlp
+
+    return load_nlp("en_core_web_sm", PARSE_COMPONENTS)  # loaded once per process
+
+
+def objects(text: str, **context: object) -> list[tuple[str, str | None]]:
+    """Return (text, object) of every figure in ``text``, objects read from the real model's parse."""
+    ctx = make_context(text, **context)  # type: ignore[arg-type]
+    return [(f.text, f.object) for f in extract_figures(text, ctx, parse=_parser().pipe)]
 
 
 def spans(text: str, **context: object) -> list[tuple[str, str]]:
@@ -143,25 +159,14 @@ def test_dimensions_and_the_idiom_in_the_first_place_are_no_figures() -> None:
 
 @pytest.mark.integration
 def test_an_object_stops_before_a_verb_the_tagger_read_as_a_noun() -> None:
-    from tasks.figures import extract_figures
-    from tasks.nlp import PARSE_COMPONENTS, load_nlp
-
-    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
     text = "Rivals trail far behind, while Samsung hovers around 30%."
-    assert parser(text)[7].tag_ == "NNS"  # "hovers" read as a plural noun heading the clause
-    [share] = extract_figures(text, make_context(text), parse=parser.pipe)
-    assert (share.text, share.object) == ("30%", "Samsung")
+    assert _parser()(text)[7].tag_ == "NNS"  # "hovers" read as a plural noun heading the clause
+    assert objects(text) == [("30%", "Samsung")]
 
 
 @pytest.mark.integration
 def test_a_quoted_title_cut_in_two_is_left_out_of_an_object() -> None:
-    from tasks.figures import extract_figures
-    from tasks.nlp import PARSE_COMPONENTS, load_nlp
-
-    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
-    text = 'Fans paid $6 for "Star Trek" stickers at the fair.'
-    [price] = extract_figures(text, make_context(text, country="US"), parse=parser.pipe)
-    assert (price.text, price.object) == ("$6", "stickers")
+    assert objects('Fans paid $6 for "Star Trek" stickers at the fair.', country="US") == [("$6", "stickers")]
 
 
 def test_a_unit_long_adjective_is_one_of_the_unit() -> None:
@@ -192,25 +197,12 @@ def test_ages_in_a_list_of_people() -> None:
 
 @pytest.mark.integration
 def test_an_object_ends_before_a_clause_on_a_gerund() -> None:
-    from tasks.figures import extract_figures
-    from tasks.nlp import PARSE_COMPONENTS, load_nlp
-
-    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
     text = "Firms face a £1,000 fine for allowing self-isolating staff to attend their workplace."
-    [fine] = extract_figures(text, make_context(text), parse=parser.pipe)
-    assert (fine.text, fine.object) == ("£1,000", "fine")
+    assert objects(text) == [("£1,000", "fine")]
 
 
 @pytest.mark.integration
 def test_objects_of_a_predeterminer_a_price_after_a_change_and_an_age_before_a_name() -> None:
-    from tasks.figures import extract_figures
-    from tasks.nlp import PARSE_COMPONENTS, load_nlp
-
-    parser = load_nlp("en_core_web_sm", PARSE_COMPONENTS)
-
-    def objects(text: str) -> list[tuple[str, str | None]]:
-        return [(f.text, f.object) for f in extract_figures(text, make_context(text), parse=parser.pipe)]
-
     assert objects("Half the aid that reached the hospital was burial bags.") == [("Half", "aid")]
     assert objects("Cisco Systems Inc. traded up 0.48% at $28.49.") == [
         ("0.48%", "Cisco Systems Inc."),
