@@ -407,6 +407,28 @@ def name_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
     return s, e
 
 
+# A score between names in a results line: "Arsenal 2 Everton 1", "Leeds 0, Chelsea 0".
+_SCORE_TOKEN = re.compile(r"(?:\s*,)?\s+\d{1,3}(?:\s*,)?(?:\s+|$)")
+
+
+def _names_between_scores(text: str, start: int, end: int, label: str) -> list[tuple[int, int]]:
+    """Return the spans of the names inside a mention that runs over a line of results ("Arsenal 2 Everton 1":
+    "Arsenal" and "Everton"): two scores or more between capitalised names. Any other mention is returned whole
+    ("Channel 4 News", "Ligue 1" hold one number)."""
+    if label not in ("ORG", "GPE", "LOC", "PERSON", "NORP", "FAC"):
+        return [(start, end)]
+    scores = list(_SCORE_TOKEN.finditer(text, start, end))
+    if len(scores) < 2:
+        return [(start, end)]
+    parts, s = [], start
+    for m in scores:
+        parts.append((s, m.start()))
+        s = m.end()
+    parts.append((s, end))
+    names = [(a, b) for a, b in parts if b > a and text[a].isupper()]
+    return names if len(names) >= 2 else [(start, end)]
+
+
 def entities_from_doc(
     doc: Doc, sentence_starts: Sequence[int] = (), dictionary: Dictionary = NO_DICTIONARY
 ) -> list[Entity]:
@@ -419,12 +441,13 @@ def entities_from_doc(
         if ent.label_ not in ENTITY_LABELS:
             continue
         caps = ent.text.isupper() and _is_headline(text, ent.start_char, ent.end_char)
-        start, end = name_span(text, ent.start_char, ent.end_char, ent.label_)
-        canon = canonical_form(text[start:end], caps)
-        if not canon or not any(c.isalpha() for c in canon):
-            continue
-        sid = sentence_of(start, sentence_starts)
-        mentions.append(Mention(text[start:end], ent.label_, start, end, sid, canon))
+        for s, e in _names_between_scores(text, ent.start_char, ent.end_char, ent.label_):
+            start, end = name_span(text, s, e, ent.label_)
+            canon = canonical_form(text[start:end], caps)
+            if not canon or not any(c.isalpha() for c in canon):
+                continue
+            sid = sentence_of(start, sentence_starts)
+            mentions.append(Mention(text[start:end], ent.label_, start, end, sid, canon))
     _people_by_given_name(mentions)
     mentions = _by_context(text, mentions)
     _places_not_people(mentions)

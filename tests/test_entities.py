@@ -19,6 +19,7 @@ from tasks.entities import (
     Dictionary,
     Mention,
     _by_context,
+    _names_between_scores,
     _people_by_given_name,
     alias_table,
     canonical_form,
@@ -459,3 +460,12 @@ def test_a_name_that_starts_with_a_given_name_is_a_person() -> None:
                             ("Ann Arbor", "GPE"), ("Stanley Cup", "EVENT"), ("Boston Celtics", "ORG"))  # fmt: skip
     _people_by_given_name(mentions)
     assert [m.label for m in mentions] == ["PERSON", "PERSON", "ORG", "GPE", "EVENT", "ORG"]
+
+
+def test_a_mention_over_a_line_of_results_is_cut_into_its_names() -> None:
+    text = "Results: Arsenal 2 Everton 1 , Leeds 0 Chelsea 0 . He watched Channel 4 News."
+    start = text.index("Arsenal")
+    whole = (start, text.index(" , Leeds"))
+    assert [text[s:e] for s, e in _names_between_scores(text, *whole, "ORG")] == ["Arsenal", "Everton"]
+    channel = (text.index("Channel"), text.index(" News") + 5)
+    assert _names_between_scores(text, *channel, "ORG") == [channel]
