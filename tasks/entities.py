@@ -299,7 +299,7 @@ def is_generic_word(
       Occurrences inside a longer name (``names``: the spans of the article's other mentions, "a Digital
       Infrastructure Initiative") say nothing about the word alone and are not counted.
 
-    - an ORG or PRODUCT written only in capitals, in headline lines ("SURPRISE DEFEAT"): a headline's word.
+    - an ORG or PRODUCT written only in capitals, in headline lines ("SHOCK DEFEAT"): a headline's word.
 
     So "Congress" and "Kremlin" at the start of every sentence that names them stay (nouns the article never
     writes in lowercase), "shares of Chevron rose" stays (capitalised mid-sentence), all capitals ("NYSE") stay,
@@ -312,7 +312,7 @@ def is_generic_word(
     if label in _GENERIC_LABELS:
         hits = [h.span() for h in re.finditer(rf"(?<![\w'’-]){re.escape(canonical)}(?!\w)", text, re.IGNORECASE)]
         if hits and all(text[s:e].isupper() and _is_headline(text, s, e) for s, e in hits):
-            return True  # "CHINA IN SURPRISE DEFEAT": a word of a headline in capitals, never written as a name
+            return True  # "CHILE IN SHOCK DEFEAT": a word of a headline in capitals, never written as a name
     if label not in _GENERIC_LABELS or not (canonical[0].isupper() and canonical[1:].islower()):
         return False
     seen = False
@@ -530,22 +530,50 @@ def _people_by_given_name(mentions: Sequence[Mention]) -> None:
 # A word written in capitals ("JAPAN", "AL-AIN", "U.S."), possibly with a possessive ("FRANCE'S").
 _CAPS_WORD = re.compile(r"(?<![\w'’-])[A-Z][A-Z.'’-]*(?![\w'’-])")
 # A dateline: a line opening with a place in capitals, then maybe its state or country, then an agency in brackets,
-# a dash or a date ("WASHINGTON (Reuters) -", "LONDON 1996-08-30", "NAIROBI, Kenya -").
+# a dash or a date ("WASHINGTON (Reuters) -", "LONDON 2024-05-02", "NAIROBI, Kenya -").
 _DATELINE = re.compile(
     r"(?m)^[ \t]*(?P<place>[A-Z][A-Z.'’-]+(?:[ \t]+[A-Z][A-Z.'’-]+){0,3})"
     r"(?=[ \t]*(?:,[ \t]*[A-Z][\w .]*?)?[ \t]*(?:\(|[-–—]|\d))"
 )
 
 
-def _places_in_capitals(text: str, mentions: list[Mention], sentence_starts: Sequence[int]) -> list[Mention]:
-    """Return the places written in capitals that the model missed, and relabel the ones it mislabelled.
+def _place_form(name: str) -> str:
+    """Return a known place written in capitals in ordinary case: a short one-word name is no acronym when it is
+    a place ("PERU" is Peru), except two- and three-letter ones ("UAE")."""
+    canon = canonical_form(name, True)
+    return canon.capitalize() if canon.isupper() and len(canon) > 3 and " " not in canon else canon
 
-    The small model reads text in capitals poorly ("JAPAN GET LUCKY WIN" has no entity, "LONDON" at the head of
+
+def _known_in_body(mentions: Sequence[Mention]) -> dict[str, tuple[str, str]]:
+    """Return the names the article writes in ordinary case, in capitals, with (label, canonical form): every
+    person, organisation and place, and the surname of a person named in full (for one person only)."""
+    known: dict[str, tuple[str, str]] = {}
+    surnames: defaultdict[str, set[str]] = defaultdict(set)
+    for m in mentions:
+        if m.text.isupper() or m.label not in ("PERSON", "ORG", "GPE", "LOC"):
+            continue
+        known.setdefault(m.canonical.upper(), (m.label, m.canonical))
+        parts = m.canonical.split(" ")
+        if m.label == "PERSON" and len(parts) > 1 and len(parts[-1]) > 2:
+            surnames[parts[-1].upper()].add(m.canonical)
+    for surname, names in surnames.items():
+        if len(names) == 1:
+            known.setdefault(surname, ("PERSON", next(iter(names))))
+    return known
+
+
+def _places_in_capitals(text: str, mentions: list[Mention], sentence_starts: Sequence[int]) -> list[Mention]:
+    """Return the names written in capitals that the model missed, and relabel the places it mislabelled.
+
+    The small model reads text in capitals poorly ("BRAZIL EDGE PAST PERU" has no entity, "LONDON" at the head of
     a dateline is an ORG). In a headline line (:func:`_is_headline`) or a dateline, a run of capitalised words
     that is a known place name (``tasks/data/places.txt``) is a GPE: added where no mention covers it, relabelled
-    where a mention is exactly that name. Text in ordinary case is left to the model.
+    where a mention is exactly that name. A run the article writes in ordinary case elsewhere (a person, an
+    organisation, a place, a surname: "AGASSI" after "Andre Agassi") takes that label where no mention covers it.
+    Text in ordinary case is left to the model.
     """
     names = place_names()
+    known = _known_in_body(mentions)
     regions: list[tuple[int, int]] = [(m.start("place"), m.end("place")) for m in _DATELINE.finditer(text)]
     regions += [(line.start(), line.end()) for line in re.finditer(r"[^\n]+", text)
                 if _is_headline(text, line.start(), line.end())]  # fmt: skip
@@ -559,16 +587,17 @@ def _places_in_capitals(text: str, mentions: list[Mention], sentence_starts: Seq
                 if any(re.search(r"[^\s]", text[a[1] : b[0]]) for a, b in pairwise(run)):
                     continue  # words of one name are separated by spaces only
                 name = " ".join(w[2] for w in run)
-                if name not in names:
+                if name not in names and name not in known:
                     continue
+                label, canon = ("GPE", _place_form(name)) if name in names else known[name]
                 s, e = run[0][0], run[-1][0] + len(run[-1][2])  # a possessive "'S" stays out
                 same = [m for m in mentions if m.start == s and m.end == e]
                 if same:
                     for m in same:
-                        m.label = "GPE" if m.label not in ("GPE", "LOC", "FAC") else m.label
+                        m.label = label if m.label not in ("GPE", "LOC", "FAC") else m.label
+                        m.canonical = canon if name in names else m.canonical  # "PERU" is Peru, not an acronym
                 elif not any(m.start < e and s < m.end for m in (*mentions, *found)):
-                    found.append(Mention(text[s:e], "GPE", s, e, sentence_of(s, sentence_starts),
-                                         canonical_form(text[s:e], True)))  # fmt: skip
+                    found.append(Mention(text[s:e], label, s, e, sentence_of(s, sentence_starts), canon))
                 i += n - 1
                 break
             i += 1
