@@ -36,7 +36,8 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tasks.entities import NO_DICTIONARY, Dictionary, entities_from_doc
+from tasks.entities import NO_DICTIONARY, Dictionary
+from tasks.mentions import entities_from_doc
 from tasks.records import REPAIR_FIGURES_FAILED, Article, Entity, Figure, describe_error
 from tasks.records import Analysis as Analysis  # the stage's result type, imported from here by the flows
 from tasks.workers import WorkerPool, serve

@@ -18,21 +18,17 @@ from tasks.entities import (
     KIND_PLATFORM,
     Dictionary,
     Mention,
-    _by_context,
-    _names_between_scores,
-    _people_by_given_name,
-    _places_in_capitals,
     alias_table,
     canonical_form,
     entity_id_of,
     entity_key,
     is_generic_word,
-    name_span,
     normalize_name,
     parse_alias_table,
     resolve_entities,
     starts_sentence,
 )
+from tasks.mentions import _by_context, _names_between_scores, _people_by_given_name, _places_in_capitals, name_span
 from tasks.nlp import ENTITY_COMPONENTS, NlpOptions, analyze_articles, load_dictionary, load_nlp
 from tasks.records import Article, Entity, SourceHints
 from tasks.rows import entities_table
