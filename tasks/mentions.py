@@ -260,11 +260,11 @@ def _places_in_capitals(text: str, mentions: list[Mention], sentence_starts: Seq
     Text in ordinary case is left to the model.
     """
     names = place_names()
-    known = _known_in_body(mentions)
     regions: list[tuple[int, int]] = [(m.start("place"), m.end("place")) for m in _DATELINE.finditer(text)]
     regions += [(line.start(), line.end()) for line in re.finditer(r"[^\n]+", text)
                 if _is_headline(text, line.start(), line.end())]  # fmt: skip
     found: list[Mention] = []
+    known = _known_in_body(mentions) if regions else {}  # most articles have no line in capitals
     for start, end in regions:
         words = [(w.start(), w.end(), re.sub(r"['’]S$", "", w.group(0))) for w in _CAPS_WORD.finditer(text, start, end)]
         i = 0

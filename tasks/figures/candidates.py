@@ -161,8 +161,10 @@ _DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "
                  "eighties": 80, "nineties": 90}  # fmt: skip
 # Word sets that gate the pattern families: a sentence without any of a family's words skips its patterns.
 _NUMBER_WORDS = frozenset([*_UNITS_W, *_TENS_W, "hundred", "dozen", "thousand", "million", "billion", "trillion"])
-# Number words that start a count after an ordinal ("the first two"); "one" there is a pronoun ("the first one").
+# A count right after an ordinal ("the first two", "the third 10 years"); "one" there is a pronoun ("the first one"),
+# and a number opening a compound ("the second 10-year auction") ranks that.
 _COUNT_WORDS = "|".join(sorted(_NUMBER_WORDS - {"one"}, key=len, reverse=True))
+_COUNT_AFTER = re.compile(rf"\s+(?:\d[\d,.]*(?![\d,.]*[-‑\w])|(?:{_COUNT_WORDS})\b(?![-‑]))", re.IGNORECASE)
 _CURRENCY_SYMBOLS = "$£€¥₹₩₦₱₽₺₫฿₪₵"
 _PREFIX_WORDS = frozenset({k for k in _PREFIX_CURRENCY if k.isalpha()} | {"rs", "us"})
 _CURRENCY_WORDS = frozenset({w.split()[0] for w in _SUFFIX_CURRENCY} | {"dollar", "dollars"})
@@ -488,7 +490,7 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # "in the first place": the idiom ("in first place", "the first place in the race" rank)
         if not low[0].isdigit() and re.match(r"\s*,", after) and re.search(r"(?:^|[.!?:;\"“‘(]\s*)$", before):
             continue  # "First, ...", "Second, currency fluctuations ...": a sentence's enumerator, no rank
-        if re.match(rf"\s+(?:\d[\d,.]*(?![\d,.]*[-‑\w])|(?:{_COUNT_WORDS})\b(?![-‑]))", after, re.IGNORECASE):
+        if _COUNT_AFTER.match(after):
             continue  # "the first two", "the third 10 years": the ordinal picks out a count, which says how many
         if low == "first" and (
             re.match(r"(?i)\s+(?:off|up)\b", after)
