@@ -5,12 +5,15 @@ wrong label; these rules correct what the words around a name make plain, within
 
 * the **span** is the name alone, as CoNLL-style spans are (:func:`name_span`): no leading "the", possessive,
   stray punctuation, person's title, run-on clause or photo credit; a mention over a line of results ("Arsenal 2
-  Everton 1") is cut into its names;
+  Everton 1") is cut into its names, one over the parts of a headline in capitals ("CRICKET - ENGLAND V NEW
+  ZEALAND") is dropped, and a word of letters and digits ("A2") is no person or place;
 * **labels from context**: a personal title or an age makes a person, an organisation noun before or after the
   name an organisation, a name opening with a given name a person (``tasks/data/given_names.txt``), a known
-  place the model calls a person a place (``tasks/data/places.txt``);
-* **names the model missed**: a surname after the full name, and names in headlines in capitals and datelines
-  (known places, or names the article writes in ordinary case).
+  place the model calls a person a place (``tasks/data/places.txt``), a name ending in an event word ("Rotterdam
+  Open", "Davis Cup") an event;
+* **names the model missed**: a surname after the full name, names in headlines in capitals and datelines
+  (known places, or names the article writes in ordinary case), country names, and the teams, players and
+  countries of lines of results and standings (:mod:`tasks.results_lines`).
 
 :func:`entities_from_doc` runs them in that order and hands the mentions to
 :func:`tasks.entities.resolve_entities`, which gives each entity its identity.
@@ -38,6 +41,7 @@ from tasks.entities import (
     sentence_of,
 )
 from tasks.records import Entity
+from tasks.results_lines import missed_countries, names_in_result_lines
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -116,6 +120,13 @@ def _names_between_scores(text: str, start: int, end: int, label: str) -> list[t
     return names if len(names) >= 2 else [(start, end)]
 
 
+# What separates the parts of a headline in capitals: a spaced dash after a kicker, "V"/"VS" between two sides.
+_HEADLINE_SEPARATOR = re.compile(r"\s[-–—]\s|\sVS?\.?\s")
+# One word of letters and digits; a person, a place or a nationality is never written so.
+_CODE = re.compile(r"(?=\w*\d)(?=\w*[A-Za-z])\w+")
+_NO_CODES = frozenset(("PERSON", "GPE", "LOC", "NORP"))
+
+
 def entities_from_doc(
     doc: Doc, sentence_starts: Sequence[int] = (), dictionary: Dictionary = NO_DICTIONARY
 ) -> list[Entity]:
@@ -128,6 +139,10 @@ def entities_from_doc(
         if ent.label_ not in ENTITY_LABELS:
             continue
         caps = ent.text.isupper() and _is_headline(text, ent.start_char, ent.end_char)
+        if ent.label_ in _NO_CODES and _CODE.fullmatch(ent.text):
+            continue  # "A2", "F16": a rating, a model or a grid square, no place or person
+        if caps and _HEADLINE_SEPARATOR.search(ent.text):
+            continue  # "CRICKET - ENGLAND V NEW ZEALAND": no one name; known places are read by the capitals rule
         for s, e in _names_between_scores(text, ent.start_char, ent.end_char, ent.label_):
             start, end = name_span(text, s, e, ent.label_)
             canon = canonical_form(text[start:end], caps)
@@ -138,6 +153,10 @@ def entities_from_doc(
     _people_by_given_name(mentions)
     mentions = _by_context(text, mentions)
     _places_not_people(mentions)
+    _events_not_names(mentions)
+    given = given_names()
+    mentions += names_in_result_lines(text, mentions, given, sentence_starts)
+    mentions += missed_countries(text, mentions, given, sentence_starts)
     mentions += _missed_surnames(text, mentions, sentence_starts)
     mentions += _places_in_capitals(text, mentions, sentence_starts)
     mentions.sort(key=lambda m: m.start)
@@ -348,6 +367,20 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
             continue
         out.append(m)
     return out
+
+
+# Last words that make a name an event (a tournament, a race, a show): "Rotterdam Open", "Davis Cup", "Monaco
+# Grand Prix", "World Championships"; the model often calls one a place or an organisation.
+_EVENT_WORDS = re.compile(
+    r"\s(?:Open|Cup|Championships?|Grand Prix|Olympics|Olympiad|Masters|Trophy|Tournament|Marathon|Invitational)$"
+)
+
+
+def _events_not_names(mentions: Sequence[Mention]) -> None:
+    """Relabel as EVENT a person, organisation or place whose last word names an event ("Rotterdam Open")."""
+    for m in mentions:
+        if m.label in ("PERSON", "ORG", "GPE", "LOC", "FAC") and _EVENT_WORDS.search(m.canonical):
+            m.label = "EVENT"
 
 
 def _places_not_people(mentions: Sequence[Mention]) -> None:
