@@ -39,8 +39,6 @@ only, which is always rebuildable) a directory per lake URI in the system's temp
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import hashlib
 import json
 import logging
@@ -48,7 +46,6 @@ import os
 import re
 import tempfile
 import threading
-import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -65,7 +62,7 @@ import pyarrow.parquet as pq
 # Re-exported (``X as X``): callers import the lake's errors, options and lease lengths from here.
 from storage.lease import LEASE_SECONDS as LEASE_SECONDS
 from storage.lease import TAKEOVER_PAUSE_SECONDS as TAKEOVER_PAUSE_SECONDS
-from storage.lease import S3Lease, _Lease
+from storage.lease import S3Lease, _Lease, local_lock
 from storage.objectstore import LakeError as LakeError
 from storage.objectstore import LakeLeaseLostError as LakeLeaseLostError
 from storage.objectstore import LakeLockedError as LakeLockedError
@@ -328,34 +325,8 @@ class Lake:
             yield
             return
         Path(self.root).mkdir(parents=True, exist_ok=True)
-        lock_path = Path(self.path(LOCK_FILE))
-        with lock_path.open("a+") as handle:
-            deadline = time.monotonic() + wait_seconds
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as exc:
-                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                        raise
-                    if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
-                        raise LakeLockedError(
-                            f"data directory {self.uri} is being written by {holder}; "
-                            "wait for it to finish or pass --wait-lock SECONDS"
-                        ) from None
-                    time.sleep(0.2)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        with local_lock(Path(self.path(LOCK_FILE)), self.uri, wait_seconds):
+            yield
 
     @contextlib.contextmanager
     def _s3_lease(self, wait_seconds: float) -> Iterator[None]:

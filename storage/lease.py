@@ -1,4 +1,4 @@
-"""The write lease of an S3 lake: one writer at a time where there is no rename and no lock.
+"""The write lock of a lake: an ``flock`` on a local disk (:func:`local_lock`), a lease on S3.
 
 An S3 store has only conditional writes, so there the lake's write lock is a *lease*: the object ``_lock`` is
 created with ``If-None-Match: *`` (of two writers starting together exactly one gets it), renewed every quarter of
@@ -20,6 +20,9 @@ its copies write under); everything here is plain requests through :class:`_Obje
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import logging
 import os
@@ -27,7 +30,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -233,3 +236,39 @@ class S3Lease:
             raise LakeLeaseLostError(
                 f"the write lock of {self.uri} is not being renewed ({left:.0f} s left); this write was not committed"
             )
+
+
+@contextlib.contextmanager
+def local_lock(path: Path, uri: str, wait_seconds: float = 0.0) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path`` (the ``_lock`` file of the local lake at ``uri``) for the block.
+
+    The kernel releases the lock when the process dies, so a crash never leaves it stale. The holder writes its
+    pid into the file, which a waiter names in :class:`LakeLockedError` after ``wait_seconds``.
+    """
+    with path.open("a+") as handle:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise LakeLockedError(
+                        f"data directory {uri} is being written by {holder}; "
+                        "wait for it to finish or pass --wait-lock SECONDS"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC).isoformat(timespec='seconds')}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
