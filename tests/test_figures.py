@@ -211,10 +211,15 @@ def test_ordinals_and_fractions() -> None:
         ("Nearly 60% of staff agreed.", "Nearly", True, "upper"),
         ("At least 12 people died.", "At least", True, "lower"),
         ("Only 3 bidders remained.", "Only", False, "exact"),
+        ("The other 200 or so delegates left.", "or so", True, "exact"),
+        ("There were 40-odd boats.", "odd", True, "exact"),
+        ("You deal with one regulator, maybe 2.", "maybe", True, "exact"),
+        ("At about the 50-second mark he stops.", "about", True, "exact"),
+        ("Costs doubled roughly every 3.4 months.", "roughly", True, "exact"),
     ],
 )
 def test_modifiers_and_bounds(text: str, modifier: str, approximate: bool, bound: str) -> None:
-    fig = find_figures(text)[0]
+    fig = find_figures(text)[-1]
     assert (fig.modifier, fig.approximate, fig.bound) == (modifier, approximate, bound)
     assert modifier not in fig.text
 
@@ -543,85 +548,6 @@ def test_ordinals_in_street_names_are_no_ranks() -> None:
     assert one("It was the 117th day of the strike.").value == 117.0
 
 
-# ----------------------------------------------------------------------------------- not figures: codes and phones
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "For tickets call 0345 744 4422 or +44 20 7946 0958.",
-        "Contact the box office at (555) 010-4477 before the show.",
-        "Reach the news desk on 555-010-4477.",
-        "The relay service answers on 18001 0800 555 0199.",
-    ],
-)
-def test_phone_numbers_and_their_pieces_are_not_figures(text: str) -> None:
-    assert find_figures(text) == []
-
-
-def test_a_phone_number_beside_a_price_leaves_the_price() -> None:
-    figs = find_figures("Call 555-010-4477 for seats at $25.", make_context(country="US"))
-    assert [(f.text, f.value, f.unit) for f in figs] == [("$25", 25.0, "USD")]
-
-
-def test_a_row_of_decimals_and_a_date_are_no_phone_numbers() -> None:
-    assert [f.value for f in find_figures("Net sales were 107.7, 42.0 and 122.8 million.")][:2] == [107.7, 42.0]
-    assert len(find_figures("The 2019 2020 2021 seasons were cut short.")) == 3  # years, not a phone number
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "He rode a Yamaha YZF-R6 to work.",
-        "The new iPhone 15 sold out.",
-        "The RTX 3090 runs hot.",
-        "Airbus delivered the A320 late.",
-        "Item #559393 is back in stock.",
-    ],
-)
-def test_numbers_inside_model_names_and_codes_are_not_figures(text: str) -> None:
-    assert find_figures(text) == []
-
-
-def test_a_rand_amount_is_money_outside_a_model_name() -> None:
-    fig = one("Petrol rose by R6 a litre.", make_context(country="ZA"))
-    assert (fig.kind, fig.value, fig.unit) == ("money", 6.0, "ZAR")
-
-
-def test_citation_markers_and_bracketed_lists_are_not_figures() -> None:
-    assert find_figures("The charm was taught in class.[3][4] It was later banned.[12]") == []
-    assert find_figures(">>> values = [1, 2, 3]") == []
-    assert [f.text for f in find_figures("Some 40 pupils came.[2]")] == ["40"]
-
-
-@pytest.mark.parametrize(
-    "text", ["The vote was 52-48.", "They won 14-0 in the final.", "She beat her rival 6-4, 6-0 on Court 2."]
-)
-def test_scores_and_vote_tallies_are_not_figures(text: str) -> None:
-    assert find_figures(text) == []
-
-
-def test_a_range_with_a_scale_word_after_it_is_no_score() -> None:
-    figs = find_figures("Some 20-25 million people voted.")
-    assert [(f.value, f.low, f.high) for f in figs] == [(2e7, 2e7, 2.5e7), (2.5e7, 2e7, 2.5e7)]
-
-
-@pytest.mark.parametrize(
-    "text", ["Output rose 8 to 10 times.", "It is two to three times higher.", "Sales grew 8-10 times."]
-)
-def test_multiplier_ranges_are_not_figures(text: str) -> None:
-    assert find_figures(text) == []
-
-
-def test_house_numbers_list_numbers_and_live_blog_times_are_not_figures() -> None:
-    assert find_figures("Police were called to the 2100 block of Main Street.") == []
-    assert find_figures("The shelter is at 12943 61st St. North.") == []
-    text = (
-        "The ranking:\n\n01. Robert Plant\n\n02. Rob Halford\n\n16.06 Rescuers found 40 survivors.\n\nIt was 6 o’clock."
-    )
-    assert [f.text for f in extract_figures(text)] == ["40"]
-
-
 # ------------------------------------------------------------------------------------------------ ranges (2)
 
 
@@ -650,104 +576,6 @@ def test_a_hedge_in_front_of_a_range_covers_both_ends() -> None:
         (350.0, True, "approximately"),
         (600.0, True, "approximately"),
     ]
-
-
-# ------------------------------------------------------------------------------------------------ currency sources
-
-
-@pytest.mark.parametrize(
-    ("outlet", "site_name", "country"),
-    [
-        ("cbc.ca", None, "CA"),
-        ("bbc.co.uk", None, "GB"),
-        ("smh.com.au", None, "AU"),
-        ("nationalpost.com", None, "CA"),
-        ("bostonherald.com", None, "US"),
-        ("example.com", "Ottawa Citizen", "CA"),
-        ("example.com", "The Times of India", "IN"),
-        ("brand.io", None, None),
-        ("example.com", "The Daily Gazette", None),
-    ],
-)
-def test_outlet_country_from_the_domain_or_the_site_name(outlet: str, site_name: str | None, country: str) -> None:
-    from tasks.figures import outlet_country
-
-    assert outlet_country(outlet, site_name) == country
-
-
-def test_currency_source_says_where_a_bare_dollar_was_resolved() -> None:
-    text = "The council approved $4 million for roads."
-
-    def read(ctx: FigureContext) -> tuple[str | None, str | None, bool]:
-        fig = one(text, ctx)
-        return fig.unit, fig.currency_source, fig.currency_ambiguous
-
-    assert read(make_context(text, outlet="cbc.ca")) == ("CAD", "outlet_country", False)
-    assert read(make_context(text, outlet="bbc.co.uk")) == ("USD", "outlet_country", False)
-    assert read(make_context(text, country="JM")) == ("JMD", "outlet_country", False)
-    assert read(make_context(text)) == ("USD", "default", True)
-    written = "Ottawa pledged C$2 billion. Of that, $500 million goes to ports."
-    assert [(f.unit, f.currency_source) for f in find_figures(written, make_context(written))] == [
-        ("CAD", "symbol"),
-        ("CAD", "text"),
-    ]
-    us = "The fund raised US$3 billion, and $1 billion came from banks."
-    assert [(f.unit, f.currency_source) for f in find_figures(us, make_context(us))] == [
-        ("USD", "symbol"),
-        ("USD", "text"),
-    ]
-    ohio = "COLUMBUS, Ohio - The Ohio budget adds $300 million for schools in Cleveland."
-    assert read_one(ohio) == ("USD", "text_places", False)
-    assert one("It cost €5 million.").currency_source == "symbol"
-    assert one("Prices rose 5%.").currency_source is None
-
-
-def read_one(text: str) -> tuple[str | None, str | None, bool]:
-    fig = one(text, make_context(text), kind="money")
-    return fig.unit, fig.currency_source, fig.currency_ambiguous
-
-
-def test_an_outlet_dollar_is_its_own_even_where_the_text_names_us_dollars() -> None:
-    text = "The firm paid US$2 billion, and the province added $500 million."
-    figs = find_figures(text, make_context(text, outlet="theglobeandmail.com"))
-    assert [(f.unit, f.currency_source) for f in figs] == [("USD", "symbol"), ("CAD", "outlet_country")]
-
-
-# ------------------------------------------------------------------------------------------------ units (2)
-
-
-@pytest.mark.parametrize(
-    ("text", "span", "value", "unit"),
-    [
-        ("Lows hit -7 °C overnight.", "-7 °C", -7.0, "degree_celsius"),
-        ("Lows hit -7 ° C overnight.", "-7 ° C", -7.0, "degree_celsius"),
-        ("Lows hit -7° Celsius overnight.", "-7° Celsius", -7.0, "degree_celsius"),
-        ("It was 7℃ at dawn.", "7℃", 7.0, "degree_celsius"),
-        ("Keep it above 60° degrees Fahrenheit.", "60° degrees Fahrenheit", 60.0, "degree_fahrenheit"),
-        ("Gusts reached 120 km/h.", "120 km/h", 120.0, "kilometre_per_hour"),
-        ("Gusts reached 120 km / h.", "120 km / h", 120.0, "kilometre_per_hour"),
-        ("Carbon dioxide reached 420 ppm.", "420 ppm", 420.0, "part_per_million"),
-        ("Winds of 15 m/s were measured.", "15 m/s", 15.0, "metre_per_second"),
-        ("The chip runs at 3.2GHz.", "3.2GHz", 3.2, "gigahertz"),
-    ],
-)
-def test_temperatures_and_other_news_units(text: str, span: str, value: float, unit: str) -> None:
-    fig = one(text, kind="quantity")
-    assert (fig.text, fig.value, fig.unit) == (span, value, unit)
-
-
-def test_a_second_reading_after_a_slash_keeps_its_minus() -> None:
-    figs = find_figures("Temp rating: 20°F/-7°C")
-    assert [(f.value, f.unit) for f in figs] == [(20.0, "degree_fahrenheit"), (-7.0, "degree_celsius")]
-
-
-def test_bare_degrees_of_temperature_take_the_scale_of_the_text_or_the_outlet() -> None:
-    text = "Highs of 14 degrees are forecast. The low was 2 degrees Celsius."
-    assert [f.unit for f in find_figures(text, make_context(text))] == ["degree_celsius", "degree_celsius"]
-    seoul = "Temperatures reached 14 degrees in Seoul."
-    assert one(seoul, make_context(seoul, country="KR")).unit == "degree_celsius"
-    assert one(seoul, make_context(seoul, country="US")).unit == "degree"  # a US outlet may mean either scale
-    assert one("Cut the stems at a 45-degree angle.", make_context(country="KR")).unit == "degree"
 
 
 # ------------------------------------------------------------------------------------------------ tables and lists

@@ -85,6 +85,7 @@ TUESDAY = datetime(2024, 11, 26, 13, 0, tzinfo=UTC)  # Tuesday 26 November 2024
         ("She said on Thursday that the plant will close.", "2024-11-21"),
         ("Police arrested a man Thursday.", "2024-11-21"),
         ("Voters backed a measure on Thursday that will raise taxes.", "2024-11-21"),
+        ("The leaders met for a debate on Thursday ahead of the vote.", "2024-11-21"),
         # the publication day itself counts in either direction
         ("The central bank said Tuesday it was ready to act.", "2024-11-26"),
         ("The leaders will meet on Tuesday evening.", "2024-11-26"),
@@ -200,3 +201,16 @@ def test_scorer_scores_relative_dates_only_where_they_are_annotated() -> None:
 
     assert annotates_relative(rows("figures_relative_dev.jsonl"))
     assert not annotates_relative(rows("figures_heldout.jsonl"))
+
+
+def test_a_day_with_slashes_after_on_and_decades_in_words() -> None:
+    us = make_context("x", country="US")
+    assert [(f.text, f.date_value) for f in find_figures("Join our panel on 11/9 at noon.", us)] == [
+        ("11/9", "XXXX-11-09")
+    ]
+    gb = make_context("x", country="GB")
+    assert one("Join our panel on 11/9 at noon.", gb).date_value == "XXXX-09-11"
+    assert find_figures("Scores were 11/9 and 7/3 in the sample.", us) == []  # no "on": no day
+    assert one("The mood echoes that of the Thirties.").date_value == "193X"
+    assert one("It was built in the late Sixties.").date_value == "196X"
+    assert find_figures("She is in her thirties.")[0].kind == "quantity"  # an age, no decade of the calendar

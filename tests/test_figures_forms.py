@@ -218,3 +218,13 @@ def test_a_plus_sign_before_a_name_and_the_subject_an_ordinal_ranks() -> None:
     assert (first.text, first.kind, first.object) == ("first", "ordinal", "movie")
     [first] = extract_figures("She was the first to arrive.")
     assert first.object is None
+
+
+def test_a_third_in_a_list_and_a_rank_written_without_a_dot() -> None:
+    text = "One plan is to sell, another is to lease, and a third is to rebuild."
+    assert [(f.text, f.kind, f.value) for f in find_figures(text)] == [("third", "ordinal", 3.0)]
+    assert [(f.kind, f.value) for f in find_figures("A third of voters stayed home.")] == [("fraction", 1 / 3)]
+    assert next((f.text, f.kind, f.value) for f in find_figures("She beat world No 38 in two sets.")) == (
+        "No 38", "ordinal", 38.0,
+    )  # fmt: skip
+    assert not [f for f in find_figures("The team of No 10 said so.") if f.kind == "ordinal"]

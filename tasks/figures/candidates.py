@@ -76,6 +76,9 @@ _RANKED_NOUN_AFTER = re.compile(
     r"than|that|this|since|over|under|last|next|each|every|per|after|before|while|when|between|among|earlier|"
     r"later|compared|since|year-on-year|overall|instead|again|already|now|then)\b)[a-z]{3,}"
 )
+# "a third" as the subject of a verb after "another" or "a second": the next item of a list, no share.
+_VERB_AFTER = re.compile(r"\s+(?:is|was|will|would|has|had|could|can|may|might|said|says|wants|went)\b")
+_ENUMERATION_BEFORE = re.compile(r"(?i)\b(?:another|a\s+second|the\s+other)\b")
 _ORDINAL = re.compile(
     r"(?<![\w-])(?P<ord>(?i:" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")|\d+(?:st|nd|rd|th))"
     r"(?![\w])"
@@ -102,7 +105,9 @@ _STREET_AFTER = re.compile(
 _FLOOR_AFTER = re.compile(r"\s+(?:Fl\.?|Flr\.?|Floor|floor)(?!\w)")
 # A rank written "No. 1" or "#2" ("the No. 1 cause", "moves up to #2"); after a name it is a label ("Tunnel No. 2",
 # "Mistake #6").
-_RANK_NUMBER = re.compile(r"(?:\bNo\.\s?|(?<![\w#&])#)(?P<n>\d{1,2})(?![\d,]|\.\d)")
+_RANK_NUMBER = re.compile(
+    r"(?:\bNo\.\s?|(?:(?<=world\s)|(?<=ranked\s)|(?<=seeded\s))No\s?|(?<![\w#&])#)(?P<n>\d{1,3})(?![\d,]|\.\d)"
+)
 _DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<ord>one|two|three)\b", re.I)
 _SCALED_RANGE_END = re.compile(
     rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
@@ -465,6 +470,8 @@ def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue
         if num_word in ("a", "an") and not den_word.startswith(("half", "quarter")) and _RANKED_NOUN_AFTER.match(after):
             continue  # "a third child", "a fifth term": a rank (the ordinal rule reads it)
+        if num_word in ("a", "an") and _VERB_AFTER.match(after) and _ENUMERATION_BEFORE.search(before):
+            continue  # "one is ..., another ..., and a third is ...": the third of a list, a rank
         if num > 1 and not den_word.endswith("s") and den_word not in ("half",):
             continue
         yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, num / _FRACTION_WORDS_MAP[den_word])

@@ -61,6 +61,16 @@ _NOT_A_MONTH_AFTER = re.compile(
 )
 _DIGIT_DATE_PATTERNS = [p for p in _DATE_PATTERNS if "mon>" not in p.pattern]
 _ISO_SLASH = re.compile(r"\b(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])/(?P<y>(?:19|20)\d\d)\b")
+# A day written with slashes and no year after "on": "our panel on 11/9" (month first in a US outlet, day first
+# elsewhere). Without "on" two numbers with a slash are a fraction, a score or a name as often.
+_ON_SLASH = re.compile(r"(?<=\bon\s)(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)(?![\d/]|\.\d)")
+# A decade in words, capitalised after "the": "the Thirties", "the early Sixties" (in lower case after a possessive
+# it is an age: "in her thirties").
+_DECADE_NAME = re.compile(
+    r"(?<=\bthe\s)(?:(?:early|mid|late)[-‑\s])?(?P<d>Twenties|Thirties|Forties|Fifties|Sixties|Seventies|Eighties|Nineties)\b"
+)
+_DECADE_DIGIT = {"twenties": 2, "thirties": 3, "forties": 4, "fifties": 5, "sixties": 6, "seventies": 7, "eighties": 8,
+                 "nineties": 9}  # fmt: skip
 
 # Month names that are also common words or names ("Theresa May", "the March on Washington").
 _AMBIGUOUS_MONTHS = frozenset({"may", "march", "august"})
@@ -260,6 +270,15 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         # "the 1900s" is a century in news writing; "the 2000s" and "the 1970s" are decades
         iso = f"{digits[:2]}XX" if digits[2] == "0" and digits[0] == "1" else f"{digits}X"
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=iso)
+    for m in _DECADE_NAME.finditer(text) if not sc.words.isdisjoint(_DECADE_DIGIT) else ():
+        yield _Cand(
+            m.start("d"), m.end("d"), KIND_DATE, _P_DATE, date_value=f"19{_DECADE_DIGIT[m.group('d').lower()]}X"
+        )
+    for m in _ON_SLASH.finditer(text) if sc.digit and "on" in sc.words else ():
+        a, b = int(m.group("a")), int(m.group("b"))
+        month, day = (a, b) if ctx.country in (None, "US") else (b, a)
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-{month:02d}-{day:02d}")
     for m in _ISO_SLASH.finditer(text) if sc.digit else ():
         iso = f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=iso)
@@ -522,6 +541,8 @@ def _clause_tense(text: str, start: int, end: int) -> int | None:
                 continue
             if not tok[0].isalpha() or (direction == 1 and tok.lower() in _CLAUSE_OPENERS):
                 break
+            if direction == 1 and tok.lower() == "ahead" and _next_word(tokens, i) == "of":
+                break  # "met on Saturday ahead of the vote": what follows is another event's time
             cost += 1
             if (best is not None and cost >= best[0]) or cost > 12:
                 break

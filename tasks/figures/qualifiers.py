@@ -43,6 +43,7 @@ _MODIFIERS: dict[str, tuple[bool, str]] = {
     "between": (False, BOUND_EXACT), "top": (False, BOUND_EXACT), "just": (False, BOUND_EXACT),
     "only": (False, BOUND_EXACT), "by": (False, BOUND_EXACT), "since": (False, BOUND_EXACT),
     "from": (False, BOUND_EXACT), "within": (False, BOUND_EXACT), "until": (False, BOUND_EXACT),
+    "maybe": (True, BOUND_EXACT), "perhaps": (True, BOUND_EXACT), "possibly": (True, BOUND_EXACT),
 }  # fmt: skip
 _MODIFIER_RE = re.compile(
     r"(?:^|(?<=[\s(—–-]))(?P<mod>"
@@ -52,6 +53,13 @@ _MODIFIER_RE = re.compile(
 )
 # Dates take bounds as temporal words, never as hedges ("up to 2027" is "until").
 _DATE_HEDGES = frozenset({"about", "around", "roughly", "approximately", "circa"})
+# A hedge that reaches over "the" or "every" to its number: "at about the 50-second mark", "roughly every 3.4
+# months" (a bound does not: "under the 2015 deal" is no bound on 2015).
+_HEDGE_OVER = re.compile(
+    r"(?:^|(?<=[\s(]))(?P<mod>about|around|roughly|approximately|nearly|almost)\s+(?:the|every)\s+$", re.I
+)
+# A hedge after the number: "200 or so world leaders", "40-odd years".
+_HEDGE_AFTER = re.compile(r"(?:\s+or\s+so|[-‑]odd)\b", re.I)
 
 _CHANGE_VERBS = (
     "rise|rises|rose|risen|rising|fall|falls|fell|fallen|falling|grow|grows|grew|grown|growing|increase|"
@@ -88,8 +96,11 @@ _CHANGE_AFTER = re.compile(
 
 def _modifier(text: str, c: _Cand) -> tuple[str | None, bool, str]:
     before = text[max(0, c.start - 40) : c.start]
-    m = _MODIFIER_RE.search(before)
+    m = _MODIFIER_RE.search(before) or _HEDGE_OVER.search(before)
     if m is None:
+        after = _HEDGE_AFTER.match(text, c.end)
+        if after and c.kind != KIND_DATE:
+            return ("odd" if after.group(0).lower().endswith("odd") else "or so"), True, BOUND_EXACT
         return None, False, BOUND_EXACT
     mod = m.group("mod")
     approx, bound = _MODIFIERS[mod.lower()]
