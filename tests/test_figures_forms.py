@@ -228,3 +228,9 @@ def test_a_third_in_a_list_and_a_rank_written_without_a_dot() -> None:
         "No 38", "ordinal", 38.0,
     )  # fmt: skip
     assert not [f for f in find_figures("The team of No 10 said so.") if f.kind == "ordinal"]
+
+
+@pytest.mark.integration
+def test_the_end_of_a_change_from_a_to_b_takes_the_object_of_its_start() -> None:
+    text = "The firm went from 12% of all online sales to over 20% in a year."
+    assert objects(text)[:2] == [("12%", "online sales"), ("20%", "online sales")]

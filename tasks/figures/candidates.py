@@ -470,7 +470,7 @@ def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue
         if num_word in ("a", "an") and not den_word.startswith(("half", "quarter")) and _RANKED_NOUN_AFTER.match(after):
             continue  # "a third child", "a fifth term": a rank (the ordinal rule reads it)
-        if num_word in ("a", "an") and _VERB_AFTER.match(after) and _ENUMERATION_BEFORE.search(before):
+        if num_word in ("a", "an") and _VERB_AFTER.match(after) and _ENUMERATION_BEFORE.search(text, 0, m.start()):
             continue  # "one is ..., another ..., and a third is ...": the third of a list, a rank
         if num > 1 and not den_word.endswith("s") and den_word not in ("half",):
             continue

@@ -119,6 +119,13 @@ def attach_objects(
             found[i], found[i + 1] = found[i] or found[i + 1], found[i + 1] or found[i]
         elif needs_parse(b) and found[i + 1] is None and re.search(r",\s+or\s+$", gap):
             found[i + 1] = found[i]  # "40 per cent of the bill, or RM2 million"
+        elif (
+            found[i] is not None
+            and a.kind == b.kind
+            and _FROM_OF_TO.fullmatch(gap)
+            and re.search(r"\bfrom\s+$", doc.text[max(0, a.start_char - offset - 6) : a.start_char - offset])
+        ):
+            found[i + 1] = found[i]  # "from 12% of traffic referrals to over 20%": the end is of the same thing
     out: list[Figure] = []
     for f, toks in zip(figures, found, strict=True):
         if toks is None:
@@ -191,6 +198,11 @@ def _verb_not_noun(tok: Token) -> bool:
     return tok.tag_.startswith("VB") and not (tok.tag_ == "VBG" and tok.dep_ in ("pcomp", "pobj", "nsubj", "dobj"))
 
 
+# Between the ends of a change written "from A of X to B": "from 12% of all referrals to over 20%".
+_FROM_OF_TO = re.compile(
+    r"\s+(?:of|in|for)\s+[^,;.()]{1,60}?\s+to\s+(?:(?:over|about|around|nearly|almost|roughly|just|under|"
+    r"more\s+than|less\s+than)\s+)?"
+)
 _SHARED_GAP = re.compile(
     r"\s?(?:[-–—‑]|to|and)\s?|\s+(?:to|and|at)\s+|,?\s+or\s+|\s*\(\s*|\s+\(|(?:\s+(?:per|a|an|each)\s+\w+)?"
     r"\s+(?:rather\s+than|instead\s+of|versus|vs\.?)\s+|,\s+(?:up|down)\s+(?:by\s+)?"

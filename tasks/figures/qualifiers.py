@@ -96,7 +96,9 @@ _CHANGE_AFTER = re.compile(
 
 def _modifier(text: str, c: _Cand) -> tuple[str | None, bool, str]:
     before = text[max(0, c.start - 40) : c.start]
-    m = _MODIFIER_RE.search(before) or _HEDGE_OVER.search(before)
+    m = _MODIFIER_RE.search(before)
+    if m is None and c.kind not in (KIND_DATE, KIND_ORDINAL):  # "about the 18th President" is a topic, no hedge
+        m = _HEDGE_OVER.search(before)
     if m is None:
         after = _HEDGE_AFTER.match(text, c.end)
         if after and c.kind != KIND_DATE:
