@@ -41,7 +41,7 @@ from tasks.entities import (
     sentence_of,
 )
 from tasks.records import Entity
-from tasks.results_lines import missed_countries, names_in_result_lines
+from tasks.results_lines import clubs_in_match_reports, missed_countries, names_in_result_lines
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -157,6 +157,7 @@ def entities_from_doc(
     given = given_names()
     mentions += names_in_result_lines(text, mentions, given, sentence_starts)
     mentions += missed_countries(text, mentions, given, sentence_starts)
+    clubs_in_match_reports(text, mentions, place_names())
     mentions += _missed_surnames(text, mentions, sentence_starts)
     mentions += _places_in_capitals(text, mentions, sentence_starts)
     mentions.sort(key=lambda m: m.start)

@@ -10,6 +10,8 @@ their shape:
   given name a PERSON (a golfer's or runner's row), anything else an ORG (a club);
 * a **country in brackets** after a name is a GPE, and the name before it, when it opens with a given name and
   the model found nothing there, a PERSON;
+* in a sentence that reports a match (a score such as "2-1" and a verb such as "beat" or "drew"), a **city** is
+  the club named after it ("Leeds beat Chelsea 3-0"): an ORG; a country stays a GPE (its national side);
 * a **country name** the model missed in ordinary prose ("Chile", "New Zealand") is a GPE, unless it is part of a
   longer name ("Bank of Chile", "Jordan Henderson").
 """
@@ -148,3 +150,31 @@ def missed_countries(
             continue
         found.append(Mention(name, "GPE", s, e, sentence_of(s, sentence_starts), name))
     return found
+
+
+# A match score ("2-1", "0 - 0"; not a date's "08-30" nor a time) and the verbs of a match report.
+_MATCH_SCORE = re.compile(r"(?<![\d.:/-])\d{1,2}\s?-\s?\d{1,2}(?![\d.:/%-])")
+_MATCH_VERB = re.compile(
+    r"\b(?:beat|beats|beaten|drew|draw|draws|drawn|lost|lose|loses|defeated|defeat|defeats|edged|thrashed|routed|"
+    r"held|hammered|won|win|wins|against|v|vs|versus|ended)\b"
+)
+# A place after these is where something happened ("beat Muster 6-4 in Rotterdam"), not a side.
+_VENUE_BEFORE = re.compile(r"\b(?:in|at|from|near|of|to|on)\s+$", re.I)
+
+
+def clubs_in_match_reports(text: str, mentions: Sequence[Mention], places: frozenset[str]) -> None:
+    """Relabel ORG a city (a GPE, LOC or PERSON mention that is a known place, ``places`` in capitals, and no
+    country) in a sentence that reports a match: the club named after the city ("Leeds beat Chelsea 3-0"). Not a
+    place after a preposition: the venue ("in Rotterdam")."""
+    countries = {name.upper() for name in country_names()}
+    for m in mentions:
+        name = m.canonical.upper()
+        if m.label not in ("GPE", "LOC", "PERSON") or name not in places or name in countries:
+            continue
+        if _VENUE_BEFORE.search(text, max(0, m.start - 8), m.start):
+            continue
+        start = max(text.rfind(stop, 0, m.start) for stop in ".!?\n") + 1
+        ends = [i for i in (text.find(stop, m.end) for stop in ".!?\n") if i >= 0]
+        sentence = text[start : min(ends) if ends else len(text)]
+        if _MATCH_SCORE.search(sentence) and _MATCH_VERB.search(sentence):
+            m.label = "ORG"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tasks.entities import Mention, canonical_form
-from tasks.mentions import given_names
+from tasks.mentions import given_names, place_names
 from tasks.nlp import NlpOptions, analyze_articles
-from tasks.results_lines import country_names, missed_countries, names_in_result_lines
+from tasks.results_lines import clubs_in_match_reports, country_names, missed_countries, names_in_result_lines
 from tests.test_entities import article
 
 
@@ -59,6 +59,20 @@ def test_a_country_the_model_missed_unless_it_is_part_of_a_longer_name() -> None
     found = missed_countries(text, _at(text, ("U.S.", "GPE")), given_names())
     assert _read(found) == [("Chile", "GPE"), ("Chile", "GPE"), ("Peru", "GPE"), ("Chile", "GPE")]
     assert [m.start for m in found][:2] == [text.index("Chile"), text.index("Chile", text.index("In Chile"))]
+
+
+def test_a_city_in_a_match_report_is_its_club_and_a_country_its_side() -> None:
+    text = (
+        "Leeds beat Newcastle 3-0 and Japan drew 1-1 with China. Rios beat Muster 6-4 in Rotterdam. "
+        "Voters in Leeds backed it 52-48. Newcastle grew 2-3% a year."
+    )
+    mentions = [*_at(text, ("Leeds", "GPE"), ("Newcastle", "PERSON"), ("Japan", "GPE"), ("Rotterdam", "GPE"))]
+    later = text.index("Voters")
+    mentions += [Mention("Leeds", "GPE", s, s + 5, None, "Leeds") for s in [text.index("Leeds", later)]]
+    s = text.index("Newcastle grew")
+    mentions.append(Mention("Newcastle", "GPE", s, s + 9, None, "Newcastle"))
+    clubs_in_match_reports(text, mentions, place_names())
+    assert [m.label for m in mentions] == ["ORG", "ORG", "GPE", "GPE", "GPE", "GPE"]
 
 
 def test_country_names_come_from_the_alias_table() -> None:
