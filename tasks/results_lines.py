@@ -8,6 +8,7 @@ their shape:
 
 * in a **results line** or a **standings row**, each name is a team: a country is a GPE, a name opening with a
   given name a PERSON (a golfer's or runner's row), anything else an ORG (a club);
+* in a **scorecard** (goal minutes in brackets, a batsman's or a bowler's line) each name is a PERSON;
 * a **country in brackets** after a name is a GPE, and the name before it, when it opens with a given name and
   the model found nothing there, a PERSON;
 * in a sentence that reports a match (a score such as "2-1" and a verb such as "beat" or "drew"), a **city** is
@@ -38,6 +39,17 @@ _RESULT = re.compile(
 _STANDING = re.compile(
     rf"(?m)^[ \t]*(?:\d{{1,3}}\.?[ \t]+)?(?P<a>{_NAME})(?:[ \t]+[-+]?\d{{1,4}}(?:\.\d+)?){{3,}}[ \t]*$"
 )
+# A surname in a scorecard: "Shearer ( 23rd , 75th pen )" (goal minutes), a batsman's line "Hussain c Parore b
+# Cairns 45", "Thorpe not out 12", "Atherton lbw b Wasim 8", a bowler's figures "Cairns 10-2-34-1".
+_PLAYER = r"[A-Z][\w'’-]+(?:[ \t]+[A-Z][\w'’-]+){0,2}"
+_MINUTE = r"\d{1,3}(?:st|nd|rd|th)(?:[ \t]*(?:pen|penalty|og)\.?)?"
+_SCORER = re.compile(rf"(?P<a>{_PLAYER})[ \t]*\([ \t]*{_MINUTE}(?:[ \t]*,[ \t]*{_MINUTE})*[ \t]*\)")
+_SCORERS_LINE = re.compile(r"(?im)^[ \t]*(?:goal)?scorers?\b[^\n]*")
+_BATSMAN = re.compile(
+    rf"(?m)^[ \t]*(?P<a>{_PLAYER})[ \t]+(?:(?:(?:c|st)[ \t]+(?P<b>{_PLAYER})[ \t]+)?(?:lbw[ \t]+)?b[ \t]+"
+    rf"(?P<c>{_PLAYER})|run[ \t]+out|not[ \t]+out|retired[ \t]+hurt)[ \t]+\d{{1,3}}[ \t]*$"
+)
+_BOWLER = re.compile(rf"(?<![\w-])(?P<a>{_PLAYER})[ \t]+\d{{1,2}}(?:\.\d)?-\d{{1,2}}-\d{{1,3}}-\d{{1,2}}(?![\d-])")
 # A name in brackets: "( Chile )", "(New Zealand)".
 _BRACKETED = re.compile(rf"\([ \t]*(?P<a>{_NAME})[ \t]*\)")
 # A name of two or three capitalised words right before a bracket ("Goran Ivanisevic ( Croatia )").
@@ -110,6 +122,13 @@ def names_in_result_lines(
                 name = text[s:e]
                 sid = sentence_of(s, sentence_starts)
                 _replace(mentions, found, Mention(name, _team_label(name, given), s, e, sid, canonical_form(name)))
+    scorers = [m for line in _SCORERS_LINE.finditer(text) for m in _SCORER.finditer(text, line.start(), line.end())]
+    for line in [*scorers, *_BATSMAN.finditer(text), *_BOWLER.finditer(text)]:
+        for group in ("a", "b", "c"):
+            if group in line.re.groupindex and line.group(group):
+                s, e = line.span(group)
+                sid = sentence_of(s, sentence_starts)
+                _replace(mentions, found, Mention(text[s:e], "PERSON", s, e, sid, canonical_form(text[s:e])))
     countries = country_names()
     for bracket in _BRACKETED.finditer(text):
         s, e = bracket.span("a")

@@ -51,6 +51,19 @@ def test_a_country_in_brackets_and_the_player_before_it() -> None:
     assert _read(found) == [("Goran Lindqvist", "PERSON"), ("Croatia", "GPE"), ("New Zealand", "GPE")]
 
 
+def test_the_players_of_a_scorecard_are_people() -> None:
+    text = (
+        "Scorers: Okafor (23rd, 75th pen), Lindqvist (50th)\n"
+        "Hussein c Parr b Cairo 45\nThorne not out 12\nAtwood lbw b Wasim 8\n"
+        "Bowling: Cairo 10-2-34-1, Dowell 8-1-22-0\n"
+        "The Harbury (12th) ranking fell."
+    )
+    found = names_in_result_lines(text, _at(text, ("Cairo", "GPE")), given_names())
+    assert _read(found) == [("Okafor", "PERSON"), ("Lindqvist", "PERSON"), ("Hussein", "PERSON"), ("Parr", "PERSON"),
+                            ("Cairo", "PERSON"), ("Thorne", "PERSON"), ("Atwood", "PERSON"), ("Wasim", "PERSON"),
+                            ("Cairo", "PERSON"), ("Dowell", "PERSON")]  # fmt: skip
+
+
 def test_a_country_the_model_missed_unless_it_is_part_of_a_longer_name() -> None:
     text = (
         "Exports to Chile rose. In Chile, Bank of Chile and Chile Telecom grew; Jordan Henderson scored. "
