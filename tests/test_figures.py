@@ -216,6 +216,10 @@ def test_ordinals_and_fractions() -> None:
         ("You deal with one regulator, maybe 2.", "maybe", True, "exact"),
         ("At about the 50-second mark he stops.", "about", True, "exact"),
         ("Costs doubled roughly every 3.4 months.", "roughly", True, "exact"),
+        ("It logged her place as often as every 2 seconds.", "as often as", True, "upper"),
+        ("Open to ages 10 and up.", "and up", True, "lower"),
+        ("They bowled 12 or more overs.", "or more", True, "lower"),
+        ("Children aged 5 or younger enter free.", "or younger", True, "upper"),
     ],
 )
 def test_modifiers_and_bounds(text: str, modifier: str, approximate: bool, bound: str) -> None:

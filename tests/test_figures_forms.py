@@ -234,3 +234,14 @@ def test_a_third_in_a_list_and_a_rank_written_without_a_dot() -> None:
 def test_the_end_of_a_change_from_a_to_b_takes_the_object_of_its_start() -> None:
     text = "The firm went from 12% of all online sales to over 20% in a year."
     assert objects(text)[:2] == [("12%", "online sales"), ("20%", "online sales")]
+
+
+def test_up_to_after_a_verb_of_motion_is_no_bound_and_a_parent_of_three_counts_children() -> None:
+    climb = find_figures("Start slow and build up to 30 minutes a day.")[0]
+    assert (climb.modifier, climb.approximate) == (None, False)
+    assert find_figures("Fines of up to 30 dollars apply.")[0].modifier == "up to"
+    assert find_figures("Research moves strawberries up to #2!")[0].modifier is None
+    text = "His family, including father-of-three Chris, and a mother of two children came."
+    assert [(f.text, f.kind, f.value, f.object) for f in extract_figures(text)] == [
+        ("three", "count", 3.0, None), ("two", "count", 2.0, "children"),
+    ]  # fmt: skip

@@ -112,6 +112,11 @@ _DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<
 _SCALED_RANGE_END = re.compile(
     rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
 )
+# A parent described by a count of children: "father-of-three", "mother of two" (a compound the count rules skip).
+_PARENT_OF = re.compile(
+    r"(?i)\b(?:father|mother|mum|mom|dad|parent|grandfather|grandmother|grandparent)s?[-‑\s]of[-‑\s]"
+    r"(?P<num>\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?![\w-])"
+)
 _STRONG = re.compile(rf"(?<![\w.,])(?P<num>{_DIGITS})[-‑]strong\b")
 
 # A multiplier, alone or as a range: "three times", "tenfold", "2-to-1", "8 to 10 times", "two or three times".
@@ -553,6 +558,10 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         value = parse_number(m.group("num"))
         if value is not None:  # "20-25 million": the scaled end of a range (the first number is scaled later)
             yield _Cand(m.start("num"), m.end("num"), KIND_COUNT, _P_COUNT, value, scale=_scale_of(m.group("num")))
+    for m in _PARENT_OF.finditer(text) if "of" in sc.words else ():
+        value = parse_number(m.group("num"))
+        if value is not None:  # "father-of-three": a count of children
+            yield _Cand(m.start("num"), m.end("num"), KIND_COUNT, _P_COUNT + 1, value, scale=None)
     for m in _STRONG.finditer(text) if "strong" in sc.words else ():
         value = parse_number(m.group("num"))
         if value is not None:

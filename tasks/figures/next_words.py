@@ -53,6 +53,9 @@ _WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
 _RANKED_SUBJECT = re.compile(
     r"(\w+)\s+(?:was|is|were|are|became|becomes|remains|remained)\s+(?:also\s+|now\s+)?the\s+$"
 )
+_PARENT_OF_BEFORE = re.compile(
+    r"(?i)\b(?:father|mother|mum|mom|dad|parent|grandfather|grandmother|grandparent)s?[-‑\s]of[-‑\s]$"
+)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
 
@@ -101,6 +104,12 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     "sizeable export rise"; "second-ranking official" -> "official"; "a family of four" -> "family".
     ``figure`` offsets index into ``text``; ``others`` are the text's other figures (skipped over).
     """
+    if (
+        figure.kind == KIND_COUNT
+        and _PARENT_OF_BEFORE.search(text, max(0, figure.start_char - 20), figure.start_char)
+        and not re.match(r"\s+[a-z]", text[figure.end_char :])
+    ):
+        return None  # "father-of-three Chris", "a mother of two.": the children, unnamed ("mother of two children")
     aged = _AGED.search(text, max(0, figure.start_char - 40), figure.start_char)
     if figure.kind == KIND_QUANTITY and aged and aged.group(1).lower() not in _NP_STOP:
         return aged.group(1)  # "two sons aged 9 and 6"

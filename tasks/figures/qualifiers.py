@@ -44,6 +44,7 @@ _MODIFIERS: dict[str, tuple[bool, str]] = {
     "only": (False, BOUND_EXACT), "by": (False, BOUND_EXACT), "since": (False, BOUND_EXACT),
     "from": (False, BOUND_EXACT), "within": (False, BOUND_EXACT), "until": (False, BOUND_EXACT),
     "maybe": (True, BOUND_EXACT), "perhaps": (True, BOUND_EXACT), "possibly": (True, BOUND_EXACT),
+    "as often as": (True, BOUND_UPPER),
 }  # fmt: skip
 _MODIFIER_RE = re.compile(
     r"(?:^|(?<=[\s(—–-]))(?P<mod>"
@@ -56,10 +57,23 @@ _DATE_HEDGES = frozenset({"about", "around", "roughly", "approximately", "circa"
 # A hedge that reaches over "the" or "every" to its number: "at about the 50-second mark", "roughly every 3.4
 # months" (a bound does not: "under the 2015 deal" is no bound on 2015).
 _HEDGE_OVER = re.compile(
-    r"(?:^|(?<=[\s(]))(?P<mod>about|around|roughly|approximately|nearly|almost)\s+(?:the|every)\s+$", re.I
+    r"(?:^|(?<=[\s(]))(?P<mod>about|around|roughly|approximately|nearly|almost|as\s+often\s+as)\s+(?:the|every)\s+$",
+    re.I,
+)
+# A verb whose particle "up" makes "up to" a destination: "build up to 30 minutes a day", "moves strawberries up
+# to #2".
+_PARTICLE_UP = re.compile(
+    r"\b(?:build|builds|built|building|move|moves|moved|moving|work|works|worked|working|climb|climbs|climbed|"
+    r"climbing|step|steps|stepped|ramp|ramps|ramped|scale|scales|scaled|jump|jumps|jumped|go|goes|went)"
+    r"\s+(?:[a-z]+\s+)?$",
+    re.I,
 )
 # A hedge after the number: "200 or so world leaders", "40-odd years".
-_HEDGE_AFTER = re.compile(r"(?:\s+or\s+so|[-‑]odd)\b", re.I)
+_HEDGE_AFTER = re.compile(
+    r"(?P<hedge>\s+or\s+so|[-‑]odd)\b|(?P<lower>\s+(?:or|and)\s+(?:more|up|over|above|older))\b"
+    r"|(?P<upper>\s+or\s+(?:less|fewer|under|below|younger))\b",
+    re.I,
+)
 
 _CHANGE_VERBS = (
     "rise|rises|rose|risen|rising|fall|falls|fell|fallen|falling|grow|grows|grew|grown|growing|increase|"
@@ -101,8 +115,10 @@ def _modifier(text: str, c: _Cand) -> tuple[str | None, bool, str]:
         m = _HEDGE_OVER.search(before)
     if m is None:
         after = _HEDGE_AFTER.match(text, c.end)
-        if after and c.kind != KIND_DATE:
-            return ("odd" if after.group(0).lower().endswith("odd") else "or so"), True, BOUND_EXACT
+        if after and c.kind not in (KIND_DATE, KIND_ORDINAL):
+            words = " ".join(after.group(0).replace("‑", " ").replace("-", " ").split()).lower()
+            bound = BOUND_LOWER if after.group("lower") else BOUND_UPPER if after.group("upper") else BOUND_EXACT
+            return words, True, bound
         return None, False, BOUND_EXACT
     mod = m.group("mod")
     approx, bound = _MODIFIERS[mod.lower()]
@@ -119,6 +135,8 @@ def _modifier(text: str, c: _Cand) -> tuple[str | None, bool, str]:
         return None, False, BOUND_EXACT
     if mod.lower() == "top" and c.kind not in (KIND_COUNT,):
         return None, False, BOUND_EXACT
+    if mod.lower() == "up to" and _PARTICLE_UP.search(before, 0, m.start()):
+        return None, False, BOUND_EXACT  # "build up to 30 minutes", "moves up to #2": where it goes, no bound
     return mod, approx, bound
 
 
