@@ -220,6 +220,7 @@ def test_ordinals_and_fractions() -> None:
         ("Open to ages 10 and up.", "and up", True, "lower"),
         ("They bowled 12 or more overs.", "or more", True, "lower"),
         ("Children aged 5 or younger enter free.", "or younger", True, "upper"),
+        ("Complete a minimum of 30 credit hours.", "a minimum of", True, "lower"),
     ],
 )
 def test_modifiers_and_bounds(text: str, modifier: str, approximate: bool, bound: str) -> None:

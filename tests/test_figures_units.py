@@ -104,3 +104,17 @@ def test_bare_degrees_of_temperature_take_the_scale_of_the_text_or_the_outlet() 
     assert one(seoul, make_context(seoul, country="KR")).unit == "degree_celsius"
     assert one(seoul, make_context(seoul, country="US")).unit == "degree"  # a US outlet may mean either scale
     assert one("Cut the stems at a 45-degree angle.", make_context(country="KR")).unit == "degree"
+
+
+def test_inches_written_with_a_double_quote_city_blocks_credit_hours_and_grade_points() -> None:
+    quoted = [(f.text, f.value, f.unit) for f in find_figures('It measures 25" x 22", framed.')]
+    assert quoted == [('25"', 25.0, "inch"), ('22"', 22.0, "inch")]
+    assert (
+        find_figures('He said "I have 22" and left.') == []
+        or find_figures('He said "I have 22" and left.')[0].unit != "inch"
+    )
+    blocks = one("The new hall is two blocks from the station.")
+    assert (blocks.text, blocks.value, blocks.unit) == ("two blocks", 2.0, "block")
+    assert [f.unit for f in find_figures("They built two blocks of flats.")] == [None]
+    assert one("Complete 30 credit hours a year.").unit == "credit_hour"
+    assert one("She has a 3.5 GPA.").unit == "grade_point"

@@ -117,6 +117,13 @@ _PARENT_OF = re.compile(
     r"(?i)\b(?:father|mother|mum|mom|dad|parent|grandfather|grandmother|grandparent)s?[-‑\s]of[-‑\s]"
     r"(?P<num>\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?![\w-])"
 )
+# Dimensions in inches written with a double quote: '25" x 22"', '12″ × 8″'.
+_INCH_DIMENSIONS = re.compile(r'(?<![\w.])(?P<a>\d{1,3}(?:\.\d+)?)["″]\s*[x×]\s*(?P<b>\d{1,3}(?:\.\d+)?)["″]')
+# City blocks as a distance: "two blocks from the station", "three blocks away" (not "two blocks of flats").
+_BLOCKS_AWAY = re.compile(
+    r"(?i)(?<![\w-])(?P<num>\d{1,2}|a|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|several)\s+"
+    r"(?P<unit>blocks?)(?=\s+(?:from|away|south|north|east|west|down|up|over|past)\b)"
+)
 _STRONG = re.compile(rf"(?<![\w.,])(?P<num>{_DIGITS})[-‑]strong\b")
 
 # A multiplier, alone or as a range: "three times", "tenfold", "2-to-1", "8 to 10 times", "two or three times".
@@ -304,6 +311,13 @@ def _percent_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
 
 
 def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
+    for m in _INCH_DIMENSIONS.finditer(text) if '"' in text or "″" in text else ():
+        for g in ("a", "b"):  # '25" x 22"': inches, the sign a double quote
+            yield _Cand(m.start(g), m.end(g) + 1, KIND_QUANTITY, _P_QUANTITY + 1, float(m.group(g)), unit="inch")
+    for m in _BLOCKS_AWAY.finditer(text) if "blocks" in sc.words or "block" in sc.words else ():
+        value = parse_number(m.group("num"))
+        if value is not None:  # "two blocks from the station": a distance in city blocks
+            yield _Cand(m.start("num"), m.end("unit"), KIND_QUANTITY, _P_QUANTITY, value, unit="block")
     units = (
         not sc.words.isdisjoint(_UNIT_FIRST_WORDS)
         or "°" in text

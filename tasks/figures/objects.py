@@ -60,7 +60,7 @@ _GENERIC_OBJECTS = _words(
     "end beginning start moment date purpose purposes study studies report reports survey surveys analysis "
     "research data statement release side sides way ways part thing things lot case fact reason excess sum "
     "bank banks company companies firm firms group groups government agency state country city one ones other "
-    "others relative outright equivalent form forms basis kind kinds type types sort news piece"
+    "others relative outright equivalent form forms basis kind kinds type types sort news piece minimum maximum"
 )
 # Of those, the ones that are no object whatever words come with them ("the current financial year").
 _TIME_OBJECTS = _words(

@@ -44,7 +44,7 @@ _MODIFIERS: dict[str, tuple[bool, str]] = {
     "only": (False, BOUND_EXACT), "by": (False, BOUND_EXACT), "since": (False, BOUND_EXACT),
     "from": (False, BOUND_EXACT), "within": (False, BOUND_EXACT), "until": (False, BOUND_EXACT),
     "maybe": (True, BOUND_EXACT), "perhaps": (True, BOUND_EXACT), "possibly": (True, BOUND_EXACT),
-    "as often as": (True, BOUND_UPPER),
+    "as often as": (True, BOUND_UPPER), "a minimum of": (True, BOUND_LOWER), "a maximum of": (True, BOUND_UPPER),
 }  # fmt: skip
 _MODIFIER_RE = re.compile(
     r"(?:^|(?<=[\s(—–-]))(?P<mod>"

@@ -411,6 +411,8 @@ _units("cubic_foot", "cubic feet", "cubic foot")
 _units("terawatt", "terawatt", "terawatts", "tw")
 _units("kilovolt", "kv", "kilovolt", "kilovolts")
 _units("horsepower", "hp", "bhp", "horsepower")
+_units("credit_hour", "credit hours", "credit hour")
+_units("grade_point", "gpa")
 
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
