@@ -115,3 +115,11 @@ def test_inches_written_with_a_double_quote_city_blocks_credit_hours_and_grade_p
     assert [f.unit for f in find_figures("They built two blocks of flats.")] == [None]
     assert one("Complete 30 credit hours a year.").unit == "credit_hour"
     assert one("She has a 3.5 GPA.").unit == "grade_point"
+
+
+def test_decimals_spoken_in_words_and_negative_temperatures() -> None:
+    cold = one("It fell to negative six-point-six degrees Celsius.")
+    assert (cold.text, cold.value, cold.unit) == ("negative six-point-six degrees Celsius", -6.6, "degree_celsius")
+    assert one("Growth was two point five percent.").value == 2.5
+    assert one("Seoul was at negative 5.3 degrees Celsius.").value == -5.3
+    assert [f.text for f in find_figures("It was a point of contention for two years.")] == ["two years"]

@@ -39,7 +39,8 @@ _W_DIGIT = "one|two|three|four|five|six|seven|eight|nine"
 _W_SMALL = rf"(?:(?:{_W_TENS})(?:[-‑ ](?:{_W_DIGIT}))?|{_W_UNIT})"
 # "two hundred and fifty", "a hundred", "forty-five", "a dozen".
 WORD_NUMBER = (
-    rf"(?:(?:{_W_SMALL}|a)\s+hundred(?:\s+(?:and\s+)?{_W_SMALL})?|{_W_SMALL}|a\s+dozen|a\s+thousand|a\s+million"
+    rf"(?:{_W_SMALL}[-‑\s]point(?:[-‑\s](?:{_W_DIGIT}|zero|oh))+(?![-‑]?\w)"  # "six-point-six", "two point five"
+    rf"|(?:{_W_SMALL}|a)\s+hundred(?:\s+(?:and\s+)?{_W_SMALL})?|{_W_SMALL}|a\s+dozen|a\s+thousand|a\s+million"
     rf"|a\s+billion|a\s+trillion|half[-‑\s]a[-‑\s]dozen|(?:a\s+)?half\s+a(?=\s+(?:million|billion|trillion)))"
 )
 # The first number of a range written in words: "three or four days".
@@ -111,6 +112,13 @@ def _parse_words(s: str) -> float | None:
     words = [w for w in re.split(r"[\s-]+", s) if w and w != "and"]
     if not words:
         return None
+    if "point" in words:  # a decimal spoken in words: "six point six", "two point zero five"
+        i = words.index("point")
+        whole = _parse_words(" ".join(words[:i]))
+        digits = [0 if w in ("zero", "oh") else _UNITS_W.get(w, 10) for w in words[i + 1 :]]
+        if whole is None or not digits or max(digits) > 9:
+            return None
+        return whole + float("0." + "".join(str(d) for d in digits))
     total, current = 0.0, 0.0
     for w in words:
         if w == "a":
