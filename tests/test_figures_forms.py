@@ -245,3 +245,9 @@ def test_up_to_after_a_verb_of_motion_is_no_bound_and_a_parent_of_three_counts_c
     assert [(f.text, f.kind, f.value, f.object) for f in extract_figures(text)] == [
         ("three", "count", 3.0, None), ("two", "count", 2.0, "children"),
     ]  # fmt: skip
+
+
+@pytest.mark.integration
+def test_a_gerund_of_change_is_no_object() -> None:
+    text = "The aim is to stop them from rising more than 2 degrees Celsius; they committed to spending $2 billion."
+    assert objects(text, country="US") == [("2 degrees Celsius", None), ("$2 billion", "spending")]

@@ -40,6 +40,10 @@ _CHANGE_HEADS = _words(
     "increase increases decrease decreases rise rises drop drops fall falls gain gains decline declines jump "
     "growth cut cuts hike hikes reduction reductions loss losses surge boost climb plunge contraction slide dip"
 )
+_CHANGE_GERUNDS = _words(
+    "rising falling growing increasing decreasing dropping declining jumping climbing soaring surging plunging "
+    "sliding dipping shrinking expanding gaining losing"
+)
 # Verbs whose direct object is the amount a subject reaches ("the net worth reached 855 billion euros") or takes
 # in ("JPMorgan earned $4.9 billion", "the Orion spacecraft will get $1.194 billion").
 # Nouns that measure something else ("an annual rate of 2.5%", "a pace of $10 billion per month").
@@ -156,6 +160,8 @@ def _useful(doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple
         return False  # "the bank", "a gigantic sum": a bare generic noun, adjectives add nothing measured
     if len(words) == 1 and (head.tag_.startswith(("RB", "IN", "RP")) or _verb_not_noun(head)):
         return False  # "reaching", "outright": no noun
+    if len(words) == 1 and head.lower_ in _CHANGE_GERUNDS:
+        return False  # "stop them from rising more than 2 degrees": the change, not what changed
     if all(t.like_num or t.tag_ == "CD" for t in words):
         return False  # another number ("Four of them cost $1,000") measures nothing
     s_char, e_char = head.idx + offset, head.idx + len(head) + offset
