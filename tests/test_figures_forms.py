@@ -251,3 +251,14 @@ def test_up_to_after_a_verb_of_motion_is_no_bound_and_a_parent_of_three_counts_c
 def test_a_gerund_of_change_is_no_object() -> None:
     text = "The aim is to stop them from rising more than 2 degrees Celsius; they committed to spending $2 billion."
     assert objects(text, country="US") == [("2 degrees Celsius", None), ("$2 billion", "spending")]
+
+
+@pytest.mark.integration
+def test_objects_of_a_valued_noun_a_change_year_on_year_and_a_change_in_cents() -> None:
+    assert objects("The deal, valued at about $4.5 billion, is expected to close.", country="US") == [
+        ("$4.5 billion", "deal")
+    ]
+    assert objects("Exports to China slumped 7.5% year on year.") == [("7.5%", "Exports")]
+    assert objects("Brent settled up 87 cents, or 1.1%, at $82.10 a barrel.", country="US") == [
+        ("87 cents", "Brent"), ("1.1%", "Brent"), ("$82.10", "Brent"),
+    ]  # fmt: skip

@@ -40,6 +40,9 @@ _CHANGE_HEADS = _words(
     "increase increases decrease decreases rise rises drop drops fall falls gain gains decline declines jump "
     "growth cut cuts hike hikes reduction reductions loss losses surge boost climb plunge contraction slide dip"
 )
+_PERIOD_WORDS = _words("year month quarter week day")
+# Participles that put an amount on the noun they follow: "The deal, valued at $4.5 billion".
+_VALUING_PARTICIPLES = _words("valued priced estimated pegged capped budgeted assessed appraised costed insured")
 _CHANGE_GERUNDS = _words(
     "rising falling growing increasing decreasing dropping declining jumping climbing soaring surging plunging "
     "sliding dipping shrinking expanding gaining losing"
@@ -298,6 +301,8 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
     dep, gov = head.dep_, head.head
     if gov.i == sp.end and gov.lower_ in _NOT_OBJECTS and gov.lower_ in _DOLLAR_NAMED_AFTER:
         head, dep, gov = gov, gov.dep_, gov.head  # "$45-billion Canadian": the word only names the dollar
+    if gov.i == sp.end and gov.lower_ in _PERIOD_WORDS and gov.i + 1 < len(doc) and doc[gov.i + 1].lower_ == "on":
+        head, dep, gov = gov, gov.dep_, gov.head  # "slumped 7.5% year on year": the period says when, not what
     if (
         dep in ("nmod", "compound", "amod", "nummod", "predet")
         and gov.i >= sp.end
@@ -326,6 +331,13 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
             return _np(_climb(target), doc, figs)  # "low temperatures of around 5 degrees"
         if target.tag_ in ("JJ", "RB", "JJR", "RBR", "IN", "VBN") and target.head.tag_.startswith("VB"):
             target = target.head
+        if (
+            target.lower_ in _VALUING_PARTICIPLES
+            and target.dep_ == "acl"
+            and target.head.tag_ in _NOUN_TAGS
+            and target.head.i not in figs
+        ):
+            return _np(target.head, doc, figs)  # "The deal, valued at $4.5 billion": what the amount values
         if target.tag_.startswith("VB"):
             dobj = _child(target, "dobj") if gov.lower_ == "to" else None
             if dobj is not None and dobj.i not in figs and dobj.tag_ in _NOUN_TAGS and target.i < dobj.i < sp.start:
@@ -341,8 +353,8 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
         if gov.lemma_ in _LEVEL_VERBS or gov.lower_ in _LEVEL_VERBS or dep == "attr":
             subj = _subject(gov, figs)
             return _np(subj, doc, figs) if subj is not None else None
-        if head.lower_ in ("cent", "percent", "%", "points", "point"):
-            return _verb_object(gov, doc, figs, sp)  # "fall 37 per cent"
+        if head.lower_ in ("cent", "cents", "percent", "%", "points", "point"):
+            return _verb_object(gov, doc, figs, sp)  # "fall 37 per cent", "settled up 87 cents"
         return _money_destination(sp, gov, doc, figs)
     if dep in ("npadvmod", "advmod", "acomp", "ccomp", "xcomp", "dep", "conj") and gov.tag_.startswith("VB"):
         return _verb_object(gov, doc, figs, sp)
