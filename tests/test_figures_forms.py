@@ -262,3 +262,12 @@ def test_objects_of_a_valued_noun_a_change_year_on_year_and_a_change_in_cents() 
     assert objects("Brent settled up 87 cents, or 1.1%, at $82.10 a barrel.", country="US") == [
         ("87 cents", "Brent"), ("1.1%", "Brent"), ("$82.10", "Brent"),
     ]  # fmt: skip
+
+
+@pytest.mark.integration
+def test_a_share_of_a_generic_doer_names_it_and_pence_end_a_sentence() -> None:
+    assert objects("Half of firms said so.") == [("Half", "firms")]
+    assert objects("45% of companies agreed.") == [("45%", "companies")]
+    assert objects("The bank raised $2 billion.", country="US") == [("$2 billion", None)]
+    assert [(f.text, f.value, f.unit) for f in find_figures("Shares rose to 480p.")] == [("480p", 4.8, "GBP")]
+    assert find_figures("The video streams in 480p.") == []

@@ -124,6 +124,9 @@ _BLOCKS_AWAY = re.compile(
     r"(?i)(?<![\w-])(?P<num>\d{1,2}|a|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|several)\s+"
     r"(?P<unit>blocks?)(?=\s+(?:from|away|south|north|east|west|down|up|over|past)\b)"
 )
+# Video resolutions written like pence ("1080p"), and the words that make such a number a price after all.
+_VIDEO_LINES = frozenset({"144", "240", "360", "480", "540", "576", "720", "1080", "1440", "2160", "4320"})
+_PRICE_TALK = re.compile(r"(?i)\b(?:shares?|stock|price[sd]?|pence|costs?|paid|pay|sold|buy|£)|£")
 _STRONG = re.compile(rf"(?<![\w.,])(?P<num>{_DIGITS})[-‑]strong\b")
 
 # A multiplier, alone or as a range: "three times", "tenfold", "2-to-1", "8 to 10 times", "two or three times".
@@ -271,6 +274,8 @@ def _money_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         if value is None:
             continue
         sub = (m.group("sub") or m.group("p") or "").lower()
+        if sub == "p" and m.group("num") in _VIDEO_LINES and not _PRICE_TALK.search(text):
+            continue  # "streams in 480p": a video resolution, no pence
         source = CURRENCY_FROM_SYMBOL
         if sub.startswith("euro"):
             code = "EUR"

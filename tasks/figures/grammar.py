@@ -75,7 +75,7 @@ class _Rx:
             rf"(?![\w]|[-‑]\w)"
         )
         self.money_subunit = re.compile(
-            rf"(?<![\w$£€.,])(?P<num>{plain})(?:\s*(?P<p>p)(?![\w.])|\s+(?P<sub>(?i:euro\s+)?"
+            rf"(?<![\w$£€.,])(?P<num>{plain})(?:\s*(?P<p>p)(?!\w|\.\w)|\s+(?P<sub>(?i:euro\s+)?"
             rf"(?:cents?|pence|pennies|penny)))(?![\w])"
         )
         self.money_pounds = re.compile(

@@ -69,6 +69,8 @@ _GENERIC_OBJECTS = _words(
     "bank banks company companies firm firms group groups government agency state country city one ones other "
     "others relative outright equivalent form forms basis kind kinds type types sort news piece minimum maximum"
 )
+# Of those, the doers: what a share is of ("half of firms", "45% of companies") names what is measured.
+_GENERIC_DOERS = _words("bank banks company companies firm firms group groups agency state country city")
 # Of those, the ones that are no object whatever words come with them ("the current financial year").
 _TIME_OBJECTS = _words(
     "year years month months week weeks day days time period quarter quarters decade decades end beginning start "
@@ -117,7 +119,8 @@ def attach_objects(
         wanted = sp is not None and needs_parse(f) and f.object is None
         toks = _object_tokens(sp, doc, fig_tokens, f.kind == KIND_MONEY) if wanted and sp is not None else None
         toks = _before_clause(doc, toks) if toks is not None else None
-        found.append(toks if toks is not None and _useful(doc, toks, offset, people) else None)
+        share = sp is not None and toks is not None and _is_share_of(doc, sp.end, toks[0])
+        found.append(toks if toks is not None and _useful(doc, toks, offset, people, share) else None)
     # range ends and restatements share their object
     for i in range(len(figures) - 1):
         a, b = figures[i], figures[i + 1]
@@ -150,8 +153,18 @@ def attach_objects(
     return out
 
 
-def _useful(doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple[int, int]]) -> bool:
-    """Return False for an object phrase that does not say what is measured (see :func:`attach_objects`)."""
+def _is_share_of(doc: Doc, fig_end: int, obj_start: int) -> bool:
+    """Return True when the object phrase starting at ``obj_start`` is what the figure ending at ``fig_end`` is a
+    share of: only "of" and a determiner between them ("half of the firms", "45% of companies")."""
+    between = [t.lower_ for t in doc[fig_end:obj_start]]
+    return bool(between) and between[0] == "of" and all(t in ("the", "its", "their", "all") for t in between[1:])
+
+
+def _useful(
+    doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple[int, int]], share: bool = False
+) -> bool:
+    """Return False for an object phrase that does not say what is measured (see :func:`attach_objects`); with
+    ``share`` (the figure is a share of the phrase: "half of firms") a generic doer is what is measured."""
     span = doc[toks[0] : toks[1]]
     words = [t for t in span if not t.is_punct and t.tag_ not in ("DT", "PRP$", "POS")]
     if not words:
@@ -159,7 +172,11 @@ def _useful(doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple
     head = span.root
     if head.lower_ in _TIME_OBJECTS:
         return False
-    if head.lower_ in _GENERIC_OBJECTS and all(t.i == head.i or t.tag_ in ("JJ", "JJR", "JJS", "RB") for t in words):
+    if (
+        head.lower_ in _GENERIC_OBJECTS
+        and not (share and head.lower_ in _GENERIC_DOERS)
+        and all(t.i == head.i or t.tag_ in ("JJ", "JJR", "JJS", "RB") for t in words)
+    ):
         return False  # "the bank", "a gigantic sum": a bare generic noun, adjectives add nothing measured
     if len(words) == 1 and (head.tag_.startswith(("RB", "IN", "RP")) or _verb_not_noun(head)):
         return False  # "reaching", "outright": no noun
