@@ -271,3 +271,13 @@ def test_a_share_of_a_generic_doer_names_it_and_pence_end_a_sentence() -> None:
     assert objects("The bank raised $2 billion.", country="US") == [("$2 billion", None)]
     assert [(f.text, f.value, f.unit) for f in find_figures("Shares rose to 480p.")] == [("480p", 4.8, "GBP")]
     assert find_figures("The video streams in 480p.") == []
+
+
+@pytest.mark.integration
+def test_goods_worth_an_amount_are_its_object_and_a_tally_by_votes_is_no_figure() -> None:
+    assert objects("Beijing put levies on US farm goods worth about US$21 billion.") == [
+        ("US$21 billion", "US farm goods")
+    ]
+    assert find_figures("The bill passed the Senate by 51 votes to 49.") == []
+    assert find_figures("The House approved it by 217 to 212.") == []
+    assert [f.text for f in find_figures("Sales grew by 10 to 20 units.")] == ["10", "20"]

@@ -94,6 +94,11 @@ _DAY_LABEL = re.compile(
     r"(?i)\b(?:today|yesterday|tomorrow|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\s*\(\s*(?P<n>\d{1,2})\s*\)"
 )
 # A score with "nil": "two-nil", "3-nil".
+# A tally written with words between its numbers: "by 51 votes to 49", "by 217 to 212" (winner first: a range
+# runs upwards, "by 10 to 20 units").
+_VOTES_TO = re.compile(
+    r"(?i)\bby\s+(?P<a>\d{1,4})(?P<votes>\s+votes?)?\s+to\s+(?P<b>\d{1,4})(?:\s+votes?)?\b(?!\s*(?:%|per\b|percent|[a-z]))"
+)
 _NIL_SCORE = re.compile(r"(?i)\b(?:\d{1,2}|one|two|three|four|five|six|seven)[-‑\s]nil\b")
 # "three decades ago", "a century ago": too vague to be a date, and no length of anything either.
 _VAGUE_AGO = re.compile(r"(?i)\b[\w-]+\s+(?:decades?|centuries|century)\s+ago\b")
@@ -108,6 +113,8 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     words = [(m.start(), m.end()) for m in _NIL_SCORE.finditer(text)] if "nil" in sc.words else []
     words += [(m.start(), m.end()) for m in _VAGUE_AGO.finditer(text)] if "ago" in sc.words else []
     words += [(m.start(), m.end()) for m in _WORD_CLOCK.finditer(text)] if "clock" in sc.words else []
+    tallies = _VOTES_TO.finditer(text) if "by" in sc.words and "to" in sc.words else ()
+    words += [(m.start(), m.end()) for m in tallies if m.group("votes") or int(m.group("a")) > int(m.group("b"))]
     if not sc.digit:
         return words
     spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if ":" in text or not sc.words.isdisjoint(
