@@ -281,3 +281,11 @@ def test_goods_worth_an_amount_are_its_object_and_a_tally_by_votes_is_no_figure(
     assert find_figures("The bill passed the Senate by 51 votes to 49.") == []
     assert find_figures("The House approved it by 217 to 212.") == []
     assert [f.text for f in find_figures("Sales grew by 10 to 20 units.")] == ["10", "20"]
+
+
+@pytest.mark.integration
+def test_a_change_noun_with_a_noun_before_it_names_what_changes() -> None:
+    assert objects("Siemens expects revenue growth of 3% to 7% in fiscal 2025.") == [
+        ("3%", "revenue"), ("7%", "revenue"), ("2025", None),
+    ]  # fmt: skip
+    assert objects("A 10% increase in the median price.") == [("10%", "median price")]

@@ -475,13 +475,16 @@ def _pp_len(doc: Doc, head_i: int, figs: set[int]) -> int:
 
 
 def _change_object(change: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[int, int] | None:
-    """Return what a change noun measures: "a 10% increase in the median price" -> "median price"; else the
-    subject of its verb ("the net worth reached ..., an increase of 6%")."""
+    """Return what a change noun measures: "a 10% increase in the median price" -> "median price", "revenue
+    growth of 3%" -> "revenue"; else the subject of its verb ("the net worth reached ..., an increase of 6%")."""
     for c in change.rights:
         if c.dep_ == "prep" and c.lower_ in ("in", "of"):
             pobj = _child(c, "pobj")
             if pobj is not None and pobj.i not in figs:
                 return _np(pobj, doc, figs)
+    mods = [c for c in change.lefts if c.dep_ in ("compound", "nmod") and c.tag_ in _NOUN_TAGS and c.i not in figs]
+    if mods:
+        return mods[0].left_edge.i, change.i  # "revenue growth of 3%": the revenue grows
     verb = change.head
     while verb.dep_ in ("appos", "conj", "npadvmod") and verb.head is not verb and not verb.tag_.startswith("VB"):
         verb = verb.head
