@@ -46,6 +46,9 @@ def test_a_span_of_years_is_two_dates_and_a_fiscal_year_one() -> None:
 
 def test_calendar_year_abbreviation_is_a_date() -> None:
     assert one("Revenue could rise 3% for CY 2015.", kind="date").date_value == "2015"
+    assert [(f.text, f.date_value) for f in find_figures("Exports peaked in FY25; FY2024 and FY'23 were weaker.")] == [
+        ("FY25", "2025"), ("FY2024", "2024"), ("FY'23", "2023"),
+    ]  # fmt: skip
 
 
 def test_last_and_next_month_names_are_relative() -> None:

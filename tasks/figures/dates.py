@@ -64,6 +64,8 @@ _ISO_SLASH = re.compile(r"\b(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])/(?
 # A day written with slashes and no year after "on": "our panel on 11/9" (month first in a US outlet, day first
 # elsewhere). Without "on" two numbers with a slash are a fraction, a score or a name as often.
 _ON_SLASH = re.compile(r"(?<=\bon\s)(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)(?![\d/]|\.\d)")
+# A fiscal year written glued: "in FY25", "FY'24", "FY2025".
+_FY_GLUED = re.compile(r"\bFY['’]?(?P<y>\d{2}|(?:19|20)\d\d)(?![\w-])")
 # A decade in words, capitalised after "the": "the Thirties", "the early Sixties" (in lower case after a possessive
 # it is an age: "in her thirties").
 _DECADE_NAME = re.compile(
@@ -274,6 +276,9 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         yield _Cand(
             m.start("d"), m.end("d"), KIND_DATE, _P_DATE, date_value=f"19{_DECADE_DIGIT[m.group('d').lower()]}X"
         )
+    for m in _FY_GLUED.finditer(text) if sc.digit and "fy" in sc.words else ():
+        year = m.group("y")  # "FY25", "FY2025": the fiscal year by the year it ends in
+        yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=year if len(year) == 4 else f"20{year}")
     for m in _ON_SLASH.finditer(text) if sc.digit and "on" in sc.words else ():
         a, b = int(m.group("a")), int(m.group("b"))
         month, day = (a, b) if ctx.country in (None, "US") else (b, a)
