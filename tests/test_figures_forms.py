@@ -289,3 +289,10 @@ def test_a_change_noun_with_a_noun_before_it_names_what_changes() -> None:
         ("3%", "revenue"), ("7%", "revenue"), ("2025", None),
     ]  # fmt: skip
     assert objects("A 10% increase in the median price.") == [("10%", "median price")]
+
+
+@pytest.mark.integration
+def test_the_level_a_change_reached_takes_its_object() -> None:
+    assert objects("The index fell 1.2% to 5,950.3 on Monday.") == [("1.2%", "index"), ("5,950.3", "index")]
+    found = objects("Layoffs jumped 28% in January to 49,795, a tracker said.", published_at=datetime(2025, 2, 6))
+    assert [o for t, o in found if t != "January"] == ["Layoffs", "Layoffs"]

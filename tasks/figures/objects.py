@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from tasks.figures.kinds import KIND_FRACTION, KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, _words
+from tasks.figures.kinds import KIND_COUNT, KIND_DATE, KIND_FRACTION, KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, _words
 from tasks.figures.units import _DOLLAR_NAMED_AFTER, _TIME_UNITS
 from tasks.records import Figure
 
@@ -136,6 +136,7 @@ def attach_objects(
             and re.search(r"\bfrom\s+$", doc.text[max(0, a.start_char - offset - 6) : a.start_char - offset])
         ):
             found[i + 1] = found[i]  # "from 12% of traffic referrals to over 20%": the end is of the same thing
+    _levels_after_changes(figures, spans, found, doc.text, offset)
     out: list[Figure] = []
     for f, toks in zip(figures, found, strict=True):
         if toks is None:
@@ -151,6 +152,23 @@ def attach_objects(
         entity = next((c for s, e, c in entity_spans if s < e_char and s_char < e), None)
         out.append(replace(f, object=obj, object_entity=entity))
     return out
+
+
+def _levels_after_changes(
+    figures: Sequence[Figure], spans: Sequence[Span | None], found: list[tuple[int, int] | None], text: str, offset: int
+) -> None:
+    """Give a bare count the object of the change before it when it is the level the change reached ("fell 1.2% to
+    5,950.3", "jumped 28% in January to 49,795"; a date between them is skipped)."""
+    for j, b in enumerate(figures):
+        if b.kind != KIND_COUNT or b.object is not None or found[j] is not None or spans[j] is None:
+            continue
+        i = j - 1
+        while i >= 0 and figures[i].kind == KIND_DATE:
+            i -= 1
+        if i < 0 or figures[i].kind not in (KIND_PERCENT, KIND_MONEY) or found[i] is None or spans[i] is None:
+            continue
+        if _TO_LEVEL_GAP.fullmatch(text[figures[i].end_char - offset : b.start_char - offset]):
+            found[j] = found[i]
 
 
 def _is_share_of(doc: Doc, fig_end: int, obj_start: int) -> bool:
@@ -224,6 +242,8 @@ def _verb_not_noun(tok: Token) -> bool:
     return tok.tag_.startswith("VB") and not (tok.tag_ == "VBG" and tok.dep_ in ("pcomp", "pobj", "nsubj", "dobj"))
 
 
+# Between a change and the level it reaches, maybe with the period between: " to ", " in January to ".
+_TO_LEVEL_GAP = re.compile(r"(?:\s+(?:in|on|during|over)\s+(?:the\s+)?[\w-]+(?:\s+\d{4})?)?\s+to\s+")
 # Between the ends of a change written "from A of X to B": "from 12% of all referrals to over 20%".
 _FROM_OF_TO = re.compile(
     r"\s+(?:of|in|for)\s+[^,;.()]{1,60}?\s+to\s+(?:(?:over|about|around|nearly|almost|roughly|just|under|"
