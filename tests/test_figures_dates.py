@@ -25,6 +25,9 @@ def test_month_only_dates_take_the_year_of_publication() -> None:
     published = make_context(published_at=datetime(2026, 3, 2, tzinfo=UTC))
     assert one("Sales fell in January.", published).date_value == "2026-01"
     assert one("Sales fell in January.").date_value == "XXXX-01"
+    january = make_context(published_at=datetime(2025, 1, 15, tzinfo=UTC))
+    assert one("Sales fell in December.", january).date_value == "2024-12"  # the last December
+    assert one("The plant will open on December 3.", january).date_value == "2025-12-03"
 
 
 def test_relative_dates_resolved_only_with_a_publication_date() -> None:

@@ -278,6 +278,9 @@ def test_goods_worth_an_amount_are_its_object_and_a_tally_by_votes_is_no_figure(
     assert objects("Beijing put levies on US farm goods worth about US$21 billion.") == [
         ("US$21 billion", "US farm goods")
     ]
+    assert objects("Police seized 1.2 tonnes of cocaine worth an estimated $360 million.", country="AU")[1] == (
+        "$360 million", "cocaine",
+    )  # fmt: skip
     assert find_figures("The bill passed the Senate by 51 votes to 49.") == []
     assert find_figures("The House approved it by 217 to 212.") == []
     assert [f.text for f in find_figures("Sales grew by 10 to 20 units.")] == ["10", "20"]

@@ -242,6 +242,8 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
                 iso = f"{year}-{month:02d}" + (f"-{day_n:02d}" if day_n else "")
             else:
                 yr = str(pub_year) if pub_year is not None else "XXXX"
+                if pub_day is not None and month > pub_day.month and _clause_tense(text, m.start(), m.end()) == _PAST:
+                    yr = str(pub_day.year - 1)  # "prices fell in December", written in January: the last December
                 iso = f"{yr}-{month:02d}" + (f"-{day_n:02d}" if day_n else "")
             prio = _P_DATE + (2 if day_n and year else 1 if (day_n or year) else 0)
             of_year = _OF_RELATIVE_YEAR.match(text, m.end()) if year is None and day_n is None else None

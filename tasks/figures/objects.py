@@ -395,8 +395,11 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
         return _money_destination(sp, gov, doc, figs)
     if dep in ("npadvmod", "advmod", "acomp", "ccomp", "xcomp", "dep", "conj") and gov.tag_.startswith("VB"):
         return _verb_object(gov, doc, figs, sp)
-    if dep == "npadvmod" and gov.lower_ == "worth" and gov.head.tag_ in _NOUN_TAGS and gov.head.i not in figs:
-        return _np(gov.head, doc, figs)  # "US farm goods worth about US$21 billion"
+    if dep == "npadvmod" and gov.lower_ == "worth" and gov.dep_ != "acomp":  # "is worth $X": the subject, below
+        noun = gov.head if gov.head.tag_ in _NOUN_TAGS else doc[gov.i - 1] if gov.i > 0 else gov
+        if noun.tag_ in _NOUN_TAGS and noun.i not in figs:
+            return _np(noun, doc, figs)  # "US farm goods worth about US$21 billion", "cocaine worth $360 million"
+        return None  # what is worth the amount is not named: not the subject of the verb
     if dep == "npadvmod" and gov.tag_ in ("JJ", "RB", "IN") and gov.head.tag_.startswith("VB") and gov.i not in figs:
         return _verb_object(gov.head, doc, figs, sp)  # "the screen was 60 feet high", "the wall was 201 feet from"
     return None
