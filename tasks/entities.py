@@ -32,6 +32,7 @@ ids):
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -39,6 +40,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
 from tasks.ids import make_entity_id
 from tasks.records import Entity
@@ -57,6 +59,7 @@ COARSE_LABEL: Mapping[str, str] = {"LOC": "GPE", "FAC": "GPE", "PRODUCT": "ORG"}
 _GENERIC_LABELS = frozenset({"ORG", "PRODUCT"})
 
 ALIASES = "entity_aliases.tsv"
+GAZETTEER = "gazetteer.jsonl"
 KIND_COUNTRY, KIND_ORGANISATION, KIND_PLATFORM = "country", "organisation", "platform"
 _KINDS = frozenset({KIND_COUNTRY, KIND_ORGANISATION, KIND_PLATFORM})
 
@@ -459,3 +462,23 @@ def _resolve_in_article(mentions: list[Mention]) -> None:
     for m in mentions:
         if m.canonical.isupper() and m.canonical.replace(".", "") in expansions:
             m.canonical = expansions[m.canonical.replace(".", "")]
+
+
+def gazetteer_patterns() -> list[dict[str, Any]]:
+    """Return the entity_ruler patterns of the bundled gazetteer (``tasks/data/gazetteer.jsonl``)."""
+    text = resources.files("tasks").joinpath("data", GAZETTEER).read_text(encoding="utf-8")
+    patterns = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("//"):
+            row = json.loads(line)
+            patterns.append({"label": row["label"], "pattern": row["pattern"]})
+    return patterns
+
+
+@lru_cache(maxsize=1)
+def possessive_names() -> frozenset[str]:
+    """Return the gazetteer's names that end in a possessive ("Moody's", "Standard & Poor's"), spaces removed
+    before the "'s": there it is part of the name, which spans keep."""
+    return frozenset(
+        re.sub(r"\s+(?=['’]s$)", "", p["pattern"]) for p in gazetteer_patterns() if re.search(r"['’]s$", p["pattern"])
+    )

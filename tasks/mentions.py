@@ -37,6 +37,7 @@ from tasks.entities import (
     _is_headline,
     alias_table,
     canonical_form,
+    possessive_names,
     resolve_entities,
     sentence_of,
 )
@@ -144,7 +145,10 @@ def entities_from_doc(
         if caps and _HEADLINE_SEPARATOR.search(ent.text):
             continue  # "CRICKET - ENGLAND V NEW ZEALAND": no one name; known places are read by the capitals rule
         for s, e in _names_between_scores(text, ent.start_char, ent.end_char, ent.label_):
-            start, end = name_span(text, s, e, ent.label_)
+            if re.sub(r"\s+(?=['’]s$)", "", text[s:e]) in possessive_names():
+                start, end = s, e  # "Standard & Poor's": the possessive is part of the name
+            else:
+                start, end = name_span(text, s, e, ent.label_)
             canon = canonical_form(text[start:end], caps)
             if not canon or not any(c.isalpha() for c in canon):
                 continue

@@ -27,16 +27,15 @@ repair ``figures_failed``.
 from __future__ import annotations
 
 import importlib.util
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from importlib import metadata, resources
+from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from tasks.entities import NO_DICTIONARY, Dictionary
+from tasks.entities import NO_DICTIONARY, Dictionary, gazetteer_patterns
 from tasks.mentions import entities_from_doc
 from tasks.records import REPAIR_FIGURES_FAILED, Article, Entity, Figure, describe_error
 from tasks.records import Analysis as Analysis  # the stage's result type, imported from here by the flows
@@ -55,7 +54,6 @@ ENTITY_COMPONENTS: tuple[str, ...] = ("senter", "entity_ruler", "ner")
 # Components for figure objects: the dependency parse (the tagger gives the tags the object rules read).
 PARSE_COMPONENTS: tuple[str, ...] = ("tok2vec", "tagger", "parser")
 
-GAZETTEER = "gazetteer.jsonl"
 
 log = logging.getLogger(__name__)
 
@@ -164,17 +162,6 @@ def load_dictionary(model: str) -> Dictionary:
         return frozenset(w for pos in parts for w in index.get(pos, ()) if w.isalpha() and w.islower())
 
     return Dictionary(words("adj", "adv", "noun", "verb"), words("noun"))
-
-
-def gazetteer_patterns() -> list[dict[str, Any]]:
-    """Return the entity_ruler patterns of the bundled gazetteer (``tasks/data/gazetteer.jsonl``)."""
-    text = resources.files("tasks").joinpath("data", GAZETTEER).read_text(encoding="utf-8")
-    patterns = []
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("//"):
-            row = json.loads(line)
-            patterns.append({"label": row["label"], "pattern": row["pattern"]})
-    return patterns
 
 
 @lru_cache(maxsize=8)

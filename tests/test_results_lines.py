@@ -112,3 +112,11 @@ def test_wire_lines_through_the_model() -> None:
     assert ("Marcelo Okafor", "PERSON") in read and ("Thomas Lindqvist", "PERSON") in read
     assert not any(" - " in name or " V " in name for name, _ in read)
     assert not {label for name, label in read if name.endswith("OPEN") or name.endswith("Open")} & {"GPE", "LOC"}
+
+
+@pytest.mark.integration
+def test_banks_and_rating_agencies_are_organisations_with_their_possessive() -> None:
+    text = "Standard & Poor 's said it may cut the rating . J.P. Morgan analysts expect a cut ."
+    ((entities, _),) = analyze_articles([article(text)], NlpOptions(with_figures=False))
+    read = {(text[e.start_char : e.end_char], e.label) for e in entities}
+    assert {("Standard & Poor 's", "ORG"), ("J.P. Morgan", "ORG")} <= read
