@@ -154,7 +154,9 @@ def entities_from_doc(
                 continue
             sid = sentence_of(start, sentence_starts)
             mentions.append(Mention(text[start:end], ent.label_, start, end, sid, canon))
+    mentions = _split_known_pairs(_names_with_particles(text, mentions))
     _people_by_given_name(mentions)
+    _organisations_by_last_word(mentions)
     mentions = _by_context(text, mentions)
     _places_not_people(mentions)
     _events_not_names(mentions)
@@ -166,6 +168,50 @@ def entities_from_doc(
     mentions += _places_in_capitals(text, mentions, sentence_starts)
     mentions.sort(key=lambda m: m.start)
     return resolve_entities(mentions, text, sentence_starts, dictionary)
+
+
+# Lowercase particles inside people's names: "Ursula von der Leyen", "Erik ten Hag", "Lula da Silva", "Mohammed
+# bin Salman"; the model often stops the name before them.
+_PARTICLES = re.compile(
+    r"(?:[ \t]+(?:von|van|der|den|de|del|della|di|da|du|dos|das|la|le|ten|ter|bin|ibn|al|el)){1,3}[ \t]+"
+    r"(?P<last>[A-Z][\w'’-]+)"
+)
+
+
+def _names_with_particles(text: str, mentions: list[Mention]) -> list[Mention]:
+    """Return ``mentions`` with a person's name carried on over lowercase particles to the capitalised word after
+    them ("Ursula" + "von der Leyen"); a mention inside the added part is taken in."""
+    out: list[Mention] = []
+    skip_to = -1
+    for m in sorted(mentions, key=lambda m: m.start):
+        if m.start < skip_to:
+            continue
+        tail = _PARTICLES.match(text, m.end) if m.label == "PERSON" else None
+        if tail is not None:
+            name = text[m.start : tail.end()]
+            m = Mention(name, "PERSON", m.start, tail.end(), m.sentence_id, canonical_form(name))
+            skip_to = tail.end()
+        out.append(m)
+    return out
+
+
+def _split_known_pairs(mentions: list[Mention]) -> list[Mention]:
+    """Return ``mentions`` with a mention of two names the alias table knows cut in two ("Facebook and
+    Instagram"); names joined by "and" or "&" that are one name ("Johnson & Johnson") stay whole."""
+    table = alias_table()
+    out: list[Mention] = []
+    for m in mentions:
+        pair = re.fullmatch(r"(.+?)(\s+(?:and|&)\s+)(.+)", m.text)
+        first = table.lookup(pair.group(1)) if pair else None
+        second = table.lookup(pair.group(3)) if pair else None
+        if pair is None or first is None or second is None:
+            out.append(m)
+            continue
+        a_end = m.start + len(pair.group(1))
+        b_start = a_end + len(pair.group(2))
+        out.append(Mention(pair.group(1), first.label, m.start, a_end, m.sentence_id, pair.group(1)))
+        out.append(Mention(pair.group(3), second.label, b_start, m.end, m.sentence_id, pair.group(3)))
+    return out
 
 
 def _missed_surnames(text: str, mentions: Sequence[Mention], sentence_starts: Sequence[int]) -> list[Mention]:
@@ -236,6 +282,25 @@ def _people_by_given_name(mentions: Sequence[Mention]) -> None:
             continue
         if table.lookup(m.canonical) is None:
             m.label = "PERSON"
+
+
+# Last words no person's name ends with: a club's, a company's or an institution's ("Manchester United", "Acme
+# Holdings", "Harbury University").
+_ORG_LAST_WORDS = frozenset((
+    "UNITED", "FC", "CF", "AFC", "ROVERS", "ATHLETIC", "WANDERERS", "HOTSPUR", "ALBION", "INC", "CORP", "CORPORATION",
+    "LTD", "LLC", "PLC", "GROUP", "HOLDINGS", "UNIVERSITY", "COLLEGE", "INSTITUTE", "FOUNDATION", "ASSOCIATION",
+    "COUNCIL", "COMMITTEE", "PARTY", "AIRLINES", "AIRWAYS", "MOTORS", "TECHNOLOGIES", "INDUSTRIES",
+    "PHARMACEUTICALS", "LABORATORIES", "BANK", "AG", "GMBH",
+))  # fmt: skip
+
+
+def _organisations_by_last_word(mentions: Sequence[Mention]) -> None:
+    """Relabel as ORG a name of two words or more the model calls a person whose last word no person's name ends
+    with ("Manchester United", "Acme Holdings")."""
+    for m in mentions:
+        words = m.canonical.split(" ")
+        if m.label == "PERSON" and len(words) > 1 and words[-1].upper().rstrip(".") in _ORG_LAST_WORDS:
+            m.label = "ORG"
 
 
 # A word written in capitals ("JAPAN", "AL-AIN", "U.S."), possibly with a possessive ("FRANCE'S").

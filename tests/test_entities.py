@@ -28,7 +28,16 @@ from tasks.entities import (
     resolve_entities,
     starts_sentence,
 )
-from tasks.mentions import _by_context, _names_between_scores, _people_by_given_name, _places_in_capitals, name_span
+from tasks.mentions import (
+    _by_context,
+    _names_between_scores,
+    _names_with_particles,
+    _organisations_by_last_word,
+    _people_by_given_name,
+    _places_in_capitals,
+    _split_known_pairs,
+    name_span,
+)
 from tasks.nlp import ENTITY_COMPONENTS, NlpOptions, analyze_articles, load_dictionary, load_nlp
 from tasks.records import Article, Entity, SourceHints
 from tasks.rows import entities_table
@@ -482,3 +491,21 @@ def test_a_name_in_a_headline_in_capitals_takes_what_the_article_says_of_it() ->
         mentions.append(Mention(name, label, start, start + len(name), 1, name))
     found = _places_in_capitals(text, mentions, [0])
     assert [(m.text, m.label, m.canonical) for m in found] == [("LINDQVIST", "PERSON", "Sofia Lindqvist")]
+
+
+def test_particles_in_names_known_pairs_and_names_no_person_ends_with() -> None:
+    text = "Ursula von der Leyen met Erik ten Hag. Facebook and Instagram grew; Johnson & Johnson fell."
+    found = [("Ursula", "PERSON"), ("Leyen", "GPE"), ("Erik", "PERSON"), ("Facebook and Instagram", "ORG"),
+             ("Johnson & Johnson", "ORG")]  # fmt: skip
+    mentions = []
+    for written, label in found:
+        start = text.index(written)
+        mentions.append(Mention(written, label, start, start + len(written), None, canonical_form(written)))
+    read = _split_known_pairs(_names_with_particles(text, mentions))
+    assert [(m.text, m.label) for m in read] == [
+        ("Ursula von der Leyen", "PERSON"), ("Erik ten Hag", "PERSON"), ("Facebook", "ORG"), ("Instagram", "ORG"),
+        ("Johnson & Johnson", "ORG"),
+    ]  # fmt: skip
+    _, clubs = _mentions(("Manchester United", "PERSON"), ("Acme Holdings", "PERSON"), ("Ann Lee", "PERSON"))
+    _organisations_by_last_word(clubs)
+    assert [m.label for m in clubs] == ["ORG", "ORG", "PERSON"]
