@@ -113,9 +113,9 @@ _SCALED_RANGE_END = re.compile(
     rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
 )
 # A parent described by a count of children: "father-of-three", "mother of two" (a compound the count rules skip).
+PARENT_OF = r"(?i:\b(?:father|mother|mum|mom|dad|parent|grandfather|grandmother|grandparent)s?[-‑\s]of[-‑\s])"
 _PARENT_OF = re.compile(
-    r"(?i)\b(?:father|mother|mum|mom|dad|parent|grandfather|grandmother|grandparent)s?[-‑\s]of[-‑\s]"
-    r"(?P<num>\d{1,2}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?![\w-])"
+    rf"{PARENT_OF}(?P<num>\d{{1,2}}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?![\w-])"
 )
 # Dimensions in inches written with a double quote: '25" x 22"', '12″ × 8″'.
 _INCH_DIMENSIONS = re.compile(r'(?<![\w.])(?P<a>\d{1,3}(?:\.\d+)?)["″]\s*[x×]\s*(?P<b>\d{1,3}(?:\.\d+)?)["″]')

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from tasks.figures.candidates import PARENT_OF
 from tasks.figures.kinds import KIND_COUNT, KIND_MONEY, KIND_ORDINAL, KIND_QUANTITY, _words
 from tasks.figures.objects import needs_parse
 from tasks.figures.units import _TIME_UNITS
@@ -53,9 +54,7 @@ _WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
 _RANKED_SUBJECT = re.compile(
     r"(\w+)\s+(?:was|is|were|are|became|becomes|remains|remained)\s+(?:also\s+|now\s+)?the\s+$"
 )
-_PARENT_OF_BEFORE = re.compile(
-    r"(?i)\b(?:father|mother|mum|mom|dad|parent|grandfather|grandmother|grandparent)s?[-‑\s]of[-‑\s]$"
-)
+_PARENT_OF_BEFORE = re.compile(rf"{PARENT_OF}$")
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
 
