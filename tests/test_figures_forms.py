@@ -299,3 +299,12 @@ def test_the_level_a_change_reached_takes_its_object() -> None:
     assert objects("The index fell 1.2% to 5,950.3 on Monday.") == [("1.2%", "index"), ("5,950.3", "index")]
     found = objects("Layoffs jumped 28% in January to 49,795, a tracker said.", published_at=datetime(2025, 2, 6))
     assert [o for t, o in found if t != "January"] == ["Layoffs", "Layoffs"]
+
+
+@pytest.mark.integration
+def test_a_measure_with_its_dimension_measures_the_noun_before_it_and_earlier_levels_share_the_noun() -> None:
+    assert objects("The asteroid, roughly 300 metres wide, will pass by.")[0] == ("300 metres", "asteroid")
+    assert objects("A wall 3 metres high surrounds it.") == [("3 metres", "wall")]
+    assert objects("The UK recorded 2,345 new cases, up from 1,980 a week earlier.") == [
+        ("2,345", "new cases"), ("1,980", "new cases"),
+    ]  # fmt: skip

@@ -55,6 +55,11 @@ _RANKED_SUBJECT = re.compile(
     r"(\w+)\s+(?:was|is|were|are|became|becomes|remains|remained)\s+(?:also\s+|now\s+)?the\s+$"
 )
 _PARENT_OF_BEFORE = re.compile(rf"{PARENT_OF}$")
+# What may stand between a count with its noun and a later count without one that counts the same thing: "and",
+# "to", "or", "versus", and the earlier level of a change ("2,345 new cases, up from 1,980").
+_COORDINATED_REST = re.compile(
+    r"\s*,?\s*(?:and|to|or|versus|vs\.?|(?:up|down)\s+from|from|compared\s+(?:with|to))\s+(?:[A-Z][\w’'.-]*\s+){0,2}"
+)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
 
@@ -181,10 +186,11 @@ def objects_without_parse(text: str, figures: Sequence[Figure]) -> list[Figure]:
             and a.unit == b.unit
             and a.object
             and not b.object
+            and not re.search(r"\bper\s+$", text[max(0, a.start_char - 6) : a.start_char])  # "65.2 cases per 100,000"
         ):
             gap = text[a.end_char : b.start_char]
             rest = gap[gap.find(a.object) + len(a.object) :] if a.object in gap else gap
-            if len(gap) < 60 and re.fullmatch(r"\s*,?\s*(?:and|to|or|versus|vs\.?)\s+(?:[A-Z][\w’'.-]*\s+){0,2}", rest):
+            if len(gap) < 60 and _COORDINATED_REST.fullmatch(rest):
                 out[i + 1] = replace(b, object=a.object)
     # "eight and 11 goals", "10-12 people": the first of two coordinated counts takes the second's object
     for i in range(len(out) - 2, -1, -1):

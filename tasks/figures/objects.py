@@ -41,6 +41,9 @@ _CHANGE_HEADS = _words(
     "growth cut cuts hike hikes reduction reductions loss losses surge boost climb plunge contraction slide dip"
 )
 _PERIOD_WORDS = _words("year month quarter week day")
+# A dimension after a measure, and the hedges that may stand before it: "some 300 metres wide", "miles away".
+_DIMENSION_WORDS = _words("away long wide high deep tall thick across")
+_HEDGE_WORDS = _words("about around roughly some nearly almost approximately over under")
 # Participles that put an amount on the noun they follow: "The deal, valued at $4.5 billion".
 _VALUING_PARTICIPLES = _words("valued priced estimated pegged capped budgeted assessed appraised costed insured")
 _CHANGE_GERUNDS = _words(
@@ -305,7 +308,23 @@ def _measured_by(noun: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[int, 
     return None
 
 
+def _measured_before(sp: Span, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
+    """Return the noun right before a measure followed by its dimension ("objects 13.5 billion light-years away",
+    "The asteroid, roughly 300 metres wide,"), or None."""
+    if sp.end >= len(doc) or doc[sp.end].lower_ not in _DIMENSION_WORDS:
+        return None
+    i = sp.start - 1
+    while i >= 0 and (doc[i].lower_ in _HEDGE_WORDS or doc[i].text == ","):
+        i -= 1
+    if i < 0 or doc[i].tag_ not in _NOUN_TAGS or doc[i].i in figs:
+        return None
+    return _np(doc[i], doc, figs)
+
+
 def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tuple[int, int] | None:
+    measured = _measured_before(sp, doc, figs)
+    if measured is not None:
+        return measured
     nxt = _skip_aside(doc, sp.end, figs)
     # 1. "US$2 billion worth of Brazilian coffee", "45 per cent of X", "a third — 31% — of X"
     if nxt < len(doc) and doc[nxt].lower_ == "worth":
