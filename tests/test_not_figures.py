@@ -85,3 +85,11 @@ def test_house_numbers_list_numbers_and_live_blog_times_are_not_figures() -> Non
         "The ranking:\n\n01. Robert Plant\n\n02. Rob Halford\n\n16.06 Rescuers found 40 survivors.\n\nIt was 6 o’clock."
     )
     assert [f.text for f in extract_figures(text)] == ["40"]
+
+
+def test_a_name_with_a_number_at_the_start_of_a_sentence_is_no_count() -> None:
+    for text in ["Formula 1 returns to Las Vegas.", "Section 230 shields platforms.", "Figure 2 shows the trend.",
+                 "He left. Route 66 is famous."]:  # fmt: skip
+        assert find_figures(text) == [], text
+    assert [(f.text, f.modifier) for f in find_figures("Some 40 pupils came.")] == [("40", "Some")]
+    assert [f.text for f in find_figures("Exactly 12 people voted. Another 20 people left.")] == ["12", "20"]

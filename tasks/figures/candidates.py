@@ -34,6 +34,7 @@ from tasks.figures.kinds import (
     KIND_QUANTITY,
     UNIT_PERCENT,
     UNIT_POINT,
+    _words,
 )
 from tasks.figures.numbers import _DIGITS, _FRACTION_WORDS_MAP, _ORDINALS, _TENS_W, _UNITS_W, _scale_of, parse_number
 from tasks.figures.units import (
@@ -161,6 +162,14 @@ _PLUS_AFTER = re.compile(r"[-‑]?plus\b|\+(?![\d\w])", re.IGNORECASE)
 # The numbers before this one in a list: "Sections 21, 24, and " (the first one decides whether they are names).
 _NAME_NUMBER_LIST = re.compile(r"(?P<first>\b\d{1,4})(?P<rest>(?:,\s*\d{1,4})*,?\s*(?:,|and|or|&)\s*)$")
 _NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
+# Words that open a sentence before a count without naming anything: hedges, bounds and the like ("Some 40",
+# "Exactly 12", "Another 20"); any other capitalised word there names a thing with a number ("Route 66").
+_SENTENCE_OPENERS = _words(
+    "about around roughly approximately some nearly almost over under only just more less fewer up exactly "
+    "precisely another additional further total all these those both just barely fully estimated an a the at "
+    "by in on since until from between after before during for with of to than nearly around circa top maybe "
+    "perhaps possibly and but or so yet while when if as nearly just well upwards north south east west"
+)
 _ONE_SKIP_AFTER = re.compile(
     r"^\s*(?:of\b|another\b|by\s+one\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
     r"in\s+(?:ten|a\s+million)\b)",
@@ -654,6 +663,8 @@ def _in_name(before: str, num: str) -> bool:
         return False  # names carry model or series numbers, not amounts with thousands separators ("Spain 98,400")
     if word.rstrip(".").lower() in _MONTHS:
         return False
-    # a capitalised word at the very start of the text or after a sentence end is an ordinary word
+    # a capitalised word at the very start of a sentence is a name when no hedge or bound starts with it ("Formula
+    # 1 returns", "Section 230 shields"; not "Some 40 pupils", "Roughly 300", "Exactly 12")
     rest = before[: m.start()]
-    return not (not rest.strip() or re.search(r"[.!?]\s*[\"“]?\s*$", rest)) or word.isupper()
+    starts = not rest.strip() or re.search(r"[.!?]\s*[\"“]?\s*$", rest) is not None
+    return not starts or word.isupper() or word.lower() not in _SENTENCE_OPENERS
