@@ -624,8 +624,8 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         if re.match(r"[a-zA-Z]", num) and num[0].isupper() and before.strip() and not re.search(r"[.!?:\"“•*–—(-]\s*$",
                                                                                                before):  # fmt: skip
             continue  # a capitalised number word mid-sentence is a name ("Formula One", "Apollo Eleven")
-        if re.match(r"\d", num) and _in_name(before, num):
-            continue
+        if re.match(r"\d", num) and _in_name(before, num) and not re.match(r"[ \t]+[-+]?\d", after):
+            continue  # "Boeing 747", "Route 66"; not a row label before its numbers ("Arsenal 38 26 6 6")
         if re.fullmatch(r"(?:1[89]|20)\d\d", num) and not _PLURAL_AFTER.match(after):
             continue  # a year that is no date here ("Budget 2024") is no count either
         if low == "one" and (
