@@ -706,3 +706,13 @@ def test_figure_rows_carry_the_currency_source_and_the_table_flag() -> None:
                  currency_source="default", in_table=True)  # fmt: skip
     [row] = figures_table([(art, [fig])], "run-1").to_pylist()
     assert (row["currency_source"], row["in_table"], row["currency_ambiguous"]) == ("default", True, True)
+
+
+def test_counts_joined_by_a_hyphen_are_a_range() -> None:
+    figs = find_figures("Some 5,000-6,000 troops and 50-60 people came.")
+    assert [(f.text, f.value, f.low, f.high) for f in figs] == [
+        ("5,000", 5000.0, 5000.0, 6000.0), ("6,000", 6000.0, 5000.0, 6000.0),
+        ("50", 50.0, 50.0, 60.0), ("60", 60.0, 50.0, 60.0),
+    ]  # fmt: skip
+    for text in ["The Boeing 737-800 landed.", "COVID-19 cases rose.", "They won 5-4 in the final.", "Call 555-1234."]:
+        assert find_figures(text) == [], text

@@ -69,6 +69,17 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
     for c in taken:
         if c not in out:
             continue
+        # counts joined by a hyphen: "50-60 people", "5,000-6,000 troops" (the second number, right after a hyphen,
+        # is no count on its own: "COVID-19", "737-800")
+        if c.kind == KIND_COUNT and c.scale is None and c.value is not None:
+            tail = _COUNT_RANGE_END.match(text, c.end)
+            free = tail is not None and not any(s < tail.end("num") and tail.start("num") < e for s, e in excluded)
+            value = parse_number(tail.group("num")) if tail is not None and free else None
+            if tail and value is not None and value > c.value and claim(tail.start("num"), tail.end("num"), c):
+                out.append(_Cand(tail.start("num"), tail.end("num"), KIND_COUNT, c.priority, value,
+                                 low=c.value, high=value, no_modifier=True))  # fmt: skip
+                c.low, c.high = c.value, value
+            continue
         scaled_count = c.kind == KIND_COUNT and c.scale is not None  # "45-50 million people": scale written once
         if c.kind not in (KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, KIND_DATE) and not scaled_count:
             continue
@@ -119,6 +130,10 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
                     )  # fmt: skip
                     c.low, c.high = c.value, value
     return sorted(out, key=lambda c: c.start)
+
+
+# The second end of a count range written with a hyphen: "50-60", "5,000–6,000" (not "1-2-3" or "50-60%").
+_COUNT_RANGE_END = re.compile(r"\s?[-–—‑]\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![\w%°.,‑–—/-]|[.,]\d)")
 
 
 def _pair_ranges(text: str, taken: list[_Cand]) -> list[_Cand]:
