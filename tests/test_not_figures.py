@@ -93,3 +93,9 @@ def test_a_name_with_a_number_at_the_start_of_a_sentence_is_no_count() -> None:
         assert find_figures(text) == [], text
     assert [(f.text, f.modifier) for f in find_figures("Some 40 pupils came.")] == [("40", "Some")]
     assert [f.text for f in find_figures("Exactly 12 people voted. Another 20 people left.")] == ["12", "20"]
+
+
+def test_a_span_of_months_written_as_numbers_before_its_year_is_no_count() -> None:
+    figs = find_figures("Sales were EUR 31.1 million (EUR 30.4 million, 1-6 2015).")
+    assert [(f.text, f.kind) for f in figs] == [("EUR 31.1 million", "money"), ("EUR 30.4 million", "money"),
+                                                ("2015", "date")]  # fmt: skip

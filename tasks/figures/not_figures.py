@@ -99,6 +99,8 @@ _DAY_LABEL = re.compile(
 _VOTES_TO = re.compile(
     r"(?i)\bby\s+(?P<a>\d{1,4})(?P<votes>\s+votes?)?\s+to\s+(?P<b>\d{1,4})(?:\s+votes?)?\b(?!\s*(?:%|per\b|percent|[a-z]))"
 )
+# A span of months written as numbers before its year, as company reports write periods: "1-6 2015", "(7–9/2024)".
+_MONTH_SPAN = re.compile(r"(?<![\w.,-])(?:[1-9]|1[0-2])\s?[-–]\s?(?:[1-9]|1[0-2])(?=\s?/?\s?(?:19|20)\d\d\b)")
 _NIL_SCORE = re.compile(r"(?i)\b(?:\d{1,2}|one|two|three|four|five|six|seven)[-‑\s]nil\b")
 # "three decades ago", "a century ago": too vague to be a date, and no length of anything either.
 _VAGUE_AGO = re.compile(r"(?i)\b[\w-]+\s+(?:decades?|centuries|century)\s+ago\b")
@@ -113,6 +115,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     words = [(m.start(), m.end()) for m in _NIL_SCORE.finditer(text)] if "nil" in sc.words else []
     words += [(m.start(), m.end()) for m in _VAGUE_AGO.finditer(text)] if "ago" in sc.words else []
     words += [(m.start(), m.end()) for m in _WORD_CLOCK.finditer(text)] if "clock" in sc.words else []
+    words += [(m.start(), m.end()) for m in _MONTH_SPAN.finditer(text)] if sc.digit else []
     tallies = _VOTES_TO.finditer(text) if "by" in sc.words and "to" in sc.words else ()
     words += [(m.start(), m.end()) for m in tallies if m.group("votes") or int(m.group("a")) > int(m.group("b"))]
     if not sc.digit:
