@@ -335,8 +335,8 @@ def _is_headline(text: str, start: int, end: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
     line = text[line_start : line_end if line_end >= 0 else len(text)]
-    letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 12 and sum(c.isupper() for c in letters) / len(letters) > 0.9
+    letters = sum(map(str.isalpha, line))
+    return letters >= 12 and sum(map(str.isupper, line)) / letters > 0.9
 
 
 def _initials(name: str) -> str:

@@ -84,6 +84,11 @@ def country_names() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
+def _countries_in_capitals() -> frozenset[str]:
+    return frozenset(name.upper() for name in country_names())
+
+
+@lru_cache(maxsize=1)
 def _country_pattern() -> re.Pattern[str]:
     alternatives = sorted(country_names(), key=len, reverse=True)
     return re.compile(r"(?<![\w.'’-])(?=[A-Z])(?:" + "|".join(re.escape(n) for n in alternatives) + r")(?![\w'’-])")
@@ -185,7 +190,7 @@ def clubs_in_match_reports(text: str, mentions: Sequence[Mention], places: froze
     """Relabel ORG a city (a GPE, LOC or PERSON mention that is a known place, ``places`` in capitals, and no
     country) in a sentence that reports a match: the club named after the city ("Leeds beat Chelsea 3-0"). Not a
     place after a preposition: the venue ("in Rotterdam")."""
-    countries = {name.upper() for name in country_names()}
+    countries = _countries_in_capitals()
     for m in mentions:
         name = m.canonical.upper()
         if m.label not in ("GPE", "LOC", "PERSON") or name not in places or name in countries:
