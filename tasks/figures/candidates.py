@@ -162,13 +162,12 @@ _PLUS_AFTER = re.compile(r"[-‑]?plus\b|\+(?![\d\w])", re.IGNORECASE)
 # The numbers before this one in a list: "Sections 21, 24, and " (the first one decides whether they are names).
 _NAME_NUMBER_LIST = re.compile(r"(?P<first>\b\d{1,4})(?P<rest>(?:,\s*\d{1,4})*,?\s*(?:,|and|or|&)\s*)$")
 _NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
-# Words that open a sentence before a count without naming anything: hedges, bounds and the like ("Some 40",
-# "Exactly 12", "Another 20"); any other capitalised word there names a thing with a number ("Route 66").
+# Words that open a sentence before a count without naming anything, beyond the function words (checked first):
+# hedges and bounds ("Exactly 12", "Roughly 300", "Estimated 40"); any other capitalised word there names a thing
+# with a number ("Route 66").
 _SENTENCE_OPENERS = _words(
-    "about around roughly approximately some nearly almost over under only just more less fewer up exactly "
-    "precisely another additional further total all these those both just barely fully estimated an a the at "
-    "by in on since until from between after before during for with of to than nearly around circa top maybe "
-    "perhaps possibly and but or so yet while when if as nearly just well upwards north south east west"
+    "additional barely circa estimated exactly fewer fully further maybe perhaps possibly precisely total upwards "
+    "well north south east west"
 )
 _ONE_SKIP_AFTER = re.compile(
     r"^\s*(?:of\b|another\b|by\s+one\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
