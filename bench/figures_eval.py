@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import SHARED_DATA, part_of
+from bench.dragnet_sets import resolve_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -241,6 +242,8 @@ def _story(row: dict[str, Any]) -> str:
     src = row.get("source")
     if not isinstance(src, dict):
         return str(row["id"])
+    if src.get("dragnet_page"):
+        return f"dragnet:{src['dragnet_page']}"
     return str(src.get("dedup_item") or src.get("manifest_id") or src.get("url") or src.get("path") or row["id"])
 
 
@@ -248,6 +251,7 @@ def _run(path: Path, parse: Any, part: str = "all") -> tuple[Score, float]:
     score = Score()
     elapsed = 0.0
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = resolve_rows(rows)  # a set of pointers into the Dragnet pages gets its text from ../shared
     if part != "all":
         rows = [r for r in rows if part_of(_story(r)) == part]
     score.score_relative = annotates_relative(rows)
