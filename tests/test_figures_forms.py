@@ -308,3 +308,59 @@ def test_a_measure_with_its_dimension_measures_the_noun_before_it_and_earlier_le
     assert objects("The UK recorded 2,345 new cases, up from 1,980 a week earlier.") == [
         ("2,345", "new cases"), ("1,980", "new cases"),
     ]  # fmt: skip
+
+
+def test_centuries_iso_dates_and_days_of_the_month_are_dates() -> None:
+    dates = [(f.text, f.date_value) for f in find_figures("A study of 19th-century trade and of 15th century Venice.")]
+    assert dates == [("19th-century", "18XX"), ("15th century", "14XX")]
+    assert [(f.text, f.date_value) for f in find_figures("The abbey dates from the mid-1600s.")] == [("1600s", "16XX")]
+    assert [(f.text, f.date_value) for f in find_figures("Filed 2019-03-07 by the clerk.")] == [
+        ("2019-03-07", "2019-03-07")
+    ]
+    assert [(f.text, f.kind, f.date_value) for f in find_figures("The show runs until the 21st.")] == [
+        ("21st", "date", "XXXX-XX-21")
+    ]
+    # a rank that names what it ranks, and a list of ranks before a weekday, stay ordinals
+    assert [f.kind for f in find_figures("Their office moved to the 5th floor.")] in ([], ["ordinal"])
+    assert {f.kind for f in find_figures("Meetings on the 1st and 3rd Monday of each month.")} == {"ordinal"}
+
+
+def test_kitchen_measures_and_dimensions_share_the_unit_written_once() -> None:
+    cups = [(f.text, f.value, f.unit) for f in find_figures("Whisk 2/3 cup of milk with 2 tbsp sugar.")]
+    assert cups == [("2/3 cup", pytest.approx(2 / 3), "cup"), ("2 tbsp", 2.0, "tablespoon")]
+    sides = [(f.text, f.value, f.unit) for f in find_figures("Icons are 64 x 48 pixels and the rug 8 by 10 feet.")]
+    assert sides == [("64", 64.0, "pixel"), ("48 pixels", 48.0, "pixel"), ("8", 8.0, "foot"), ("10 feet", 10.0, "foot")]
+
+
+def test_a_unit_word_capitalised_in_running_text_is_part_of_a_name() -> None:
+    text = "Fans of the club travelled far and wide to watch the side lift the 1998 Cup in front of the old stand."
+    assert [(f.text, f.kind) for f in find_figures(text)] == [("1998", "date")]
+    assert [f.unit for f in find_figures("Bake 12-Minute Muffins")] == ["minute"]  # a title writes its units so
+
+
+def test_idioms_of_half_and_one_are_no_figures_but_a_share_is() -> None:
+    assert find_figures("Slice the peppers in half lengthwise.") == []
+    assert find_figures("Their budget was cut in half last spring.") == []
+    assert [(f.text, f.value) for f in find_figures("He finished in half the time.")] == [("half", 0.5)]
+    assert [(f.text, f.value) for f in find_figures("The deal gave Maria half of the shares.")] == [("half", 0.5)]
+    assert find_figures("Let us look at the list one last time.") == []
+    assert find_figures("It has been one hell of a season.") == []
+
+
+def test_bounds_written_without_of_and_adverbs_that_open_a_sentence() -> None:
+    [term] = find_figures("The charge carries a maximum 15-year sentence.")
+    assert (term.value, term.unit, term.approximate) == (15.0, "year", True)
+    [count] = find_figures("Already 240 homes have been connected to the grid.")
+    assert (count.text, count.kind, count.value) == ("240", "count", 240.0)
+
+
+def test_objects_of_lists_names_addresses_dimensions_and_spending() -> None:
+    assert objects("The fair drew some 500 potters, weavers, jewellers and glass-blowing artists together.") == [
+        ("500", "potters, weavers, jewellers and glass-blowing artists")
+    ]
+    assert objects("They spoke to two farmers, three grocers and a baker.")[0] == ("two", "farmers")
+    assert objects("The film follows 5th grade teacher Ana Lopez, who moves to Lyon.") == [("5th", "grade teacher")]
+    assert objects("Order now at example-shop.com, $25-$40.") == [("$25", None), ("$40", None)]
+    assert objects("Rovers crossed a 40-km-wide crater near the pole.") == [("40-km", "crater")]
+    assert objects("The council spent $12 million on repairing the bridges.") == [("$12 million", "bridges")]
+    assert objects("It was a 25 minute walk from the station.") == [("25 minute", "walk")]

@@ -106,6 +106,12 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
                 rng = _range_first(lead.group("num"), c, lead.start("num"), lead.end("num"))
                 if rng is not None:
                     out.append(rng)
+        # the dimensions of a thing, the unit written once: "144 x 144 pixel", "1920×1080 pixels", "10 by 12 feet"
+        dim = _DIMENSION_LEAD.search(text, max(0, c.start - 30), c.start) if c.kind == KIND_QUANTITY else None
+        if dim is not None and text[c.start].isdigit() and claim(dim.start("num"), dim.end("num"), c):
+            value = parse_number(dim.group("num"))
+            if value is not None:
+                out.append(_Cand(dim.start("num"), dim.end("num"), KIND_QUANTITY, c.priority, value, unit=c.unit))
         # currency written before: "€200–250", "US$120–150", "$20,000 to 30,000"
         if c.kind == KIND_MONEY and (span[0] in "$£€¥" or re.match(r"[A-Z]{1,3}\s?\$|RM|R\d", span)):
             tail = re.match(
@@ -132,6 +138,8 @@ def _expand_ranges(text: str, taken: list[_Cand], excluded: list[tuple[int, int]
     return sorted(out, key=lambda c: c.start)
 
 
+# The first side of two dimensions before the measured second one: "144 x ", "10 by ".
+_DIMENSION_LEAD = re.compile(rf"(?<![\w.,/-])(?P<num>{_DIGITS})(?:\s?[x×]\s?|\s+by\s+)$")
 # The second end of a count range written with a hyphen: "50-60", "5,000–6,000" (not "1-2-3" or "50-60%").
 _COUNT_RANGE_END = re.compile(r"\s?[-–—‑]\s?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?![\w%°.,‑–—/-]|[.,]\d)")
 

@@ -166,11 +166,11 @@ _NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
 # hedges and bounds ("Exactly 12", "Roughly 300", "Estimated 40"); any other capitalised word there names a thing
 # with a number ("Route 66").
 _SENTENCE_OPENERS = _words(
-    "additional barely circa estimated exactly fewer fully further maybe perhaps possibly precisely total upwards "
-    "well north south east west"
+    "additional already barely circa estimated exactly fewer fully further maybe perhaps possibly precisely total "
+    "upwards well north south east west"
 )
 _ONE_SKIP_AFTER = re.compile(
-    r"^\s*(?:of\b|another\b|by\s+one\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
+    r"^\s*(?:of\b|another\b|by\s+one\b|last\b|hell(?:uva)?\b|heck\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
     r"in\s+(?:ten|a\s+million)\b)",
     re.IGNORECASE,
 )
@@ -366,6 +366,10 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
             unit = _UNIT_WORDS.get(re.sub(r"[\s‑-]+", " ", word), "")
             if not unit:
                 continue
+            written = m.group("unit") or ""
+            spaced = text[m.end("num") : m.start("unit")].isspace()
+            if spaced and written[:1].isupper() and written[1:2].islower() and _mid_sentence(text, m.start("unit")):
+                continue  # "the 2014 Cup", "24 Hours of Le Mans": a unit word capitalised in running text is a name
             if word == "pounds" and re.match(r"\s+(?:sterling)\b", text[m.end() :]):
                 continue
             if word == "second" and "-" in (m.group("sep") or "") and re.search(r"[A-Za-z]", num):
@@ -469,6 +473,13 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
                 yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, value, unit="year", approximate=True)
 
 
+# What follows "in half" when it means "halved" rather than "in half the time": an end, an adverb, a preposition.
+_NO_NOUN_AFTER_HALF = re.compile(
+    r"\s*(?:[.,;:!?)]|$|[a-z]+(?:ly|wise)\b|(?:by|on|at|for|with|after|since|last|this|over|to|and|or|but|when|as|again|"
+    r"because|so|from|before|during|while|if)\b)"
+)
+
+
 def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
     if sc.words.isdisjoint(_FRACTION_WORDS) and ("in" not in sc.words and "out" not in sc.words):
         return
@@ -476,10 +487,12 @@ def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         before = text[max(0, m.start() - 80) : m.start()]
         after = text[m.end() :]
         if m.group("half"):
-            if re.search(r"(?i)(?:first|second|1st|2nd|and\s+a|behalf|one|a)\s*$", before) or re.match(
+            if re.search(r"(?i)\b(?:first|second|1st|2nd|and\s+a|behalf|one|a)\s*$", before) or re.match(
                 r"[-‑]|\s+(?:an?\s+hour|time|year|century|decade|dozen|a\s+dozen)", after
             ):
                 continue
+            if re.search(r"(?i)\b(?:in|into)\s*$", before) and _NO_NOUN_AFTER_HALF.match(after):
+                continue  # "cut the mushrooms in half", "was cut in half last year": halved, a multiplicative
             yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, 0.5)
             continue
         if m.group("x"):

@@ -64,6 +64,13 @@ _ISO_SLASH = re.compile(r"\b(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])/(?
 # A day written with slashes and no year after "on": "our panel on 11/9" (month first in a US outlet, day first
 # elsewhere). Without "on" two numbers with a slash are a fraction, a score or a name as often.
 _ON_SLASH = re.compile(r"(?<=\bon\s)(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)(?![\d/]|\.\d)")
+# A day of the month told by its ordinal alone after a word of time: "on the 3rd", "(Thru the 18th!)" (a rank
+# names what it ranks: "on the 3rd floor", "until the 18th century").
+_DAY_ORDINAL = re.compile(
+    r"(?i:(?<=\bon\sthe\s)|(?<=\buntil\sthe\s)|(?<=\bthru\sthe\s)|(?<=\btill\sthe\s)|(?<=\bthrough\sthe\s)"
+    r"|(?<=\bsince\sthe\s)|(?<=\bfrom\sthe\s)|(?<=\bby\sthe\s)|(?<=\bbefore\sthe\s)|(?<=\bafter\sthe\s))"
+    r"(?P<d>[12]?\d|3[01])(?:st|nd|rd|th)(?=\s*(?:[.,;:!?)]|$|(?:at|to|through|until|when)\b))"
+)
 # A fiscal year written glued: "in FY25", "FY'24", "FY2025".
 _FY_GLUED = re.compile(r"\bFY['’]?(?P<y>\d{2}|(?:19|20)\d\d)(?![\w-])")
 # A decade in words, capitalised after "the": "the Thirties", "the early Sixties" (in lower case after a possessive
@@ -262,7 +269,7 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
                 end_iso = iso[:-2] + f"{int(second_day.group(1)):02d}"
                 end = second_day.end() + (range_year.end() if range_year is not None else 0)
                 yield _Cand(second_day.start(1), end, KIND_DATE, prio + (1 if range_year else 0), date_value=end_iso)
-            step = _RELATIVE_MONTH.search(text, max(0, m.start() - 6), m.start()) if year is None else None
+            step = _RELATIVE_MONTH.search(text, max(0, m.start() - 11), m.start()) if year is None else None
             if step is not None:
                 # "last June", "next March": relative to the publication date, like "last week"
                 iso = _relative_month(pub_day, month, step.group(1).lower()) + (f"-{day_n:02d}" if day_n else "")
@@ -274,6 +281,11 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         # "the 1900s" is a century in news writing; "the 2000s" and "the 1970s" are decades
         iso = f"{digits[:2]}XX" if digits[2] == "0" and digits[0] == "1" else f"{digits}X"
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=iso)
+    for m in _CENTURY.finditer(text) if sc.digit and "century" in sc.words else ():
+        yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=f"{int(m.group('n')) - 1:02d}XX")
+    for m in _ISO_DATE.finditer(text) if sc.digit else ():
+        iso = f"{m.group('y')}-{m.group('m')}-{m.group('d')}"
+        yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=iso)
     for m in _DECADE_NAME.finditer(text) if not sc.words.isdisjoint(_DECADE_DIGIT) else ():
         yield _Cand(
             m.start("d"), m.end("d"), KIND_DATE, _P_DATE, date_value=f"19{_DECADE_DIGIT[m.group('d').lower()]}X"
@@ -286,6 +298,8 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         month, day = (a, b) if ctx.country in (None, "US") else (b, a)
         if 1 <= month <= 12 and 1 <= day <= 31:
             yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-{month:02d}-{day:02d}")
+    for m in _DAY_ORDINAL.finditer(text) if sc.digit and "the" in sc.words else ():
+        yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-XX-{int(m.group('d')):02d}")
     for m in _ISO_SLASH.finditer(text) if sc.digit else ():
         iso = f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=iso)
@@ -293,14 +307,24 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         yield from _relative_cands(text, pub, ctx.country)
 
 
-_RELATIVE_MONTH = re.compile(r"(?i)\b(last|next|this)\s+$")
+_RELATIVE_MONTH = re.compile(r"(?i)\b(last|next|this)(?:\s+past)?\s+$")
 _OF_RELATIVE_YEAR = re.compile(r"\s+of\s+(this|last|next)\s+year\b", re.IGNORECASE)
 # The end of a range of days written once with its month: "June 6-10", "Nov. 3–5".
 _DAY_RANGE_END = re.compile(
     r"(?:\s?[-–]\s?|\s+(?:to|through|until|till)\s+)([0-3]?\d)(?![\d%:]|[.,]\d|\s*(?:%|per|am|pm|a\.m|p\.m))"
 )
-# A decade: "the 1970s", "the ’60s" (of the 1900s), "the 1900s"; its value keeps the digits written ("197X").
-_DECADE = re.compile(r"(?<![\w$£€.,-])(?:(?P<full>1[5-9]\d|20\d)0|[’'‘](?P<short>[0-9])0)s\b")
+# A decade: "the 1970s", "the ’60s" (of the 1900s), "the 1900s", "the mid-1700s"; its value keeps the digits
+# written ("197X").
+_DECADE = re.compile(
+    r"(?:(?<=\bmid[-‑])|(?<=\bearly[-‑])|(?<=\blate[-‑])|(?<![\w$£€.,‑-]))"
+    r"(?:(?P<full>1[0-9]\d|20\d)0|[’'‘](?P<short>[0-9])0)s\b"
+)
+# A century by its ordinal: "18th-century literature", "in 16th century Europe" is the 1700s, the 1500s.
+_CENTURY = re.compile(r"(?<![\w-])(?P<n>[1-9]|1\d|2[01])(?:st|nd|rd|th)[-‑\s]century\b", re.IGNORECASE)
+# A date written the ISO way: "2012-10-16" (a byline, a dateline, a table of events).
+_ISO_DATE = re.compile(
+    r"(?<![\w/.-])(?P<y>(?:19|20)\d\d)-(?P<m>0[1-9]|1[0-2])-(?P<d>0[1-9]|[12]\d|3[01])(?![\w/-]|\.\d)"
+)
 
 
 def _relative_month(pub: datetime | date | None, month: int, step: str) -> str:

@@ -30,7 +30,7 @@ _NP_STOP = _words(
     "including against between among across through toward towards via like dead alive injured wounded "
     "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked "
     "always never ever often sometimes usually together apart away back off out around nationwide worldwide "
-    "overseas abroad ahead instead"
+    "overseas abroad ahead instead vs versus one ones"
 )
 _NP_NOUN_ING = _words(
     "building buildings meeting meetings spending funding savings earnings holdings housing training "
@@ -60,6 +60,8 @@ _PARENT_OF_BEFORE = re.compile(rf"{PARENT_OF}$")
 _COORDINATED_REST = re.compile(
     r"\s*,?\s*(?:and|to|or|versus|vs\.?|(?:up|down)\s+from|from|compared\s+(?:with|to))\s+(?:[A-Z][\w’'.-]*\s+){0,2}"
 )
+# A run of capitalised words that ends the phrase: a name in apposition ("blackbelt YK Kim, leading").
+_NAME_APPOSITIVE = re.compile(r"(?:[A-Z][\w’'.-]*\s+){1,3}[A-Z][\w’'.-]*(?=\s*(?:[,;:.)!?]|$))")
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
 
@@ -79,9 +81,14 @@ def _noun_phrase_at(
                 break
             continue  # "two 155 mm shells", "three-year $9 billion plan"
         w = m.group(0)
+        run_on = re.search(r"[a-z][.!?](?=[A-Z])", w)
+        if run_on is not None:
+            w = w[: run_on.start() + 1]  # two sentences run together: "caliper.They look great"
         low = w.lower()
         if not w[0].isalnum() or low in _NP_STOP or (low.endswith("ly") and len(low) > 4):
             break
+        if words and w[0].isupper() and words[-1].islower() and _NAME_APPOSITIVE.match(text, start):
+            break  # "9th degree blackbelt YK Kim,": a name after the noun is who it is, never what is counted
         if words and _PLURAL_HEAD.fullmatch(words[-1].lower()) and w.islower() and not low.endswith("s"):
             break  # after a plural noun a word is its verb or an adverb: "10,000 people travel", "branches nationwide"
         if re.fullmatch(r"\w+(?:ed|ing)", low) and low not in _NP_NOUN_ING:
@@ -93,7 +100,9 @@ def _noun_phrase_at(
             if words and nxt.group(0)[0].isupper():
                 break  # a verb taking a name: "deal letting Nokia"
         words.append(w)
-        last_end = m.end()
+        last_end = m.start() + len(w)
+        if run_on is not None:
+            break
         if kind == KIND_ORDINAL and low in _PERIOD_NOUNS:
             break  # "second quarter", "first half"
         if len(words) == 5:
@@ -119,7 +128,7 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
         return aged.group(1)  # "two sons aged 9 and 6"
     if figure.kind == KIND_QUANTITY and figure.unit not in _TIME_UNITS:
         return None
-    if figure.kind == KIND_QUANTITY and not re.search(r"[-‑]", figure.text):
+    if figure.kind == KIND_QUANTITY and not re.search(r"[-‑]", figure.text) and not _unit_as_adjective(text, figure):
         return _noun_of(text, figure)  # a length of time names no noun after it: "a grace period of 6 months"
     pos = figure.end_char
     if figure.kind == KIND_ORDINAL and re.match(r"one|two|three", figure.text, re.I):
@@ -144,12 +153,50 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
         runs_on = nxt is not None and nxt.group(0)[0].isalpha() and nxt.group(0).lower() not in _NP_STOP
         if of and of.group(1).split()[-1].lower() not in _NP_STOP and not runs_on:
             words.append("of " + of.group(1))  # not "bricks of a white [powdery substance]"
+    if words and figure.kind == KIND_COUNT and last_end is not None and len(words) < 5:
+        words[-1] += _counted_list(text, last_end, words[-1])
     if words and figure.kind == KIND_QUANTITY and figure.text.islower() and all(w[0].isupper() for w in words):
         return None  # "50-year-old Kevin Swanson": an age before a name is the person's, who is never the object
         # (a headline in title case, "15-Minute Dance Workout", writes the figure capitalised too)
     if words:
         return " ".join(words)
     return _noun_of(text, figure)
+
+
+# The rest of a list of plural nouns counted together: ", conservators, scholars and random book-mad civilians".
+_LIST_WORD = r"(?!(?:and|or)\b)[a-z][\w-]*"
+_LIST_REST = re.compile(
+    rf"(?:,\s+(?:{_LIST_WORD}\s+){{0,2}}{_LIST_WORD})*,?\s+(?:and|or)\s+(?:{_LIST_WORD}\s+){{0,2}}?{_LIST_WORD}"
+    rf"(?=\s*(?:[^\w\s-]|$)|\s+(?:{'|'.join(sorted(_NP_STOP))})\b)"
+)
+_NUMBER_WORD = re.compile(r"one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?")
+
+
+def _counted_list(text: str, pos: int, head: str) -> str:
+    """Return the words that continue a count's plural noun into a list it counts as a whole ("some 300
+    librarians, conservators, scholars and collectors"), or nothing: each item a bare plural noun phrase, no
+    determiner, number or verb in it, and the list ends the phrase."""
+    m = _LIST_REST.match(text, pos)
+    if m is None or not _PLURAL_HEAD.fullmatch(head.lower()):
+        return ""
+    items = re.split(r",\s+(?:(?:and|or)\s+)?|\s+(?:and|or)\s+", re.sub(r"^[,\s]*(?:(?:and|or)\s+)?", "", m.group(0)))
+    for item in items:
+        item_words = item.split()
+        last = item_words[-1].lower() if item_words else ""
+        if not (_PLURAL_HEAD.fullmatch(last) or last.endswith(("men", "people", "children"))):
+            return ""
+        if any(w in _NP_STOP or _NUMBER_WORD.fullmatch(w) or re.fullmatch(r"\w+ed", w) for w in item_words):
+            return ""
+    return m.group(0)
+
+
+def _unit_as_adjective(text: str, figure: Figure) -> bool:
+    """Return True when a length of time is written as an adjective without its hyphen: the unit stays singular
+    after a number other than one and a noun follows ("my 45 minute drive home")."""
+    unit_word = figure.text.split()[-1].lower() if " " in figure.text else ""
+    nxt = re.match(r"\s+([a-z][\w-]*)", text[figure.end_char :])
+    noun = nxt is not None and nxt.group(1) not in _NP_STOP and nxt.group(1) != "old"  # "13 year old": an age
+    return figure.value != 1 and unit_word == figure.unit and noun
 
 
 def _noun_of(text: str, figure: Figure) -> str | None:

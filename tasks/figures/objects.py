@@ -147,6 +147,10 @@ def attach_objects(
             continue
         start, end = toks
         obj = _clean_object(doc[start:end].text)
+        first, _, rest = obj.partition(" ")
+        hyphen_after = doc.text[f.end_char - offset : f.end_char - offset + 1] in "-‑"
+        if rest and first.lower() in _DIMENSION_WORDS and hyphen_after:
+            obj = rest  # "a 150-km-wide pit": the dimension belongs to the measure, the pit is what is measured
         if not obj:
             out.append(f)
             continue
@@ -199,8 +203,9 @@ def _useful(
         and all(t.i == head.i or t.tag_ in ("JJ", "JJR", "JJS", "RB") for t in words)
     ):
         return False  # "the bank", "a gigantic sum": a bare generic noun, adjectives add nothing measured
-    if len(words) == 1 and (head.tag_.startswith(("RB", "IN", "RP")) or _verb_not_noun(head)):
-        return False  # "reaching", "outright": no noun
+    adjective = head.tag_.startswith("JJ") and head.dep_ == "amod"  # "small" of "small (144 x 144) thumbnails"
+    if len(words) == 1 and (head.tag_.startswith(("RB", "IN", "RP")) or adjective or _verb_not_noun(head)):
+        return False  # "reaching", "outright", "small": no noun
     if len(words) == 1 and head.lower_ in _CHANGE_GERUNDS:
         return False  # "stop them from rising more than 2 degrees": the change, not what changed
     if all(t.like_num or t.tag_ == "CD" for t in words):
@@ -253,14 +258,23 @@ _FROM_OF_TO = re.compile(
     r"more\s+than|less\s+than)\s+)?"
 )
 _SHARED_GAP = re.compile(
-    r"\s?(?:[-–—‑]|to|and)\s?|\s+(?:to|and|at)\s+|,?\s+or\s+|\s*\(\s*|\s+\(|(?:\s+(?:per|a|an|each)\s+\w+)?"
+    r"\s?(?:[-–—‑]|to|and|[x×])\s?|\s+(?:to|and|at|by)\s+|,?\s+or\s+|\s*\(\s*|\s+\(|(?:\s+(?:per|a|an|each)\s+\w+)?"
     r"\s+(?:rather\s+than|instead\s+of|versus|vs\.?)\s+|,\s+(?:up|down)\s+(?:by\s+)?"
     r"|,\s+(?:an?\s+)?(?:increase|decrease|rise|drop|fall|gain|cut|jump|decline|reduction)\s+of\s+(?:about\s+)?"
 )  # the last: "receives $1.7 billion, an increase of $320 million": the change is of the same thing
 
 
+# A web address is where something is, never what a figure measures.
+_WEB_ADDRESS = re.compile(r"(?i)https?://|\bwww\.|\b[\w-]+\.(?:com|org|net|gov|edu|io|info|biz|co\.uk|co)\b")
+# Words that cannot end a noun phrase: a preposition or conjunction left at the end was read past the phrase.
+_DANGLING_END = re.compile(r"(?i)\s+(?:vs|v|versus|of|and|or|to|with|from|by|for|at|in|on)\.?$")
+
+
 def _clean_object(text: str) -> str:
     text = re.sub(r"\s+", " ", text)
+    if _WEB_ADDRESS.search(text):
+        return ""
+    text = re.split(r"(?<=[a-z])[.!?](?=[A-Z][a-z])", text)[0]  # two sentences run together: "caliper.They look"
     if text.count('"') % 2 or text.count("“") != text.count("”"):
         text = re.split(r'["”]', text)[-1]  # a quoted title cut in two: "Harry Potter" decals" is "decals"
     text = re.sub(r"\s*\([^)]*$", "", text)  # a bracket the phrase leaves open: "Revenue Service (Sars"
@@ -268,7 +282,7 @@ def _clean_object(text: str) -> str:
     text = re.sub(r"^(?:the|a|an|all|its|their|his|her|our|this|that|these|those|some)\s+", "", text, flags=re.I)
     # a hedge on the figure is no part of what it measures: "an estimated fortune of $12 billion"
     text = re.sub(r"^(?:estimated|expected|projected|approximate|reported)\s+(?=\w)", "", text, flags=re.I)
-    return text.strip()
+    return _DANGLING_END.sub("", text.strip()).strip()
 
 
 def _object_tokens(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tuple[int, int] | None:
@@ -399,7 +413,8 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
             if dobj is not None and dobj.i not in figs and dobj.tag_ in _NOUN_TAGS and target.i < dobj.i < sp.start:
                 return _np(dobj, doc, figs)  # "raise the minimum wage to $15": what reaches the level
             subjectless = not any(c.dep_ in ("nsubj", "nsubjpass") for c in target.children)
-            if money and subjectless and (dest := _money_destination(sp, target, doc, figs)) is not None:
+            spending = target.lemma_ in _SPENDING_VERBS  # what money is spent on is what it measures
+            if money and (subjectless or spending) and (dest := _money_destination(sp, target, doc, figs)) is not None:
                 return dest  # "to claw back up to R50bn in revenue"
             return _verb_object(target, doc, figs, sp)
         if target.lower_ in _CHANGE_HEADS:
@@ -545,6 +560,10 @@ _GIVING_VERBS = _words(
 )
 
 
+# Verbs of spending: the thing the money goes on is what the amount measures, whoever spends it.
+_SPENDING_VERBS = _words("spend invest splurge waste plough plow pour sink")
+
+
 def _money_destination(sp: Span, verb: Token, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
     """Return what an amount given as a direct object is spent on or held in ("put US$3 billion in new
     shares", "set aside $40 million for a school building programme")."""
@@ -552,6 +571,10 @@ def _money_destination(sp: Span, verb: Token, doc: Doc, figs: set[int]) -> tuple
         for prep in tok.children:
             if prep.dep_ != "prep" or prep.i < sp.end - 1:
                 continue
+            act = _child(prep, "pcomp")
+            thing = _child(act, "dobj") if act is not None and act.tag_ == "VBG" else None
+            if prep.lower_ in ("on", "into") and thing is not None and thing.tag_ in ("NN", "NNS"):
+                return _np(thing, doc, figs)  # "spent $55 million on developing the technology"
             pobj = _child(prep, "pobj")
             if pobj is None or pobj.i in figs or pobj.tag_ in _PRONOUN_TAGS or pobj.lower_ in _TIME_OBJECTS:
                 continue  # "in the year", "for the first time" say when, not what

@@ -371,6 +371,9 @@ _units("barrel", "barrel", "barrels")
 _units("litre", "litre", "litres", "liter", "liters")
 _units("millilitre", "ml", "millilitre", "millilitres", "milliliter", "milliliters")
 _units("gallon", "gallon", "gallons")
+_units("cup", "cup", "cups")  # kitchen measures: "3/4 cup self-raising flour"
+_units("tablespoon", "tablespoon", "tablespoons", "tbsp", "tbs")
+_units("teaspoon", "teaspoon", "teaspoons", "tsp")
 _units("cubic_metre", "cubic metres", "cubic meters", "cubic metre", "cubic meter")
 _units("megawatt", "megawatt", "megawatts", "mw")
 _units("gigawatt", "gigawatt", "gigawatts", "gw")
@@ -402,6 +405,8 @@ _units("megabit_per_second", "mbps", "megabits per second")
 _units("gigabit_per_second", "gbps", "gigabits per second")
 _units("terabit_per_second", "tbps", "terabits per second")
 _units("kilobyte", "kb", "kilobyte", "kilobytes")
+_units("pixel", "pixel", "pixels", "px")
+_units("megapixel", "megapixel", "megapixels", "mp")
 _units("milliampere_hour", "mah")
 _units("decibel", "db", "decibel", "decibels")
 _units("pound_per_square_inch", "psi")
@@ -417,7 +422,7 @@ _units("grade_point", "gpa")
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
 _ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min", "in", "ml",
-                            "tw", "kv", "hp", "db", "hz", "kb", "nm"})  # fmt: skip
+                            "tw", "kv", "hp", "db", "hz", "kb", "nm", "px", "mp"})  # fmt: skip
 _TIME_UNITS = frozenset({"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"})
 # Words of a unit may be joined by hyphens when it is used as an adjective ("a 12,500-square-foot structure").
 _UNIT_RE = "|".join(
