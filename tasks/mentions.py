@@ -6,7 +6,10 @@ wrong label; these rules correct what the words around a name make plain, within
 * the **span** is the name alone, as CoNLL-style spans are (:func:`name_span`): no leading "the", possessive,
   stray punctuation, person's title, run-on clause or photo credit; a mention over a line of results ("Arsenal 2
   Everton 1") is cut into its names, one over the parts of a headline in capitals ("CRICKET - ENGLAND V NEW
-  ZEALAND") is dropped, and a word of letters and digits ("A2") is no person or place;
+  ZEALAND") is dropped, a word of letters and digits ("A2") is no person or place, and an acronym of a common
+  noun ("CEO", "GDP", "UI"; ``tasks/data/common_acronyms.txt``) is no name at all;
+* a **photo credit** ("(Jane Roe/AFP/Getty Images)") is read by its shape: the photographer a person, each agency
+  an organisation;
 * **labels from context**: a personal title or an age makes a person, an organisation noun before or after the
   name an organisation, a name opening with a given name a person (``tasks/data/given_names.txt``), a known
   place the model calls a person a place (``tasks/data/places.txt``), a name ending in an event word ("Rotterdam
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 
 PLACES = "places.txt"
 GIVEN_NAMES = "given_names.txt"
+COMMON_ACRONYMS = "common_acronyms.txt"
 
 
 # What a mention's span may carry around the name that CoNLL-style spans leave out: a leading article, a
@@ -142,6 +146,8 @@ def entities_from_doc(
         caps = ent.text.isupper() and _is_headline(text, ent.start_char, ent.end_char)
         if ent.label_ in _NO_CODES and _CODE.fullmatch(ent.text):
             continue  # "A2", "F16": a rating, a model or a grid square, no place or person
+        if ent.text in common_acronyms():
+            continue  # "CEO", "GDP", "UI": a common noun in capitals names no one
         if caps and _HEADLINE_SEPARATOR.search(ent.text):
             continue  # "CRICKET - ENGLAND V NEW ZEALAND": no one name; known places are read by the capitals rule
         for s, e in _names_between_scores(text, ent.start_char, ent.end_char, ent.label_):
@@ -154,7 +160,7 @@ def entities_from_doc(
                 continue
             sid = sentence_of(start, sentence_starts)
             mentions.append(Mention(text[start:end], ent.label_, start, end, sid, canon))
-    mentions = _split_known_pairs(_names_with_particles(text, mentions))
+    mentions = photo_credits(text, _split_known_pairs(_names_with_particles(text, mentions)), sentence_starts)
     _people_by_given_name(mentions)
     _organisations_by_last_word(mentions)
     mentions = _by_context(text, mentions)
@@ -168,6 +174,35 @@ def entities_from_doc(
     mentions += _places_in_capitals(text, mentions, sentence_starts)
     mentions.sort(key=lambda m: m.start)
     return resolve_entities(mentions, text, sentence_starts, dictionary)
+
+
+# A photo credit: the photographer, then the agencies, between slashes ("(Jane Roe/AFP/Getty Images)", "Photo:
+# Jane Roe/Reuters"); the model runs them together or calls the photographer an agency.
+_CREDIT = re.compile(
+    r"(?:\(|\b(?:Photo|Photograph|Picture|Image|Credit)s?:\s*)(?P<who>[A-Z][\w'’.-]*(?:\s[A-Z][\w'’.-]*){1,2})"
+    r"(?P<agencies>(?:\s?/\s?[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,2})+)(?=\s*(?:\)|$|\n))"
+)
+_CREDIT_AGENCY = re.compile(r"[A-Z][\w&.'’-]*(?:\s[A-Z][\w&.'’-]*){0,2}")
+
+
+def photo_credits(text: str, mentions: list[Mention], sentence_starts: Sequence[int]) -> list[Mention]:
+    """Return ``mentions`` with each photo credit read by its shape: the photographer a PERSON, each agency an ORG
+    (the model's mentions inside the credit are replaced)."""
+    if "/" not in text:
+        return mentions
+    found: list[Mention] = []
+    for m in _CREDIT.finditer(text):
+        s, e = m.span("who")
+        found.append(Mention(text[s:e], "PERSON", s, e, sentence_of(s, sentence_starts), canonical_form(text[s:e])))
+        base = m.start("agencies")
+        for a in _CREDIT_AGENCY.finditer(m.group("agencies")):
+            s, e = base + a.start(), base + a.end()
+            found.append(Mention(text[s:e], "ORG", s, e, sentence_of(s, sentence_starts), canonical_form(text[s:e])))
+    if not found:
+        return mentions
+    spans = [(f.start, f.end) for f in found]
+    kept = [x for x in mentions if not any(x.start < e and s < x.end for s, e in spans)]
+    return sorted([*kept, *found], key=lambda x: x.start)
 
 
 # Lowercase particles inside people's names: "Ursula von der Leyen", "Erik ten Hag", "Lula da Silva", "Mohammed
@@ -242,6 +277,13 @@ def place_names() -> frozenset[str]:
     """Return the bundled place names (``tasks/data/places.txt``) in capitals, read once per process."""
     text = resources.files("tasks").joinpath("data", PLACES).read_text(encoding="utf-8")
     return frozenset(line.strip().upper() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def common_acronyms() -> frozenset[str]:
+    """Return the acronyms of common nouns (``tasks/data/common_acronyms.txt``: "CEO", "GDP", "UI"), as written."""
+    text = resources.files("tasks").joinpath("data", COMMON_ACRONYMS).read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tasks.entities import Mention, canonical_form
-from tasks.mentions import given_names, place_names
+from tasks.mentions import given_names, photo_credits, place_names
 from tasks.nlp import NlpOptions, analyze_articles
 from tasks.results_lines import clubs_in_match_reports, country_names, missed_countries, names_in_result_lines
 from tests.test_entities import article
@@ -120,3 +120,23 @@ def test_banks_and_rating_agencies_are_organisations_with_their_possessive() -> 
     ((entities, _),) = analyze_articles([article(text)], NlpOptions(with_figures=False))
     read = {(text[e.start_char : e.end_char], e.label) for e in entities}
     assert {("Standard & Poor 's", "ORG"), ("J.P. Morgan", "ORG")} <= read
+
+
+def test_a_photo_credit_is_a_photographer_and_agencies() -> None:
+    text = "The crowd at the final. (Maria Ortega/AFP/Getty Images)"
+    found = photo_credits(text, [Mention("Maria Ortega/AFP", "ORG", 25, 41, 0, "Maria Ortega/AFP")], [0])
+    assert _read(found) == [("Maria Ortega", "PERSON"), ("AFP", "ORG"), ("Getty Images", "ORG")]
+    assert photo_credits("Sales rose 5/6 of the way.", [], [0]) == []
+
+
+@pytest.mark.integration
+def test_acronyms_of_common_nouns_and_known_platforms_through_the_model() -> None:
+    text = (
+        "The CEO said GDP growth would slow, and the new UI ships with the SEO tools. "
+        "She sent the photos from Safari to Dropbox. (Jon Price/Reuters)"
+    )
+    ((entities, _),) = analyze_articles([article(text)], NlpOptions(with_figures=False))
+    read = {(text[e.start_char : e.end_char], e.label) for e in entities}
+    assert not {name for name, _ in read} & {"CEO", "GDP", "UI", "SEO"}
+    assert ("Jon Price", "PERSON") in read and ("Reuters", "ORG") in read
+    assert not {label for name, label in read if name in ("Safari", "Dropbox")} & {"PERSON", "GPE", "LOC"}
