@@ -336,6 +336,8 @@ def test_a_unit_word_capitalised_in_running_text_is_part_of_a_name() -> None:
     text = "Fans of the club travelled far and wide to watch the side lift the 1998 Cup in front of the old stand."
     assert [(f.text, f.kind) for f in find_figures(text)] == [("1998", "date")]
     assert [f.unit for f in find_figures("Bake 12-Minute Muffins")] == ["minute"]  # a title writes its units so
+    hot = "Forecasters said that afternoon highs near 31 Celsius are expected across most of the region."
+    assert [(f.text, f.unit) for f in find_figures(hot)] == [("31 Celsius", "degree_celsius")]
 
 
 def test_idioms_of_half_and_one_are_no_figures_but_a_share_is() -> None:
@@ -364,3 +366,4 @@ def test_objects_of_lists_names_addresses_dimensions_and_spending() -> None:
     assert objects("Rovers crossed a 40-km-wide crater near the pole.") == [("40-km", "crater")]
     assert objects("The council spent $12 million on repairing the bridges.") == [("$12 million", "bridges")]
     assert objects("It was a 25 minute walk from the station.") == [("25 minute", "walk")]
+    assert objects("Folds flat  - Three year warranty  Steel Frame") == [("Three year", "warranty")]

@@ -368,7 +368,8 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
                 continue
             written = m.group("unit") or ""
             spaced = text[m.end("num") : m.start("unit")].isspace()
-            if spaced and written[:1].isupper() and written[1:2].islower() and _mid_sentence(text, m.start("unit")):
+            named = spaced and written[:1].isupper() and written[1:2].islower() and not unit.startswith("degree")
+            if named and _mid_sentence(text, m.start("unit")):
                 continue  # "the 2014 Cup", "24 Hours of Le Mans": a unit word capitalised in running text is a name
             if word == "pounds" and re.match(r"\s+(?:sterling)\b", text[m.end() :]):
                 continue

@@ -80,6 +80,8 @@ def _noun_phrase_at(
             if words or not skippable:
                 break
             continue  # "two 155 mm shells", "three-year $9 billion plan"
+        if words and last_end is not None and re.search(r"\n|\s\s", text[last_end:start]):
+            break  # a line break or a gap of layout ends the phrase: "Two year warranty  Heated airers"
         w = m.group(0)
         run_on = re.search(r"[a-z][.!?](?=[A-Z])", w)
         if run_on is not None:
