@@ -116,7 +116,7 @@ def suspicious(text: str, f: Figure) -> str | None:
         glued
         and " " not in f.text
         and _CODE_TOKEN.fullmatch(token)
-        and not re.fullmatch(r"\d+(?:st|nd|rd|th|s)", token)
+        and not re.fullmatch(r"(?:(?:mid|early|late|pre|post)[-‑])?\d+(?:st|nd|rd|th|s)", token)
     ):
         return "code"
     if f.kind == "count" and _CODE_WORD_BEFORE.search(text[max(0, s - 8) : s]):
