@@ -25,7 +25,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -107,49 +107,53 @@ def page_url(page_id: str) -> str | None:
     return None
 
 
-def draw(seed: int, target: int) -> list[dict[str, Any]]:
-    """Return the drawn sentences in draw order (page order, then text order within a page)."""
-    texts = articles()
-    ids = sorted(texts)
-    random.Random(seed).shuffle(ids)
-    out: list[dict[str, Any]] = []
-    for page in ids:
-        article = texts[page]
-        spans = [(o, n) for o, n in split_sentences(article) if n >= MIN_CHARS]
-        cands = [s for s in spans if is_candidate(article[s[0] : s[0] + s[1]])]
-        if not cands:
-            continue
-        picked = random.Random(f"{seed}:{page}").sample(cands, len(cands))[:3]
-        others = [s for s in spans if s not in cands]
-        rng = random.Random(f"{seed}:none:{page}")
-        if others and rng.random() < 0.25:
-            picked.append(rng.choice(others))
-        url = page_url(page)
-        for o, n in sorted(picked):
-            out.append({"page": page, "char_offset": o, "length": n, "url": url, "text": article[o : o + n]})
-        if len(out) >= target:
-            break
-    return out
+Pick = Callable[[str, str, list[tuple[int, int]]], list[tuple[int, int]]]
 
 
-def draw_entities(seed: int, target: int, skip: set[str]) -> list[dict[str, Any]]:
-    """Return sentences for an entity set: three random sentences per page, pages in ``skip`` left out."""
+def _walk(seed: int, target: int, skip: set[str], pick: Pick) -> list[dict[str, Any]]:
+    """Walk the pages in the seed's order (``skip`` left out) and take the sentences ``pick`` chooses from each
+    page's sentences of at least :data:`MIN_CHARS`, in text order, until ``target`` sentences are drawn."""
     texts = articles()
     ids = [p for p in sorted(texts) if p not in skip]
     random.Random(seed).shuffle(ids)
     out: list[dict[str, Any]] = []
     for page in ids:
         article = texts[page]
-        spans = [(o, n) for o, n in split_sentences(article) if n >= MIN_CHARS]
-        if not spans:
+        picked = pick(page, article, [(o, n) for o, n in split_sentences(article) if n >= MIN_CHARS])
+        if not picked:
             continue
-        picked = random.Random(f"{seed}:{page}").sample(spans, min(3, len(spans)))
         url = page_url(page)
         for o, n in sorted(picked):
             out.append({"page": page, "char_offset": o, "length": n, "url": url, "text": article[o : o + n]})
         if len(out) >= target:
             break
     return out
+
+
+def draw(seed: int, target: int) -> list[dict[str, Any]]:
+    """Return the figures draw in draw order (page order, then text order within a page)."""
+
+    def pick(page: str, article: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        cands = [s for s in spans if is_candidate(article[s[0] : s[0] + s[1]])]
+        if not cands:
+            return []
+        picked = random.Random(f"{seed}:{page}").sample(cands, len(cands))[:3]
+        others = [s for s in spans if s not in cands]
+        rng = random.Random(f"{seed}:none:{page}")
+        if others and rng.random() < 0.25:
+            picked.append(rng.choice(others))
+        return picked
+
+    return _walk(seed, target, set(), pick)
+
+
+def draw_entities(seed: int, target: int, skip: set[str]) -> list[dict[str, Any]]:
+    """Return sentences for an entity set: three random sentences per page, pages in ``skip`` left out."""
+
+    def pick(page: str, _article: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        return random.Random(f"{seed}:{page}").sample(spans, min(3, len(spans)))
+
+    return _walk(seed, target, skip, pick)
 
 
 def sentence_text(row: dict[str, Any]) -> str:

@@ -365,5 +365,6 @@ def test_objects_of_lists_names_addresses_dimensions_and_spending() -> None:
     assert objects("Order now at example-shop.com, $25-$40.") == [("$25", None), ("$40", None)]
     assert objects("Rovers crossed a 40-km-wide crater near the pole.") == [("40-km", "crater")]
     assert objects("The council spent $12 million on repairing the bridges.") == [("$12 million", "bridges")]
+    assert objects("The city has spent over $3 million on new buses.") == [("$3 million", "new buses")]
     assert objects("It was a 25 minute walk from the station.") == [("25 minute", "walk")]
     assert objects("Folds flat  - Three year warranty  Steel Frame") == [("Three year", "warranty")]

@@ -67,10 +67,9 @@ _ON_SLASH = re.compile(r"(?<=\bon\s)(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)(?![\d/]|\.\d
 # A day of the month told by its ordinal alone after a word of time: "on the 3rd", "(Thru the 18th!)" (a rank
 # names what it ranks: "on the 3rd floor", "until the 18th century").
 _DAY_ORDINAL = re.compile(
-    r"(?i:(?<=\bon\sthe\s)|(?<=\buntil\sthe\s)|(?<=\bthru\sthe\s)|(?<=\btill\sthe\s)|(?<=\bthrough\sthe\s)"
-    r"|(?<=\bsince\sthe\s)|(?<=\bfrom\sthe\s)|(?<=\bby\sthe\s)|(?<=\bbefore\sthe\s)|(?<=\bafter\sthe\s))"
-    r"(?P<d>[12]?\d|3[01])(?:st|nd|rd|th)(?=\s*(?:[.,;:!?)]|$|(?:at|to|through|until|when)\b))"
+    r"(?<![\w-])(?P<d>[12]?\d|3[01])(?:st|nd|rd|th)(?=\s*(?:[.,;:!?)]|$|(?:at|to|through|until|when)\b))"
 )
+_DAY_ORDINAL_BEFORE = re.compile(r"(?i)\b(?:on|until|thru|till|through|since|from|by|before|after)\s+the\s+$")
 # A fiscal year written glued: "in FY25", "FY'24", "FY2025".
 _FY_GLUED = re.compile(r"\bFY['’]?(?P<y>\d{2}|(?:19|20)\d\d)(?![\w-])")
 # A decade in words, capitalised after "the": "the Thirties", "the early Sixties" (in lower case after a possessive
@@ -299,6 +298,8 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         if 1 <= month <= 12 and 1 <= day <= 31:
             yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-{month:02d}-{day:02d}")
     for m in _DAY_ORDINAL.finditer(text) if sc.digit and "the" in sc.words else ():
+        if not _DAY_ORDINAL_BEFORE.search(text, max(0, m.start() - 16), m.start()):
+            continue
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-XX-{int(m.group('d')):02d}")
     for m in _ISO_SLASH.finditer(text) if sc.digit else ():
         iso = f"{m.group('y')}-{int(m.group('m')):02d}-{int(m.group('d')):02d}"

@@ -413,7 +413,7 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
             if dobj is not None and dobj.i not in figs and dobj.tag_ in _NOUN_TAGS and target.i < dobj.i < sp.start:
                 return _np(dobj, doc, figs)  # "raise the minimum wage to $15": what reaches the level
             subjectless = not any(c.dep_ in ("nsubj", "nsubjpass") for c in target.children)
-            spending = target.lemma_ in _SPENDING_VERBS  # what money is spent on is what it measures
+            spending = target.lower_ in _SPENDING_VERBS  # what money is spent on is what it measures
             if money and (subjectless or spending) and (dest := _money_destination(sp, target, doc, figs)) is not None:
                 return dest  # "to claw back up to R50bn in revenue"
             return _verb_object(target, doc, figs, sp)
@@ -561,7 +561,10 @@ _GIVING_VERBS = _words(
 
 
 # Verbs of spending: the thing the money goes on is what the amount measures, whoever spends it.
-_SPENDING_VERBS = _words("spend invest splurge waste plough plow pour sink")
+_SPENDING_VERBS = _words(
+    "spend spends spent spending invest invests invested investing splurge splurged waste wastes wasted wasting "
+    "pour pours poured pouring sink sinks sank sunk plough ploughed plow plowed"
+)
 
 
 def _money_destination(sp: Span, verb: Token, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
