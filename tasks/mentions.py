@@ -272,25 +272,28 @@ def _missed_surnames(text: str, mentions: Sequence[Mention], sentence_starts: Se
     return found
 
 
+def _word_list(name: str) -> list[str]:
+    """Return the entries of a bundled word list (``tasks/data/<name>``): one per line, ``#`` lines are comments."""
+    text = resources.files("tasks").joinpath("data", name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+
+
 @lru_cache(maxsize=1)
 def place_names() -> frozenset[str]:
     """Return the bundled place names (``tasks/data/places.txt``) in capitals, read once per process."""
-    text = resources.files("tasks").joinpath("data", PLACES).read_text(encoding="utf-8")
-    return frozenset(line.strip().upper() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(name.upper() for name in _word_list(PLACES))
 
 
 @lru_cache(maxsize=1)
 def common_acronyms() -> frozenset[str]:
     """Return the acronyms of common nouns (``tasks/data/common_acronyms.txt``: "CEO", "GDP", "UI"), as written."""
-    text = resources.files("tasks").joinpath("data", COMMON_ACRONYMS).read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(_word_list(COMMON_ACRONYMS))
 
 
 @lru_cache(maxsize=1)
 def given_names() -> frozenset[str]:
     """Return the bundled given names (``tasks/data/given_names.txt``) in capitals, read once per process."""
-    text = resources.files("tasks").joinpath("data", GIVEN_NAMES).read_text(encoding="utf-8")
-    return frozenset(line.strip().upper() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+    return frozenset(name.upper() for name in _word_list(GIVEN_NAMES))
 
 
 # Last words that make a name that starts with a given name an organisation or a place ("Charles River
