@@ -6,15 +6,18 @@ sentence, the page id and the sentence's offset and length in the page's gold ``
 annotation, its span in the sentence (a figure's object too). :func:`resolve_rows` and :func:`sentence_text` read
 the gold text from ``../shared``, so the scorers see the same rows as from any other set.
 
-    python -m bench.dragnet_sets figures [--seed 20261210] [--sentences 240]   # prints a draw as JSON lines
-    python -m bench.dragnet_sets entities [--seed 20261211] [--sentences 200]
+    python -m bench.dragnet_sets figures_fresh5      # prints a draw as JSON lines
+    python -m bench.dragnet_sets entities_fresh2
+    python -m bench.dragnet_sets figures_fresh6
+    python -m bench.dragnet_sets entities_fresh3
 
 The figures draw (see ``bench/data/figures_fresh5.md``): pages in the order of ``random.Random(seed)`` over their
 sorted ids; per page, the lines of the gold text split into sentences, the candidate sentences (a digit or a
 number word) in a seeded random order, the first three taken, plus with probability 1/4 one sentence without a
 candidate; pages with no candidate sentence give nothing; the walk stops at the page that reaches the target.
-The entities draw (``bench/data/entities_fresh2.md``) walks the pages the same way with its own seed, skips the
-pages of the figures draw, and takes three sentences of each page at random, whatever they hold.
+An entities draw (``bench/data/entities_fresh2.md``) walks the pages the same way with its own seed and takes
+three sentences of each page at random, whatever they hold. Every draw of :data:`DRAWS` skips the pages of the
+draws listed before it, so no page serves two sets.
 """
 
 from __future__ import annotations
@@ -130,8 +133,8 @@ def _walk(seed: int, target: int, skip: set[str], pick: Pick) -> list[dict[str, 
     return out
 
 
-def draw(seed: int, target: int) -> list[dict[str, Any]]:
-    """Return the figures draw in draw order (page order, then text order within a page)."""
+def draw(seed: int, target: int, skip: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Return a figures draw in draw order (page order, then text order within a page)."""
 
     def pick(page: str, article: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         cands = [s for s in spans if is_candidate(article[s[0] : s[0] + s[1]])]
@@ -144,16 +147,36 @@ def draw(seed: int, target: int) -> list[dict[str, Any]]:
             picked.append(rng.choice(others))
         return picked
 
-    return _walk(seed, target, set(), pick)
+    return _walk(seed, target, set(skip), pick)
 
 
-def draw_entities(seed: int, target: int, skip: set[str]) -> list[dict[str, Any]]:
+def draw_entities(seed: int, target: int, skip: set[str] | frozenset[str] = frozenset()) -> list[dict[str, Any]]:
     """Return sentences for an entity set: three random sentences per page, pages in ``skip`` left out."""
 
     def pick(page: str, _article: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
         return random.Random(f"{seed}:{page}").sample(spans, min(3, len(spans)))
 
-    return _walk(seed, target, skip, pick)
+    return _walk(seed, target, set(skip), pick)
+
+
+# The committed sets, in the order they were drawn: (set name, kind, seed, sentences).
+DRAWS: tuple[tuple[str, str, int, int], ...] = (
+    ("figures_fresh5", "figures", 20261210, 240),
+    ("entities_fresh2", "entities", 20261211, 200),
+    ("figures_fresh6", "figures", 20261212, 240),
+    ("entities_fresh3", "entities", 20261213, 200),
+)
+
+
+def draw_set(name: str) -> list[dict[str, Any]]:
+    """Return the draw of a set of :data:`DRAWS`, skipping the pages of every draw listed before it."""
+    skip: set[str] = set()
+    for set_name, kind, seed, target in DRAWS:
+        rows = (draw if kind == "figures" else draw_entities)(seed, target, skip)
+        if set_name == name:
+            return rows
+        skip |= {r["page"] for r in rows}
+    raise KeyError(name)
 
 
 def sentence_text(row: dict[str, Any]) -> str:
@@ -184,16 +207,9 @@ def resolve_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("set", choices=("figures", "entities"))
-    ap.add_argument("--seed", type=int, help="default 20261210 (figures), 20261211 (entities)")
-    ap.add_argument("--sentences", type=int, help="default 240 (figures), 200 (entities)")
+    ap.add_argument("set", choices=[name for name, *_ in DRAWS])
     args = ap.parse_args()
-    figures = draw(20261210, 240)
-    if args.set == "figures":
-        rows = draw(args.seed or 20261210, args.sentences or 240)
-    else:
-        rows = draw_entities(args.seed or 20261211, args.sentences or 200, {r["page"] for r in figures})
-    for row in rows:
+    for row in draw_set(args.set):
         sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 

@@ -48,3 +48,19 @@ def test_pointer_rows_get_their_text_and_objects_back(monkeypatch: pytest.Monkey
     assert resolved["text"] == "Exports rose 5% to $10 billion."
     assert [(m["text"], m["object"]) for m in resolved["mentions"]] == [("5%", "Exports"), ("$10 billion", None)]
     assert dragnet_sets.sentence_text({"text": "as written"}) == "as written"
+
+
+def test_a_later_draw_never_takes_a_page_of_an_earlier_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages = {
+        str(i): f"Line {i} has 3 figures in it today.\nSales rose {i} per cent in the year to June." for i in range(12)
+    }
+    monkeypatch.setattr(dragnet_sets, "articles", lambda: pages)
+    monkeypatch.setattr(dragnet_sets, "page_url", lambda _page: None)
+    draws = (("a", "figures", 1, 6), ("b", "entities", 2, 6), ("c", "figures", 3, 6))
+    monkeypatch.setattr(dragnet_sets, "DRAWS", draws)
+    taken = [{r["page"] for r in dragnet_sets.draw_set(name)} for name, *_ in draws]
+    assert all(taken)
+    assert not taken[0] & taken[1] and not taken[2] & (taken[0] | taken[1])
+    assert dragnet_sets.draw_set("a") == dragnet_sets.draw(1, 6)
+    with pytest.raises(KeyError):
+        dragnet_sets.draw_set("missing")
