@@ -509,6 +509,11 @@ def test_count_objects_without_parse_from_partitives_and_coordination() -> None:
     assert objects("A two-year consent agreement allowing Amazon to cut prices expired.") == [
         ("two-year", "consent agreement")
     ]
+    # a count joined to a noun by a hyphen counts that noun; "-strong" and "-time" say how it is meant
+    assert objects("Prosecutors filed a 19-page affidavit.") == [("19", "page")]
+    assert objects("The eight-module course consists of lessons.") == [("eight", "module")]
+    assert objects("An 18,000-strong student body voted.") == [("18,000", "student body")]
+    assert objects("A two-time champion returned.") == [("two", "champion")]
 
 
 def test_lengths_of_time_take_the_noun_they_complete() -> None:

@@ -62,6 +62,9 @@ _COORDINATED_REST = re.compile(
 )
 # A run of capitalised words that ends the phrase: a name in apposition ("blackbelt YK Kim, leading").
 _NAME_APPOSITIVE = re.compile(r"(?:[A-Z][\w’'.-]*\s+){1,3}[A-Z][\w’'.-]*(?=\s*(?:[,;:.)!?]|$))")
+# A count joined by a hyphen to a lower-case word counts that word ("19-page", "three-piece", "14-man"); words
+# that only say how the count is meant ("5,000-strong", "100-odd", "two-time") name nothing counted.
+_HYPHEN_COUNTED = re.compile(r"[-‑](?!(?:strong|plus|odd|fold|ish|something|time|times)$)([a-z]+)")
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
 
@@ -139,6 +142,9 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     # the rest of a hyphenated compound: "second-ranking official", "5,000-strong work force"
     rest = re.match(r"[-‑][\w-]+", text[pos:])
     if rest:
+        counted = _HYPHEN_COUNTED.fullmatch(rest.group(0))
+        if figure.kind == KIND_COUNT and counted:
+            return counted.group(1)  # "a 19-page affidavit", "a five-story building": pages and stories counted
         pos += rest.end()
     words, last_end = _noun_phrase_at(text, pos, figure.kind, others)
     if not words and figure.kind == KIND_ORDINAL:
