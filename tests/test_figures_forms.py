@@ -368,3 +368,76 @@ def test_objects_of_lists_names_addresses_dimensions_and_spending() -> None:
     assert objects("The city has spent over $3 million on new buses.") == [("$3 million", "new buses")]
     assert objects("It was a 25 minute walk from the station.") == [("25 minute", "walk")]
     assert objects("Folds flat  - Three year warranty  Steel Frame") == [("Three year", "warranty")]
+
+
+def units(text: str, **context: object) -> list[tuple[str, str, float | None, str | None]]:
+    """Return (text, kind, value, unit) of every figure in ``text`` (rules only)."""
+    ctx = make_context(text, **context)  # type: ignore[arg-type]
+    return [(f.text, f.kind, f.value, f.unit) for f in find_figures(text, ctx)]
+
+
+def test_unit_symbols_in_capitals_inch_marks_and_kitchen_and_power_units() -> None:
+    assert units("The laptop ships with 8 GB of memory and a 50 MW plant runs at 60 Hz.") == [
+        ("8 GB", "quantity", 8.0, "gigabyte"),
+        ("50 MW", "quantity", 50.0, "megawatt"),
+        ("60 Hz", "quantity", 60.0, "hertz"),
+    ]
+    assert units("Fit a 100 watts bulb or a 60W lamp, and add five pints of milk.") == [
+        ("100 watts", "quantity", 100.0, "watt"),
+        ("60W", "quantity", 60.0, "watt"),
+        ("five pints", "quantity", 5.0, "pint"),
+    ]
+    assert units("Resize the photo to 2048 px wide.") == [("2048 px", "quantity", 2048.0, "pixel")]
+    assert units("Cut the berries into 1/4″ slices.") == [("1/4″", "quantity", 0.25, "inch")]
+    assert units("Cut out circles about 3” wide.") == [("3”", "quantity", 3.0, "inch")]
+    assert units("They called it the “Top 10” list.") == [("10", "count", 10.0, None)]
+
+
+def test_glued_metres_and_seconds_against_millions() -> None:
+    assert units("The collision dented the 30m vessel.") == [("30m", "quantity", 30.0, "metre")]
+    assert units("He won the 400m hurdles in 49.28s.") == [
+        ("400m", "quantity", 400.0, "metre"),
+        ("49.28s", "quantity", 49.28, "second"),
+    ]
+    assert units("He opened a gap with 300m to go.") == [("300m", "quantity", 300.0, "metre")]
+    assert units("About 3m people watched.") == [("3m", "count", 3e6, None)]
+    assert units("The club signed a 3m deal.") == [("3m", "count", 3e6, None)]
+    assert units("The start-up raised 3m in funding.") == [("3m", "count", 3e6, None)]
+
+
+def test_tons_in_a_us_outlet_are_short_tons() -> None:
+    text = "The barn stores 10 tons of hay and 5 metric tons of corn."
+    assert [u for *_, u in units(text, country="US")] == ["ton", "tonne"]
+    assert [u for *_, u in units(text, country="GB")] == ["tonne", "tonne"]
+
+
+def test_compact_dates_slashed_days_after_a_weekday_and_a_year_or_so() -> None:
+    def dates(text: str) -> list[tuple[str, str | None]]:
+        return [(f.text, f.date_value) for f in find_figures(text, make_context(text, country="US"))]
+
+    assert dates("Posted by admin 11Oct12") == [("11Oct12", "2012-10-11")]
+    text = "The band plays Tuesday (11/13) at Glasslands and Thursday (11/15) at Pianos."
+    assert dates(text) == [("11/13", "XXXX-11-13"), ("11/15", "XXXX-11-15")]
+    [year] = find_figures("I first went online in 1993 or so.")
+    assert (year.date_value, year.approximate, year.modifier) == ("1993", True, "or so")
+
+
+def test_references_times_and_spelled_phone_numbers_are_no_figures() -> None:
+    assert find_figures("Colossians 1:9 in all English translations") == []
+    assert find_figures("He won in 2:04:38 after a 1:41.73 split.") == []
+    assert find_figures("Consumer inquiries: 888-INFO-FDA or 1-800-FLOWERS") == []
+    assert find_figures("3)Twist it into a bun and pin it.") == []
+    assert [f.text for f in find_figures("The first few pages set the scene.")] == []
+
+
+def test_one_out_of_every_five_is_a_share() -> None:
+    [share] = find_figures("Nearly one out of every five trials collects extra data.")
+    assert (share.text, share.kind, share.value, share.approximate) == ("one out of every five", "fraction", 0.2, True)
+
+
+def test_objects_of_hyphenated_ages_possessives_praise_and_slashes_in_price() -> None:
+    assert objects("He took a minute off Mosop's one-year old record.")[-1] == ("one-year", "record")
+    assert objects("The ruling ends the two firms’ patent disputes.") == [("two", "firms")]
+    assert objects("Two of the company's stores closed.") == [("Two", "company's stores")]
+    assert objects("Here are 30 awesome cutting edge designs.") == [("30", "cutting edge designs")]
+    assert objects("The seller took a $20,000 slash in price.", country="US") == [("$20,000", "price")]

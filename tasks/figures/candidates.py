@@ -68,7 +68,7 @@ _FRACTION = re.compile(
     r"(?<![\w-])(?P<frac>(?:(?P<num>a|an|one|two|three|four|five|six|seven|eight|nine)[-‑\s]+)(?P<den>"
     r"half|third|thirds|quarter|quarters|fourth|fourths|fifth|fifths|sixth|sixths|eighth|eighths|tenth|tenths)"
     r"|(?P<half>half)|(?P<x>\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?:\s+|[-‑])(?:in|out[-‑\s]+of)"
-    r"(?:\s+|[-‑])(?P<y>\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+hundred|100))(?![\w-])",
+    r"(?:\s+every)?(?:\s+|[-‑])(?P<y>\d+|two|three|four|five|six|seven|eight|nine|ten|a\s+hundred|100))(?![\w-])",
     re.IGNORECASE,
 )
 # A noun after "a third" makes it a rank, not a share: "a third child" (but "a third of", "a third more").
@@ -120,6 +120,25 @@ _PARENT_OF = re.compile(
 )
 # Dimensions in inches written with a double quote: '25" x 22"', '12″ × 8″'.
 _INCH_DIMENSIONS = re.compile(r'(?<![\w.])(?P<a>\d{1,3}(?:\.\d+)?)["″]\s*[x×]\s*(?P<b>\d{1,3}(?:\.\d+)?)["″]')
+# An inch mark after a number: the double prime ("1/4″ slices"), or a closing curly quote that closes no quote
+# ("circles about 1-2” in diameter").
+_INCH_MARK = re.compile(r"(?<![\w.,/])(?P<num>\d+(?:\.\d+)?|\d+/\d+)(?P<mark>[″”])")
+# A number with "m" glued to it and no currency is metres, not millions, where a race or a size is meant: before
+# an event or "to go" ("the 400m hurdles", "with 300m to go"), or before a singular noun that is no deal of money
+# ("the 30m vessel"); "3m people", "a 3m deal" stay millions.
+_BARE_METRES = re.compile(r"(?<![\w$£€¥.,])(?P<num>\d{1,3}(?:\.\d+)?)m(?![\w’'])")
+_METRES_AFTER = re.compile(
+    r"\s+(?:to\s+go\b|(?:hurdles|freestyle|backstroke|breaststroke|butterfly|medley|relay|steeplechase|sprint|dash|"
+    r"race|final|mark|run|swim|dive|platform|springboard)\b)|\s+(?P<noun>[a-z]+)\b"
+)
+_MONEY_NOUNS = _words(
+    "deal budget fine contract fund loan bid investment package programme program grant bill debt loss profit "
+    "salary transfer fee settlement scheme project plan payout bonus stake valuation sale takeover offer round "
+    "revenue turnover price award prize windfall shortfall deficit surplus cut"
+)
+_COUNTED_NOUNS = _MONEY_NOUNS | _FUNCTION_WORDS | _words("people children men women staff personnel cattle")
+# A time with "s" glued to a number with decimals: "in 49.28s" (a whole number with "s" is a decade or a plural).
+_DECIMAL_SECONDS = re.compile(r"(?<![\w.,])(?P<num>\d{1,3}\.\d{1,3})s(?![\w’'])")
 # City blocks as a distance: "two blocks from the station", "three blocks away" (not "two blocks of flats").
 _BLOCKS_AWAY = re.compile(
     r"(?i)(?<![\w-])(?P<num>\d{1,2}|a|one|two|three|four|five|six|seven|eight|nine|ten|a\s+few|several)\s+"
@@ -193,6 +212,7 @@ _NUMBER_WORDS = frozenset([*_UNITS_W, *_TENS_W, "hundred", "dozen", "thousand", 
 # and a number opening a compound ("the second 10-year auction") ranks that.
 _COUNT_WORDS = "|".join(sorted(_NUMBER_WORDS - {"one"}, key=len, reverse=True))
 _COUNT_AFTER = re.compile(rf"\s+(?:\d[\d,.]*(?![\d,.]*[-‑\w])|(?:{_COUNT_WORDS})\b(?![-‑]))", re.IGNORECASE)
+_VAGUE_COUNT_AFTER = re.compile(r"\s+(?:few|several|couple|handful|dozen)\b", re.IGNORECASE)
 _CURRENCY_SYMBOLS = "$£€¥₹₩₦₱₽₺₫฿₪₵"
 _PREFIX_WORDS = frozenset({k for k in _PREFIX_CURRENCY if k.isalpha()} | {"rs", "us"})
 _CURRENCY_WORDS = frozenset({w.split()[0] for w in _SUFFIX_CURRENCY} | {"dollar", "dollars"})
@@ -327,6 +347,22 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
     for m in _INCH_DIMENSIONS.finditer(text) if '"' in text or "″" in text else ():
         for g in ("a", "b"):  # '25" x 22"': inches, the sign a double quote
             yield _Cand(m.start(g), m.end(g) + 1, KIND_QUANTITY, _P_QUANTITY + 1, float(m.group(g)), unit="inch")
+    for m in _INCH_MARK.finditer(text) if "″" in text or "”" in text else ():
+        if m.group("mark") == "”" and text.count("“", 0, m.start()) > text.count("”", 0, m.start()):
+            continue  # the quote a “ opened closes here: "the “Top 10”" is no length
+        value = parse_number(m.group("num"))
+        if value is not None:
+            yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit="inch")
+    for m in _BARE_METRES.finditer(text) if sc.digit else ():
+        nxt = _METRES_AFTER.match(text, m.end())
+        noun = nxt.group("noun") if nxt else None
+        if nxt is None or (noun is not None and (noun.endswith("s") or noun in _COUNTED_NOUNS)):
+            continue  # "3m people", "a 3m deal", "3m in funding": millions
+        if re.search(r"\b[A-Z]{3}\s*$", text[max(0, m.start() - 5) : m.start()]):
+            continue  # "USD 3m": money
+        yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, float(m.group("num")), unit="metre")
+    for m in _DECIMAL_SECONDS.finditer(text) if sc.digit else ():
+        yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, float(m.group("num")), unit="second")
     for m in _BLOCKS_AWAY.finditer(text) if "blocks" in sc.words or "block" in sc.words else ():
         value = parse_number(m.group("num"))
         if value is not None:  # "two blocks from the station": a distance in city blocks
@@ -358,7 +394,7 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
                 continue
             unit = "degree_celsius" if m.group("tl") == "C" else "degree_fahrenheit"
         else:
-            word = (m.group("unit") or m.group("unit2") or "").lower()
+            word = (m.group("unit") or m.group("unit2") or m.group("unit3") or "").lower()
             if m.group("unit2") in ("G", "T"):
                 continue  # "5G", "3T": a network generation or a name, not grams or tonnes
             if m.group("unit2") is not None and re.search(r"[A-Za-z]", num):
@@ -379,6 +415,8 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
                 continue  # "could one day be used": someday, no length of time
             if unit in _TIME_UNITS and re.match(r"\s+ago\b", text[m.end() :], re.I):
                 continue  # "three decades ago" points back in time (a date where it can be one), no length
+            if unit == "tonne" and word.startswith("ton") and ctx.country == "US":
+                unit = "ton"  # a US outlet's "tons" are short tons (907 kg); "metric tons" stay tonnes
             if unit == "degree" and ctx.temperature and "-" not in m.group(0) and _TEMPERATURE_CUE.search(text):
                 unit = ctx.temperature  # "highs of 14 degrees" where the text writes "degrees Celsius" elsewhere
         if m.group("sign"):
@@ -543,8 +581,8 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # "in the first place": the idiom ("in first place", "the first place in the race" rank)
         if not low[0].isdigit() and re.match(r"\s*,", after) and re.search(r"(?:^|[.!?:;\"“‘(]\s*)$", before):
             continue  # "First, ...", "Second, currency fluctuations ...": a sentence's enumerator, no rank
-        if _COUNT_AFTER.match(after):
-            continue  # "the first two", "the third 10 years": the ordinal picks out a count, which says how many
+        if _COUNT_AFTER.match(after) or _VAGUE_COUNT_AFTER.match(after):
+            continue  # "the first two", "the third 10 years", "the first few": the ordinal picks out a count
         if low == "first" and (
             re.match(r"(?i)\s+(?:off|up)\b", after)
             or (re.match(r"\s*(?:[.;:!?]|$)", after) and not _RANK_BEFORE.search(before))

@@ -61,9 +61,17 @@ _NOT_A_MONTH_AFTER = re.compile(
 )
 _DIGIT_DATE_PATTERNS = [p for p in _DATE_PATTERNS if "mon>" not in p.pattern]
 _ISO_SLASH = re.compile(r"\b(?P<m>0?[1-9]|1[0-2])/(?P<d>0?[1-9]|[12]\d|3[01])/(?P<y>(?:19|20)\d\d)\b")
-# A day written with slashes and no year after "on": "our panel on 11/9" (month first in a US outlet, day first
-# elsewhere). Without "on" two numbers with a slash are a fraction, a score or a name as often.
-_ON_SLASH = re.compile(r"(?<=\bon\s)(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)(?![\d/]|\.\d)")
+# A day written with slashes and no year after "on" or a weekday: "our panel on 11/9", "Tuesday (11/13)" (month
+# first in a US outlet, day first elsewhere). Without them two numbers with a slash are a fraction, a score or a
+# name as often.
+_ON_SLASH = re.compile(
+    r"(?:\bon\s|\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day,?\s\(?)(?P<a>[0-3]?\d)/(?P<b>[0-3]?\d)(?![\d/]|\.\d)"
+)
+# A day, month and year run together as some blogs date their posts: "11Oct12", "3Dec2011".
+_COMPACT_DATE = re.compile(
+    r"(?<![\w-])(?P<d>[12]\d|3[01]|0?[1-9])(?P<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"(?P<y>\d\d|(?:19|20)\d\d)(?![\w-])"
+)
 # A day of the month told by its ordinal alone after a word of time: "on the 3rd", "(Thru the 18th!)" (a rank
 # names what it ranks: "on the 3rd floor", "until the 18th century").
 _DAY_ORDINAL = re.compile(
@@ -292,11 +300,17 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
     for m in _FY_GLUED.finditer(text) if sc.digit and "fy" in sc.words else ():
         year = m.group("y")  # "FY25", "FY2025": the fiscal year by the year it ends in
         yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=year if len(year) == 4 else f"20{year}")
-    for m in _ON_SLASH.finditer(text) if sc.digit and "on" in sc.words else ():
+    for m in _ON_SLASH.finditer(text) if sc.digit and "/" in text else ():
         a, b = int(m.group("a")), int(m.group("b"))
         month, day = (a, b) if ctx.country in (None, "US") else (b, a)
         if 1 <= month <= 12 and 1 <= day <= 31:
-            yield _Cand(m.start(), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-{month:02d}-{day:02d}")
+            yield _Cand(m.start("a"), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-{month:02d}-{day:02d}")
+    for m in _COMPACT_DATE.finditer(text) if sc.digit else ():
+        year = m.group("y") if len(m.group("y")) == 4 else f"20{m.group('y')}"
+        month = _MONTHS[m.group("mon").lower()]
+        yield _Cand(
+            m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=f"{year}-{month:02d}-{int(m.group('d')):02d}"
+        )
     for m in _DAY_ORDINAL.finditer(text) if sc.digit and "the" in sc.words else ():
         if not _DAY_ORDINAL_BEFORE.search(text, max(0, m.start() - 16), m.start()):
             continue

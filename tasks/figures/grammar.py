@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from tasks.figures.kinds import _words
 from tasks.figures.numbers import _DIGITS, _MIXED, _SCALE_ATTACHED, _SCALE_WORD, WORD_NUMBER
-from tasks.figures.units import _DOLLAR_ADJECTIVES, _SUFFIX_CURRENCY, _UNIT_ATTACHED_RE, _UNIT_RE
+from tasks.figures.units import _DOLLAR_ADJECTIVES, _SUFFIX_CURRENCY, _UNIT_ATTACHED_RE, _UNIT_CAPS_RE, _UNIT_RE
 
 
 @dataclass(slots=True)
@@ -95,7 +95,7 @@ class _Rx:
         self.quantity = re.compile(
             rf"(?<![\w.,:])(?:(?P<sign>[-−])|(?P<minus>(?i:minus|negative)\s+))?(?P<num>{scaled_q}(?:\s+and\s+a\s+half)?)"
             rf"(?:(?P<more>\s+(?i:more|additional|extra|further|consecutive|straight))?(?P<sep>\s*|[-‑])"
-            rf"(?P<unit>(?i:{_UNIT_RE}))(?![\w])|(?P<unit2>(?i:{_UNIT_ATTACHED_RE}))(?![\w])"
+            rf"(?P<unit>(?i:{_UNIT_RE}))(?![\w])|(?P<unit2>(?i:{_UNIT_ATTACHED_RE}))(?![\w])|\s(?P<unit3>{_UNIT_CAPS_RE})(?![\w])"
             rf"|\s?(?P<deg>[°º](?:\s?(?:(?i:degrees?\s+)?(?i:celsius|centigrade|fahrenheit)|[CFcf]))?|[℃℉])(?![\w])"
             rf"|\s?(?P<tl>[CF])(?![\w’']|\.\w))"
         )

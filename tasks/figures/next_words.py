@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from tasks.figures.candidates import PARENT_OF
 from tasks.figures.kinds import KIND_COUNT, KIND_MONEY, KIND_ORDINAL, KIND_QUANTITY, _words
-from tasks.figures.objects import needs_parse
+from tasks.figures.objects import drop_praise, needs_parse
 from tasks.figures.units import _TIME_UNITS
 from tasks.records import Figure
 
@@ -69,17 +69,19 @@ _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s
 
 
 def _noun_phrase_at(
-    text: str, pos: int, kind: str, others: Sequence[Figure], *, skip_counts: bool = False
+    text: str, pos: int, kind: str, others: Sequence[Figure], *, partitive: bool = False
 ) -> tuple[list[str], int | None]:
     """Return the words of the noun phrase that starts at ``pos`` (at most five) and where it ends; other figures
-    in front are skipped when they are amounts ("two 155 mm shells") or, with ``skip_counts``, counts."""
+    in front are skipped when they are amounts ("two 155 mm shells") or, after a ``partitive`` "of the", counts
+    ("four of the 10 crates"). Right after the figure a possessive is what is counted ("two firms’ disputes");
+    after "of the" it owns the noun that follows ("two of the company's stores")."""
     words: list[str] = []
     last_end: int | None = None
     for m in _WORD_TOKEN.finditer(text, pos, min(len(text), pos + 120)):
         start = m.start()
         other = next((o for o in others if o.start_char <= start < o.end_char), None)
         if other is not None:
-            skippable = other.kind in (KIND_MONEY, KIND_QUANTITY) or (skip_counts and other.kind == KIND_COUNT)
+            skippable = other.kind in (KIND_MONEY, KIND_QUANTITY) or (partitive and other.kind == KIND_COUNT)
             if words or not skippable:
                 break
             continue  # "two 155 mm shells", "three-year $9 billion plan"
@@ -92,6 +94,10 @@ def _noun_phrase_at(
         low = w.lower()
         if not w[0].isalnum() or low in _NP_STOP or (low.endswith("ly") and len(low) > 4):
             break
+        possessive = re.fullmatch(r"(\w+s)[’']|(\w+)[’']s", w)
+        if possessive and not partitive and (words or kind != KIND_ORDINAL):
+            words.append(possessive.group(1) or possessive.group(2))
+            break  # "the two firms’ patent disputes": the owner is what is counted
         if words and w[0].isupper() and words[-1].islower() and _NAME_APPOSITIVE.match(text, start):
             break  # "9th degree blackbelt YK Kim,": a name after the noun is who it is, never what is counted
         if words and _PLURAL_HEAD.fullmatch(words[-1].lower()) and w.islower() and not low.endswith("s"):
@@ -136,6 +142,8 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     if figure.kind == KIND_QUANTITY and not re.search(r"[-‑]", figure.text) and not _unit_as_adjective(text, figure):
         return _noun_of(text, figure)  # a length of time names no noun after it: "a grace period of 6 months"
     pos = figure.end_char
+    if figure.kind == KIND_QUANTITY and (old := re.match(r"\s+old\b", text[pos:])):
+        pos += old.end()  # "a one-year old record": the record is that old
     if figure.kind == KIND_ORDINAL and re.match(r"one|two|three", figure.text, re.I):
         prev = re.search(r"(\w+)\s+$", text[max(0, figure.start_char - 30) : figure.start_char])
         return prev.group(1) if prev else None  # "day one"
@@ -153,7 +161,7 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
             return ranked.group(1)  # "the movie was also the first to introduce ...": the subject is ranked
     part = _PARTITIVE.match(text, pos) if not words and figure.kind == KIND_COUNT else None
     if part is not None:  # "four of the 10 crates of apples", "three of those firms"
-        words, last_end = _noun_phrase_at(text, part.end(), figure.kind, others, skip_counts=True)
+        words, last_end = _noun_phrase_at(text, part.end(), figure.kind, others, partitive=True)
     if len(words) == 1 and figure.kind != KIND_ORDINAL and last_end is not None:
         # "2 million bags of rice", "the 30-year-old head of the union"
         of = _OF_TAIL.match(text, last_end)
@@ -167,7 +175,7 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
         return None  # "50-year-old Kevin Swanson": an age before a name is the person's, who is never the object
         # (a headline in title case, "15-Minute Dance Workout", writes the figure capitalised too)
     if words:
-        return " ".join(words)
+        return drop_praise(" ".join(words))
     return _noun_of(text, figure)
 
 

@@ -54,11 +54,17 @@ _LONG_PHONE = re.compile(r"(?<![\w.,])\+\d{7,15}\b|(?<![\w.,])0\d{8,12}\b")
 _PLUS_NAME = re.compile(r"(?<![\w.,+])\+\d{1,4}(?=\s+[A-Z][a-z])")
 # A citation or footnote marker, or a list in brackets: "[12]", "[3][4]", "[1, 2]", "[5-7]".
 _CITATION = re.compile(r"\[\s*\d{1,4}(?:\s*[,;–-]\s*\d{1,4})*\s*\]")
-# The number of an item of a numbered list ("01. Robert Plant", "2) Cut the onions") and the time stamp of a live
-# blog's entry ("16.06 Rescuers say ..."), both at the start of a line: positions and clock times, no amounts.
+# The number of an item of a numbered list ("01. Robert Plant", "2) Cut the onions", "3)Twist") and the time stamp
+# of a live blog's entry ("16.06 Rescuers say ..."), both at the start of a line: positions and clock times.
 _LINE_LABEL = re.compile(
-    r"(?m)^[ \t]*(?:\(?\d{1,3}[.)](?=[ \t]+[^\d\s%]|[ \t]*$)|(?:[01]?\d|2[0-3])[.:][0-5]\d(?=[ \t]*(?:$|[A-Z“\"‘'])))"
+    r"(?m)^[ \t]*(?:\(?\d{1,3}[.)](?=[ \t]+[^\d\s%]|[ \t]*$)|\d{1,3}\)(?=[A-Z][a-z])"
+    r"|(?:[01]?\d|2[0-3])[.:][0-5]\d(?=[ \t]*(?:$|[A-Z“\"‘'])))"
 )
+# Numbers joined by colons: clock and race times, ratios, chapter and verse ("2:04:38", "1:41.73", "Colossians
+# 1:9"); none of them an amount read as a number.
+_COLON_NUMBERS = re.compile(r"(?<![\w.:])\d{1,4}(?::\d{1,4}(?:\.\d+)?)+(?![\w:])")
+# A phone number spelled in letters: "888-INFO-FDA", "1-800-FLOWERS".
+_VANITY_PHONE = re.compile(r"(?<![\w-])(?:1[-‑])?\d{3}[-‑][A-Z]{3,}(?:[-‑][A-Z\d]+)*")
 # A number after "#" is a label (an item, a product or a list entry: "#559393", "Mistake #6"), no amount.
 _HASH_NUMBER = re.compile(r"#\s?\d[\d,]*")
 # A house number in a police blotter's "the 2100 block of Main Street", a flat, suite or box number.
@@ -84,7 +90,7 @@ _EMERGENCY_NUMBER = re.compile(
 # A reference in brackets after a word, as health and science pages cite: "body fat (3).", "models (3, 16 )".
 _BRACKET_CITATION = re.compile(r"(?<=[a-z%)]\s)\(\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*\)(?=\s*[.,;:]|\s*$)")
 # Labels of a list written inline: "1) Deviled, 2) Scotch" (two or more).
-_INLINE_LABEL = re.compile(r"(?<![\w(.,])\d{1,2}\)(?=\s+[A-Za-z])")
+_INLINE_LABEL = re.compile(r"(?<![\w(.,/])\d{1,2}\)(?=\s+[A-Za-z])")
 # A copyright line's years: "Copyright 2015", "© 2009-2024".
 _COPYRIGHT = re.compile(r"(?i)(?:\bcopyright\b|©)\s*(?:\(c\)\s*)?\d{4}(?:\s*[-–]\s*\d{2,4})?")
 # A local phone number "225-8473": three digits, a hyphen, four digits not ending in "00" (a range is "100-1000").
@@ -146,6 +152,8 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += labels if len(labels) >= 2 else []
     spans += [(m.start(), m.end()) for m in _COPYRIGHT.finditer(text)]
     spans += [(m.start(), m.end()) for m in _LOCAL_PHONE.finditer(text)] if "-" in text else []
+    spans += [(m.start(), m.end()) for m in _VANITY_PHONE.finditer(text)] if "-" in text else []
+    spans += [(m.start(), m.end()) for m in _COLON_NUMBERS.finditer(text)] if ":" in text else []
     spans += [(m.start(), m.end()) for m in _JOURNAL_PAGES.finditer(text)] if "(" in text else []
     spans += [(m.start("n"), m.end("n")) for m in _DAY_LABEL.finditer(text)] if "(" in text else []
     spans += [(m.start(), m.end()) for m in _NAMED_LAW_YEAR.finditer(text)] if " of " in text else []

@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tasks.figures.kinds import KIND_COUNT, KIND_DATE, KIND_FRACTION, KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, _words
-from tasks.figures.units import _DOLLAR_NAMED_AFTER, _TIME_UNITS
+from tasks.figures.units import _DOLLAR_NAMED_AFTER, _TIME_UNITS, _UNIT_WORDS
 from tasks.records import Figure
 
 if TYPE_CHECKING:
@@ -38,7 +38,8 @@ _NOT_OBJECTS = frozenset({"cent", "percent", "%", "point", "points", "worth", "w
 # Nouns that name a change rather than the thing that changed ("an increase of 6%").
 _CHANGE_HEADS = _words(
     "increase increases decrease decreases rise rises drop drops fall falls gain gains decline declines jump "
-    "growth cut cuts hike hikes reduction reductions loss losses surge boost climb plunge contraction slide dip"
+    "growth cut cuts hike hikes reduction reductions loss losses surge boost climb plunge contraction slide dip "
+    "slash slashes"
 )
 _PERIOD_WORDS = _words("year month quarter week day")
 # A dimension after a measure, and the hedges that may stand before it: "some 300 metres wide", "miles away".
@@ -123,7 +124,8 @@ def attach_objects(
         toks = _object_tokens(sp, doc, fig_tokens, f.kind == KIND_MONEY) if wanted and sp is not None else None
         toks = _before_clause(doc, toks) if toks is not None else None
         share = sp is not None and toks is not None and _is_share_of(doc, sp.end, toks[0])
-        found.append(toks if toks is not None and _useful(doc, toks, offset, people, share) else None)
+        useful = toks is not None and _useful(doc, toks, offset, people, share, f.unit)
+        found.append(toks if useful else None)
     # range ends and restatements share their object
     for i in range(len(figures) - 1):
         a, b = figures[i], figures[i + 1]
@@ -186,7 +188,12 @@ def _is_share_of(doc: Doc, fig_end: int, obj_start: int) -> bool:
 
 
 def _useful(
-    doc: Doc, toks: tuple[int, int], offset: int, people: Sequence[tuple[int, int]], share: bool = False
+    doc: Doc,
+    toks: tuple[int, int],
+    offset: int,
+    people: Sequence[tuple[int, int]],
+    share: bool = False,
+    unit: str | None = None,
 ) -> bool:
     """Return False for an object phrase that does not say what is measured (see :func:`attach_objects`); with
     ``share`` (the figure is a share of the phrase: "half of firms") a generic doer is what is measured."""
@@ -206,6 +213,8 @@ def _useful(
     adjective = head.tag_.startswith("JJ") and head.dep_ == "amod"  # "small" of "small (144 x 144) thumbnails"
     if len(words) == 1 and (head.tag_.startswith(("RB", "IN", "RP")) or adjective or _verb_not_noun(head)):
         return False  # "reaching", "outright", "small": no noun
+    if len(words) == 1 and unit is not None and _UNIT_WORDS.get(head.lower_) == unit:
+        return False  # "6″ to 8″ inches long": the figure's unit written again
     if len(words) == 1 and head.lower_ in _CHANGE_GERUNDS:
         return False  # "stop them from rising more than 2 degrees": the change, not what changed
     if all(t.like_num or t.tag_ == "CD" for t in words):
@@ -282,7 +291,24 @@ def _clean_object(text: str) -> str:
     text = re.sub(r"^(?:the|a|an|all|its|their|his|her|our|this|that|these|those|some)\s+", "", text, flags=re.I)
     # a hedge on the figure is no part of what it measures: "an estimated fortune of $12 billion"
     text = re.sub(r"^(?:estimated|expected|projected|approximate|reported)\s+(?=\w)", "", text, flags=re.I)
-    return _DANGLING_END.sub("", text.strip()).strip()
+    return drop_praise(_DANGLING_END.sub("", text.strip()).strip())
+
+
+# Words of praise or feeling before a noun say what the writer thinks of it, not what it is.
+_PRAISE = _words(
+    "awesome amazing great greatest best beautiful stunning incredible excellent fantastic wonderful gorgeous lovely "
+    "cool favorite favourite perfect terrible horrible awful brilliant superb fabulous delicious lucky"
+)
+
+
+def drop_praise(phrase: str) -> str:
+    """Return ``phrase`` without the words of praise in front of its noun ("30 awesome cutting edge designs" ->
+    "cutting edge designs"); a phrase that is nothing else is kept as it is."""
+    words = phrase.split(" ")
+    lead = 0
+    while lead < len(words) - 1 and words[lead].lower().strip(",") in _PRAISE:
+        lead += 1
+    return " ".join(words[lead:])
 
 
 def _object_tokens(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tuple[int, int] | None:
@@ -542,6 +568,11 @@ def _change_object(change: Token, doc: Doc, figs: set[int], sp: Span) -> tuple[i
     mods = [c for c in change.lefts if c.dep_ in ("compound", "nmod") and c.tag_ in _NOUN_TAGS and c.i not in figs]
     if mods:
         return mods[0].left_edge.i, change.i  # "revenue growth of 3%": the revenue grows
+    nxt = doc[change.i + 1] if change.i + 1 < len(doc) else None
+    if nxt is not None and nxt.dep_ == "prep" and nxt.lower_ == "in":  # "a $20,000 slash in price", hung on the verb
+        pobj = _child(nxt, "pobj")
+        if pobj is not None and pobj.i not in figs:
+            return _np(pobj, doc, figs)
     verb = change.head
     while verb.dep_ in ("appos", "conj", "npadvmod") and verb.head is not verb and not verb.tag_.startswith("VB"):
         verb = verb.head

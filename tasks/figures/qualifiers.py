@@ -116,7 +116,8 @@ def _modifier(text: str, c: _Cand) -> tuple[str | None, bool, str]:
         m = _HEDGE_OVER.search(before)
     if m is None:
         after = _HEDGE_AFTER.match(text, c.end)
-        if after and c.kind not in (KIND_DATE, KIND_ORDINAL):
+        year_or_so = c.kind == KIND_DATE and after is not None and after.group(0).lower().endswith("so")
+        if after and (c.kind not in (KIND_DATE, KIND_ORDINAL) or year_or_so):  # "in 1993 or so"
             words = " ".join(after.group(0).replace("‑", " ").replace("-", " ").split()).lower()
             bound = BOUND_LOWER if after.group("lower") else BOUND_UPPER if after.group("upper") else BOUND_EXACT
             return words, True, bound

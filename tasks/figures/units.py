@@ -371,6 +371,8 @@ _units("barrel", "barrel", "barrels")
 _units("litre", "litre", "litres", "liter", "liters")
 _units("millilitre", "ml", "millilitre", "millilitres", "milliliter", "milliliters")
 _units("gallon", "gallon", "gallons")
+_units("pint", "pint", "pints")
+_units("quart", "quart", "quarts")
 _units("cup", "cup", "cups")  # kitchen measures: "3/4 cup self-raising flour"
 _units("tablespoon", "tablespoon", "tablespoons", "tbsp", "tbs")
 _units("teaspoon", "teaspoon", "teaspoons", "tsp")
@@ -414,6 +416,7 @@ _units("mile_per_gallon", "mpg", "miles per gallon")
 _units("light_year", "light-years", "light years", "light-year", "light year")
 _units("cubic_foot", "cubic feet", "cubic foot")
 _units("terawatt", "terawatt", "terawatts", "tw")
+_units("watt", "watt", "watts", "w")
 _units("kilovolt", "kv", "kilovolt", "kilovolts")
 _units("horsepower", "hp", "bhp", "horsepower")
 _units("credit_hour", "credit hours", "credit hour")
@@ -422,7 +425,10 @@ _units("grade_point", "gpa")
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
 _ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min", "in", "ml",
-                            "tw", "kv", "hp", "db", "hz", "kb", "nm", "px", "mp"})  # fmt: skip
+                            "tw", "kv", "hp", "db", "hz", "kb", "nm", "mp", "w"})  # fmt: skip
+# Of those, the ones a number may be spaced from when they are written in capitals as symbols ("8 GB", "50 MW",
+# "60 Hz"): in capitals they are no word ("gb", "mb" spaced may be anything).
+_UNIT_CAPS_RE = "GB|MB|TB|KB|MW|GW|kW|KW|kV|HP|dB|Hz"
 _TIME_UNITS = frozenset({"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"})
 # Words of a unit may be joined by hyphens when it is used as an adjective ("a 12,500-square-foot structure").
 _UNIT_RE = "|".join(
