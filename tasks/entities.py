@@ -339,6 +339,10 @@ def _is_headline(text: str, start: int, end: int) -> bool:
     return letters >= 12 and sum(map(str.isupper, line)) / letters > 0.9
 
 
+# How many of the model's votes one label read from the context is worth.
+_CUE_WEIGHT = 3
+
+
 def _initials(name: str) -> str:
     return "".join(w[0] for w in re.findall(r"[\w'’&-]+", name) if w.lower() not in _LOWER_WORDS and w[0].isalpha())
 
@@ -354,6 +358,7 @@ class Mention:
     end: int
     sentence_id: int | None
     canonical: str
+    cued: bool = False  # the label was read from the words around the name, not guessed by the model
 
 
 def sentence_of(offset: int, starts: Sequence[int]) -> int | None:
@@ -385,10 +390,11 @@ def resolve_entities(
         entry = table.lookup(m.canonical)
         if entry is not None and entry.kind == KIND_PLATFORM:
             m.label = entry.label
-    # 4. one label per entity, by majority of its mentions (first seen wins a tie)
+    # 4. one label per entity, by majority of its mentions (first seen wins a tie); a label the words around a
+    # name gave it ("Green Throttle's website") outweighs the model's guesses elsewhere in the article
     labels: defaultdict[str, Counter[str]] = defaultdict(Counter)
     for m in mentions:
-        labels[normalize_name(m.canonical)][m.label] += 1
+        labels[normalize_name(m.canonical)][m.label] += _CUE_WEIGHT if m.cued else 1
     chosen = {name: c.most_common(1)[0][0] for name, c in labels.items()}
     kept: list[tuple[Mention, str, str]] = []  # (mention, final label, entity_key)
     generic: dict[str, bool] = {}
@@ -448,7 +454,8 @@ def _resolve_in_article(mentions: list[Mention]) -> None:
             options = by_part[m.canonical]
             best, n = options.most_common(1)[0]
             if len(options) == 1 or n > sum(options.values()) - n:
-                m.canonical, m.label = best, "PERSON"
+                # a label the context gave stays, and outvotes the model for the whole name ("Green Throttle")
+                m.canonical, m.label = best, m.label if m.cued else "PERSON"
         elif m.label == "PERSON" and " " in m.canonical:
             # "President Xi Jinping" already full; "Mr Li Qiang" -> "Li Qiang"
             m.canonical = re.sub(r"^(?:Mr|Mrs|Ms|Dr|Sir|Dame|Lord|Lady)\.? ", "", m.canonical)

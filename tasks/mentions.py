@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING
 
 from tasks.entities import (
     ENTITY_LABELS,
+    KIND_PLATFORM,
     NO_DICTIONARY,
+    AliasTable,
     Dictionary,
     Mention,
     _is_headline,
@@ -61,6 +63,7 @@ _SPAN_THE = re.compile(r"(?:the|The|THE)\s+(?=\S)")
 _SPAN_POSSESSIVE = re.compile(r"(?<=\w)\s?['’‘]s$")  # "Kelce's", and "Kelce 's" in text tokenised with spaces
 _SPAN_STRAY = " \t\n\"'“”‘’«»()[]{}<>,;:!?*—–-_/|"
 _SPAN_DASH_CLAUSE = re.compile(r"\s+[-–—]\s+(?=[a-z])|\s+/\s+")  # "Ann Roe - found", "Ann Roe / Agency"
+_SPAN_DASH = re.compile(r"\s+[-–—]\s+|\s+/\s+")
 _TITLES = frozenset((
     "mr", "mrs", "ms", "dr", "prof", "president", "gen", "general", "col", "colonel", "capt", "captain", "lt", "sgt",
     "rev", "sen", "senator", "rep", "gov", "governor", "judge", "minister", "secretary", "chancellor", "premier",
@@ -77,9 +80,9 @@ def name_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
     for a person, titles in front ("Major-Gen Gopaul Govender") and lowercase words at the end. The span is
     returned unchanged when trimming would leave no letter."""
     s, e = start, end
-    cut = _SPAN_DASH_CLAUSE.search(text, s, e)
+    cut = (_SPAN_DASH if label == "PERSON" else _SPAN_DASH_CLAUSE).search(text, s, e)
     if cut:
-        e = cut.start()
+        e = cut.start()  # no person's name holds a spaced dash: "Jason Shafrin - Oct 28"
     while s < e and text[s] in _SPAN_STRAY:
         s += 1
     while e > s and text[e - 1] in _SPAN_STRAY:
@@ -160,10 +163,13 @@ def entities_from_doc(
                 continue
             sid = sentence_of(start, sentence_starts)
             mentions.append(Mention(text[start:end], ent.label_, start, end, sid, canon))
-    mentions = photo_credits(text, _split_known_pairs(_names_with_particles(text, mentions)), sentence_starts)
+    mentions = _split_known_pairs(_possessed_names(_names_with_particles(text, mentions)))
+    mentions = photo_credits(text, mentions, sentence_starts)
     _people_by_given_name(mentions)
     _organisations_by_last_word(mentions)
     mentions = _by_context(text, mentions)
+    _people_beside_people(text, mentions)
+    _products_by_shape(mentions)
     _places_not_people(mentions)
     _events_not_names(mentions)
     given = given_names()
@@ -231,22 +237,57 @@ def _names_with_particles(text: str, mentions: list[Mention]) -> list[Mention]:
 
 
 def _split_known_pairs(mentions: list[Mention]) -> list[Mention]:
-    """Return ``mentions`` with a mention of two names the alias table knows cut in two ("Facebook and
-    Instagram"); names joined by "and" or "&" that are one name ("Johnson & Johnson") stay whole."""
+    """Return ``mentions`` with a mention of two names the alias table knows, or of two people by their given
+    names, cut in two ("Facebook and Instagram", "Courtney Pannell & Divya Vishwanath"); names joined by "and" or
+    "&" that are one name ("Johnson & Johnson", "Marks and Spencer") stay whole."""
     table = alias_table()
     out: list[Mention] = []
     for m in mentions:
         pair = re.fullmatch(r"(.+?)(\s+(?:and|&)\s+)(.+)", m.text)
-        first = table.lookup(pair.group(1)) if pair else None
-        second = table.lookup(pair.group(3)) if pair else None
-        if pair is None or first is None or second is None:
+        labels = [_pair_label(pair.group(g), table) for g in (1, 3)] if pair else []
+        if pair is None or None in labels:
             out.append(m)
             continue
         a_end = m.start + len(pair.group(1))
         b_start = a_end + len(pair.group(2))
-        out.append(Mention(pair.group(1), first.label, m.start, a_end, m.sentence_id, pair.group(1)))
-        out.append(Mention(pair.group(3), second.label, b_start, m.end, m.sentence_id, pair.group(3)))
+        out.append(Mention(pair.group(1), str(labels[0]), m.start, a_end, m.sentence_id, pair.group(1)))
+        out.append(Mention(pair.group(3), str(labels[1]), b_start, m.end, m.sentence_id, pair.group(3)))
     return out
+
+
+# A name owned by another: "Maggie Mahar’s Health Beat", "Bill Gates's Cascade Investment".
+_OWNER_AND_OWNED = re.compile(r"(?P<owner>.+?)['’]s\s+(?P<owned>[A-Z].*)")
+
+
+def _possessed_names(mentions: list[Mention]) -> list[Mention]:
+    """Return ``mentions`` with a mention the model ran over a possessive cut in two when its owner is a
+    person's full name: the person, and what is theirs as an organisation ("Maggie Mahar’s Health Beat")."""
+    out: list[Mention] = []
+    table = alias_table()
+    for m in mentions:
+        split = _OWNER_AND_OWNED.fullmatch(m.text) if m.label in ("PERSON", "ORG") else None
+        if split is None or _pair_label(split.group("owner"), table) != "PERSON":
+            out.append(m)
+            continue
+        owner, owned = split.group("owner"), split.group("owned")
+        owned_start = m.start + split.start("owned")
+        out.append(Mention(owner, "PERSON", m.start, m.start + len(owner), m.sentence_id, owner))
+        out.append(Mention(owned, "ORG", owned_start, m.end, m.sentence_id, canonical_form(owned)))
+    return out
+
+
+def _pair_label(name: str, table: AliasTable) -> str | None:
+    """Return the label of one side of a pair of names: the alias table's, PERSON for a person's full name
+    (two or three capitalised words, a given name first, no organisation word last), else None."""
+    entry = table.lookup(name)
+    if entry is not None:
+        return entry.label
+    words = name.split(" ")
+    if not 2 <= len(words) <= 3 or not all(_NAME_WORD.fullmatch(w) for w in words):
+        return None
+    if words[0].upper() not in given_names() or words[-1].upper().rstrip(".") in _NOT_SURNAMES:
+        return None
+    return "PERSON"
 
 
 def _missed_surnames(text: str, mentions: Sequence[Mention], sentence_starts: Sequence[int]) -> list[Mention]:
@@ -443,6 +484,16 @@ _ORG_NOUNS = (
 )
 _ORG_NOUN_BEFORE = re.compile(rf"(?<![\w-])(?:{_ORG_NOUNS})\s+$")
 _ORG_NOUN_AFTER = re.compile(rf",\s+(?:the|a|an)\s+(?:[a-z-]+\s+)?(?:{_ORG_NOUNS})\b")
+# What only an organisation has, after its name and a possessive: "Green Throttle's website", "Acme's shares".
+_ORG_POSSESSION_AFTER = re.compile(
+    r"['’]s\s+(?:(?:official\s+)?web\s?site|CEO|chief\s+executive|shares|stock|share\s+price|headquarters|"
+    r"subsidiary|subsidiaries|board\s+of\s+directors|shareholders|co-?founders?|founders?)\b"
+)
+# A kind of place, then "of", before a name: "the atoll of Nikumaroro", "the city of Bexley".
+_PLACE_NOUN_OF = re.compile(
+    r"(?<![\w-])(?:island|islands|atoll|city|town|village|province|region|district|county|port|state|capital|"
+    r"municipality|township|borough|suburb|neighbourhood|neighborhood)\s+of\s+$"
+)
 # Office words after a portfolio: "Transport Secretary Grant Shapps", "Defense Minister Fedorov".
 _OFFICE_AFTER = re.compile(r"\s+(?:Secretary|Minister|Ministers|Commissioner|Spokesman|Spokeswoman|Spokesperson)\b")
 
@@ -453,8 +504,10 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
     - A name the model calls an organisation or a place is a person when a personal title opens it ("Major-Gen
       Gopaul Govender", the title then left out of the span) or an age follows it between commas ("Nathaly
       Cartas Leon, 20,").
-    - A name right after a noun for a kind of organisation ("auction house Artcurial") or followed by one in
-      apposition ("Etlaq, the company behind the spaceport") is an organisation, whatever the model said.
+    - A name right after a noun for a kind of organisation ("auction house Artcurial"), followed by one in
+      apposition ("Etlaq, the company behind the spaceport") or by what only an organisation has ("Green
+      Throttle's website", "Acme's shares") is an organisation, whatever the model said; the label then
+      outweighs the model's for the same name elsewhere in the article.
     - A one-word organisation right before an office ("Transport Secretary Grant Shapps") is the portfolio of a
       title, no organisation: dropped.
     - An organisation followed by "of" and a place is one organisation ("Chartered Professional Accountants of
@@ -474,10 +527,14 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
                 m = Mention(text[start:end], "PERSON", start, end, m.sentence_id, canonical_form(text[start:end]))
             elif " " in m.text and m.text.istitle() and _AGE_AFTER.match(text, m.end):
                 m.label = "PERSON"
-        if m.label in ("PERSON", "GPE", "LOC", "FAC", "NORP") and (
-            _ORG_NOUN_BEFORE.search(text, max(0, m.start - 30), m.start) or _ORG_NOUN_AFTER.match(text, m.end)
+        if m.label in ("PERSON", "GPE", "LOC", "FAC", "NORP", "ORG") and (
+            _ORG_NOUN_BEFORE.search(text, max(0, m.start - 30), m.start)
+            or _ORG_NOUN_AFTER.match(text, m.end)
+            or (_ORG_POSSESSION_AFTER.match(text, m.end) and not _named_person_or_place(m.canonical))
         ):
-            m.label = "ORG"
+            m.label, m.cued = "ORG", True
+        if m.label in ("ORG", "PERSON", "NORP") and _PLACE_NOUN_OF.search(text, max(0, m.start - 30), m.start):
+            m.label, m.cued = "GPE", True  # "the Kiribati atoll of Nikumaroro", "the town of Bexley"
         if m.label == "ORG" and " " not in m.text and _OFFICE_AFTER.match(text, m.end):
             continue
         out.append(m)
@@ -489,6 +546,53 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
 _EVENT_WORDS = re.compile(
     r"\s(?:Open|Cup|Championships?|Grand Prix|Olympics|Olympiad|Masters|Trophy|Tournament|Marathon|Invitational)$"
 )
+
+
+_NO_MAKERS = frozenset({"PERSON", "GPE", "LOC"})
+# A name written in camel case from a lower-case start: "vSphere", "iMac", "eReader" (a product's style; the
+# companies written so, "eBay", are in the alias table).
+_LOWER_CAMEL = re.compile(r"[a-z]{1,2}[A-Z][A-Za-z\d]+")
+
+
+def _products_by_shape(mentions: Sequence[Mention]) -> None:
+    """Relabel as PRODUCT what is written as a product's name: a word in lower camel case ("vSphere"), or a
+    known company's name followed by more words that the model calls a person or a place ("Google Apps Script",
+    "Microsoft Teams"): a maker's name opens the name of what it makes, never of a person or a place."""
+    table = alias_table()
+    for m in mentions:
+        if table.lookup(m.canonical) is not None:
+            continue
+        if _LOWER_CAMEL.fullmatch(m.canonical) and m.label in ("PERSON", "ORG", "GPE", "LOC", "FAC"):
+            m.label = "PRODUCT"
+            continue
+        first, _, rest = m.canonical.partition(" ")
+        maker = table.lookup(first) if rest else None
+        if maker is not None and maker.kind == KIND_PLATFORM and maker.label == "ORG" and m.label in _NO_MAKERS:
+            m.label = "PRODUCT"
+
+
+def _named_person_or_place(name: str) -> bool:
+    """Return True for a person's full name by its given name, or a known place: what they own ("Jane Roe's
+    website", "Paris's mayor") says nothing of what they are."""
+    return name.upper() in place_names() or _pair_label(name, alias_table()) == "PERSON"
+
+
+def _people_beside_people(text: str, mentions: Sequence[Mention]) -> None:
+    """Relabel as PERSON a one-word name the model calls an organisation or a place when it is a given name (and
+    no known place) listed with a person: "tell Sasha and Malia", "Sasha, Malia or Michelle"."""
+    names, places = given_names(), place_names()
+    for a, b in pairwise(sorted(mentions, key=lambda m: m.start)):
+        if not re.fullmatch(r",?\s+(?:and|or|&)\s+|,\s+", text[a.end : b.start]):
+            continue
+        for m, other in ((a, b), (b, a)):
+            if (
+                other.label == "PERSON"
+                and m.label in ("ORG", "GPE", "LOC", "FAC", "NORP")
+                and " " not in m.canonical
+                and m.canonical.upper() in names
+                and m.canonical.upper() not in places
+            ):
+                m.label = "PERSON"
 
 
 def _events_not_names(mentions: Sequence[Mention]) -> None:
