@@ -282,12 +282,16 @@ def _pair_label(name: str, table: AliasTable) -> str | None:
     entry = table.lookup(name)
     if entry is not None:
         return entry.label
+    return "PERSON" if _is_full_name(name) else None
+
+
+def _is_full_name(name: str) -> bool:
+    """Return True for a person's full name by its shape: two or three capitalised words, the first a given
+    name, the last no organisation or place word ("Jodie Burrage", not "Charles River Laboratories")."""
     words = name.split(" ")
     if not 2 <= len(words) <= 3 or not all(_NAME_WORD.fullmatch(w) for w in words):
-        return None
-    if words[0].upper() not in given_names() or words[-1].upper().rstrip(".") in _NOT_SURNAMES:
-        return None
-    return "PERSON"
+        return False
+    return words[0].upper() in given_names() and words[-1].upper().rstrip(".") not in _NOT_SURNAMES
 
 
 def _missed_surnames(text: str, mentions: Sequence[Mention], sentence_starts: Sequence[int]) -> list[Mention]:
@@ -356,17 +360,11 @@ def _people_by_given_name(mentions: Sequence[Mention]) -> None:
     """Relabel as PERSON a name of two or three capitalised words whose first word is a given name and whose last
     is no organisation or place word ("Jodie Burrage" read as an organisation, "Ronnie Evans" as a place); a name
     in the alias table or a known place keeps its label, and so does one the context rules decide later."""
-    names, places, table = given_names(), place_names(), alias_table()
+    places, table = place_names(), alias_table()
     for m in mentions:
-        if m.label not in ("ORG", "GPE", "LOC", "FAC"):
+        if m.label not in ("ORG", "GPE", "LOC", "FAC") or not _is_full_name(m.canonical):
             continue
-        words = m.canonical.split(" ")
-        if not 2 <= len(words) <= 3 or not all(_NAME_WORD.fullmatch(w) for w in words):
-            continue
-        first, last = words[0].upper(), words[-1].upper().rstrip(".")
-        if first not in names or last in _NOT_SURNAMES or m.canonical.upper() in places:
-            continue
-        if table.lookup(m.canonical) is None:
+        if m.canonical.upper() not in places and table.lookup(m.canonical) is None:
             m.label = "PERSON"
 
 
@@ -508,6 +506,7 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
       apposition ("Etlaq, the company behind the spaceport") or by what only an organisation has ("Green
       Throttle's website", "Acme's shares") is an organisation, whatever the model said; the label then
       outweighs the model's for the same name elsewhere in the article.
+    - A name after a kind of place and "of" ("the atoll of Nikumaroro") is a place.
     - A one-word organisation right before an office ("Transport Secretary Grant Shapps") is the portfolio of a
       title, no organisation: dropped.
     - An organisation followed by "of" and a place is one organisation ("Chartered Professional Accountants of

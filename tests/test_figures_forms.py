@@ -416,6 +416,7 @@ def test_compact_dates_slashed_days_after_a_weekday_and_a_year_or_so() -> None:
         return [(f.text, f.date_value) for f in find_figures(text, make_context(text, country="US"))]
 
     assert dates("Posted by admin 11Oct12") == [("11Oct12", "2012-10-11")]
+    assert dates("Posted by admin 3Dec99") == [("3Dec99", "1999-12-03")]
     text = "The band plays Tuesday (11/13) at Glasslands and Thursday (11/15) at Pianos."
     assert dates(text) == [("11/13", "XXXX-11-13"), ("11/15", "XXXX-11-15")]
     [year] = find_figures("I first went online in 1993 or so.")

@@ -306,7 +306,8 @@ def _date_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
         if 1 <= month <= 12 and 1 <= day <= 31:
             yield _Cand(m.start("a"), m.end(), KIND_DATE, _P_DATE, date_value=f"XXXX-{month:02d}-{day:02d}")
     for m in _COMPACT_DATE.finditer(text) if sc.digit else ():
-        year = m.group("y") if len(m.group("y")) == 4 else f"20{m.group('y')}"
+        yy = m.group("y")
+        year = yy if len(yy) == 4 else f"{'20' if int(yy) < 50 else '19'}{yy}"  # "11Oct12" 2012, "3Dec99" 1999
         month = _MONTHS[m.group("mon").lower()]
         yield _Cand(
             m.start(), m.end(), KIND_DATE, _P_DATE + 3, date_value=f"{year}-{month:02d}-{int(m.group('d')):02d}"
