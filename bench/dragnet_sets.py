@@ -10,6 +10,7 @@ the gold text from ``../shared``, so the scorers see the same rows as from any o
     python -m bench.dragnet_sets entities_fresh2
     python -m bench.dragnet_sets figures_fresh6
     python -m bench.dragnet_sets entities_fresh3
+    python -m bench.dragnet_sets figures_fresh7
 
 The figures draw (see ``bench/data/figures_fresh5.md``): pages in the order of ``random.Random(seed)`` over their
 sorted ids; per page, the lines of the gold text split into sentences, the candidate sentences (a digit or a
@@ -165,6 +166,7 @@ DRAWS: tuple[tuple[str, str, int, int], ...] = (
     ("entities_fresh2", "entities", 20261211, 200),
     ("figures_fresh6", "figures", 20261212, 240),
     ("entities_fresh3", "entities", 20261213, 200),
+    ("figures_fresh7", "figures", 20261214, 240),
 )
 
 
