@@ -442,3 +442,13 @@ def test_objects_of_hyphenated_ages_possessives_praise_and_slashes_in_price() ->
     assert objects("Two of the company's stores closed.") == [("Two", "company's stores")]
     assert objects("Here are 30 awesome cutting edge designs.") == [("30", "cutting edge designs")]
     assert objects("The seller took a $20,000 slash in price.", country="US") == [("$20,000", "price")]
+
+
+def test_the_pronoun_one_after_adjectives_or_a_verb_and_phone_and_zone_pieces_are_no_figures() -> None:
+    assert find_figures("Make your own or buy an adorable custom one with your name.") == []
+    assert find_figures("What if there is no chance to buy one? Then wait.") == []
+    assert find_figures("The way forward is a difficult one trudged through mud.") == []
+    assert find_figures("She is his one and only!") == []
+    assert [f.text for f in find_figures("He scored one goal and needs one vote.")] == ["one", "one"]
+    assert find_figures("Please call (212) 560 – 6928 today.") == []
+    assert find_figures("The briefing opens at 9.30 am (CEST+1) or UTC-05:00.") == []

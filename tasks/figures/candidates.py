@@ -164,10 +164,11 @@ _RATING_AFTER = re.compile(r"[-‑\s]star\s+[a-z]", re.IGNORECASE)
 _AGO_AFTER = re.compile(r"\s+(?:years?|months?|weeks?|days?|hours?|minutes?)\s+ago\b", re.IGNORECASE)
 # "the previous one.", "a new one that": the pronoun after a determiner and an adjective.
 _ONE_PRONOUN_AROUND = re.compile(
-    r"\b(?:the|a|an|this|that|every|each|any|which|his|her|their|its|our|my|your)\s+[a-z]+\s+$"
-    r"|\b(?:be|been|being|become|became|becomes)\s+$"
+    r"\b(?:the|a|an|this|that|every|each|any|which|his|her|their|its|our|my|your)\s+(?:[a-z][\w-]*\s+){1,3}$"
+    r"|\b(?:be|been|being|become|became|becomes|buy|get|make|pick|choose|want|need|take|find|own|use)\s+$"
 )
-_ONE_PRONOUN_END = re.compile(r"\s*(?:[.,;:!?)”\"]|$|\s+(?:of|that|who|which|is|was|in|on|at|for|with)\b)")
+# After the pronoun "one": the end of a clause, a word that opens another, or a verb ("a difficult one trudged").
+_ONE_PRONOUN_END = re.compile(r"\s*(?:[.,;:!?)”\"]|$|\s+(?:of|that|who|which|is|was|in|on|at|for|with|[a-z]+ed)\b)")
 # A plural noun after a number: "2000 people", "1500 jobs" (a year-like number that counts).
 _PLURAL_AFTER = re.compile(
     r"\s+(?!(?:was|is|has|as|this|its|his|thus|plus|always|perhaps|sometimes|ours|yours)\b)"
@@ -189,7 +190,7 @@ _SENTENCE_OPENERS = _words(
     "upwards well north south east west"
 )
 _ONE_SKIP_AFTER = re.compile(
-    r"^\s*(?:of\b|another\b|by\s+one\b|last\b|hell(?:uva)?\b|heck\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
+    r"^\s*(?:of\b|another\b|by\s+one\b|last\b|and\s+only\b|hell(?:uva)?\b|heck\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
     r"in\s+(?:ten|a\s+million)\b)",
     re.IGNORECASE,
 )

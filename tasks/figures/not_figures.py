@@ -43,7 +43,7 @@ _URLISH = re.compile(r"\S+(?:\.\w{2,}/|@|://)\S*|\b(?i:doi):\s?\S+")
 # in front ("+44 20 7946 0958", "(555) 010-4477", "0800 555 0199", "555.010.4477"); validated by _is_phone.
 _PHONE = re.compile(
     r"(?<![\w.,/+‑-])(?P<plus>\+\s?)?(?P<first>\(\d{1,5}\)|\d{1,5})"
-    r"(?P<rest>(?:(?:[ \u00a0]?[-‑.][ \u00a0]?|[ \u00a0])\d{2,6}){1,5})(?![\w%°]|[.,]\d)"
+    r"(?P<rest>(?:(?:[ \u00a0]?[-‑–.][ \u00a0]?|[ \u00a0])\d{2,6}){1,5})(?![\w%°]|[.,]\d)"
 )
 _PHONE_CUE = re.compile(
     r"(?i)\b(?:call|calls|calling|phone|telephone|tel|fax|mobile|cell|hotline|helpline|dial|text|whatsapp|sms|"
@@ -63,6 +63,8 @@ _LINE_LABEL = re.compile(
 # Numbers joined by colons: clock and race times, ratios, chapter and verse ("2:04:38", "1:41.73", "Colossians
 # 1:9"); none of them an amount read as a number.
 _COLON_NUMBERS = re.compile(r"(?<![\w.:])\d{1,4}(?::\d{1,4}(?:\.\d+)?)+(?![\w:])")
+# A time zone's offset: "CEST+1", "UTC-05:00", "GMT +8".
+_ZONE_OFFSET = re.compile(r"\b(?:UTC|GMT|[A-Z]{1,3}[SD]?T)\s?[+−-]\s?\d{1,2}(?::?\d\d)?\b")
 # A phone number spelled in letters: "888-INFO-FDA", "1-800-FLOWERS".
 _VANITY_PHONE = re.compile(r"(?<![\w-])(?:1[-‑])?\d{3}[-‑][A-Z]{3,}(?:[-‑][A-Z\d]+)*")
 # A number after "#" is a label (an item, a product or a list entry: "#559393", "Mistake #6"), no amount.
@@ -153,6 +155,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _COPYRIGHT.finditer(text)]
     spans += [(m.start(), m.end()) for m in _LOCAL_PHONE.finditer(text)] if "-" in text else []
     spans += [(m.start(), m.end()) for m in _VANITY_PHONE.finditer(text)] if "-" in text else []
+    spans += [(m.start(), m.end()) for m in _ZONE_OFFSET.finditer(text)] if "+" in text or "-" in text else []
     spans += [(m.start(), m.end()) for m in _COLON_NUMBERS.finditer(text)] if ":" in text else []
     spans += [(m.start(), m.end()) for m in _JOURNAL_PAGES.finditer(text)] if "(" in text else []
     spans += [(m.start("n"), m.end("n")) for m in _DAY_LABEL.finditer(text)] if "(" in text else []
