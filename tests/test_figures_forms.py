@@ -441,6 +441,8 @@ def test_objects_of_hyphenated_ages_possessives_praise_and_slashes_in_price() ->
     assert objects("The ruling ends the two firms’ patent disputes.") == [("two", "firms")]
     assert objects("Two of the company's stores closed.") == [("Two", "company's stores")]
     assert objects("Here are 30 awesome cutting edge designs.") == [("30", "cutting edge designs")]
+    assert objects("It had the third highest opening weekend.") == [("third", "opening weekend")]
+    assert objects("Cases: 12 (second highest after Delhi)")[-1] == ("second", None)
     assert objects("The seller took a $20,000 slash in price.", country="US") == [("$20,000", "price")]
 
 

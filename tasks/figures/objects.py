@@ -291,22 +291,26 @@ def _clean_object(text: str) -> str:
     text = re.sub(r"^(?:the|a|an|all|its|their|his|her|our|this|that|these|those|some)\s+", "", text, flags=re.I)
     # a hedge on the figure is no part of what it measures: "an estimated fortune of $12 billion"
     text = re.sub(r"^(?:estimated|expected|projected|approximate|reported)\s+(?=\w)", "", text, flags=re.I)
-    return drop_praise(_DANGLING_END.sub("", text.strip()).strip())
+    return drop_evaluative(_DANGLING_END.sub("", text.strip()).strip())
 
 
-# Words of praise or feeling before a noun say what the writer thinks of it, not what it is.
-_PRAISE = _words(
+# Words before a noun that say what the writer thinks of it ("awesome", "lovely") or how it ranks ("largest",
+# "highest": the figure says that), not what it is.
+_EVALUATIVE = _words(
     "awesome amazing great greatest best beautiful stunning incredible excellent fantastic wonderful gorgeous lovely "
-    "cool favorite favourite perfect terrible horrible awful brilliant superb fabulous delicious lucky"
+    "cool favorite favourite perfect terrible horrible awful brilliant superb fabulous delicious lucky worst "
+    "highest largest biggest lowest smallest longest shortest oldest youngest richest poorest fastest slowest "
+    "strongest weakest busiest deadliest hottest coldest tallest heaviest cheapest costliest safest wealthiest"
 )
 
 
-def drop_praise(phrase: str) -> str:
-    """Return ``phrase`` without the words of praise in front of its noun ("30 awesome cutting edge designs" ->
-    "cutting edge designs"); a phrase that is nothing else is kept as it is."""
+def drop_evaluative(phrase: str) -> str:
+    """Return ``phrase`` without the words of praise or rank in front of its noun ("30 awesome cutting edge
+    designs" -> "cutting edge designs", "third highest opening weekend" -> "opening weekend"); a phrase that is
+    nothing else is kept as it is."""
     words = phrase.split(" ")
     lead = 0
-    while lead < len(words) - 1 and words[lead].lower().strip(",") in _PRAISE:
+    while lead < len(words) - 1 and words[lead].lower().strip(",") in _EVALUATIVE:
         lead += 1
     return " ".join(words[lead:])
 
