@@ -454,3 +454,28 @@ def test_the_pronoun_one_after_adjectives_or_a_verb_and_phone_and_zone_pieces_ar
     assert [f.text for f in find_figures("He scored one goal and needs one vote.")] == ["one", "one"]
     assert find_figures("Please call (212) 560 – 6928 today.") == []
     assert find_figures("The briefing opens at 9.30 am (CEST+1) or UTC-05:00.") == []
+
+
+def test_ages_after_a_pronoun_or_turning_dozens_and_decades_written_with_a_prime() -> None:
+    ages = [(f.text, f.unit) for f in find_figures("If you’re 50 or older, or when I was about 3 or 4, you saved.")]
+    assert ages == [("50", "year"), ("3", "year"), ("4", "year")]
+    assert [(f.text, f.unit) for f in find_figures("On Turning 40 and the GIF turns 25 this year")] == [
+        ("40", "year"),
+        ("25", "year"),
+    ]
+    assert [(f.text, f.kind, f.unit) for f in find_figures("He was 17 points behind.")] == [("17", "count", None)]
+    assert [(f.text, f.value) for f in find_figures("I bought 4 dozen eggs and two dozen rolls.")] == [
+        ("4 dozen", 48.0),
+        ("two dozen", 24.0),
+    ]
+    assert [(f.text, f.date_value) for f in find_figures("chairs of the ’50′s and the 1960's")] == [
+        ("’50′s", "195X"),
+        ("1960's", "196X"),
+    ]
+
+
+def test_labels_spelled_phones_and_a_length_of_time_ago_are_no_counts() -> None:
+    assert find_figures("Peel the tab marked with the number “2”.") == []
+    assert find_figures("Dial 855-543-DRUG (3784) and press star.") == []
+    assert find_figures("Five short months ago I lived there.") == []
+    assert objects("To be exact, it's 2,095 now and counting.") == [("2,095", None)]

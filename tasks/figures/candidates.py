@@ -161,7 +161,9 @@ _IN_CODE_BEFORE = re.compile(r"[A-Za-z0-9][-‑]$")
 
 # "a five star hotel", "a 4-star review": a rating, not a number of stars.
 _RATING_AFTER = re.compile(r"[-‑\s]star\s+[a-z]", re.IGNORECASE)
-_AGO_AFTER = re.compile(r"\s+(?:years?|months?|weeks?|days?|hours?|minutes?)\s+ago\b", re.IGNORECASE)
+_AGO_AFTER = re.compile(
+    r"\s+(?:(?:short|long|full|whole|brief)\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?)\s+ago\b", re.IGNORECASE
+)
 # "the previous one.", "a new one that": the pronoun after a determiner and an adjective.
 _ONE_PRONOUN_AROUND = re.compile(
     r"\b(?:the|a|an|this|that|every|each|any|which|his|her|their|its|our|my|your)\s+(?:[a-z][\w-]*\s+){1,3}$"
@@ -181,7 +183,7 @@ _SOMEDAY_BEFORE = re.compile(r"(?i)(?:\b(?:could|might|may|will|would|should|can
 _PLUS_AFTER = re.compile(r"[-‑]?plus\b|\+(?![\d\w])", re.IGNORECASE)
 # The numbers before this one in a list: "Sections 21, 24, and " (the first one decides whether they are names).
 _NAME_NUMBER_LIST = re.compile(r"(?P<first>\b\d{1,4})(?P<rest>(?:,\s*\d{1,4})*,?\s*(?:,|and|or|&)\s*)$")
-_NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+$")
+_NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+[“\"]?$")  # "Boeing 747", 'the number "2"'
 # Words that open a sentence before a count without naming anything, beyond the function words (checked first):
 # hedges and bounds ("Exactly 12", "Roughly 300", "Estimated 40"); any other capitalised word there names a thing
 # with a number ("Route 66").
@@ -486,7 +488,17 @@ _DECADE_AGE = re.compile(
     rf"(?:\s*(?:and|or|to|[-–])\s*(?:(?:early|mid|late)[-‑\s]?)?(?P<b>{_DECADE_WORD})\b)?"
 )
 # Words that may follow an age given as a bare number: "who turns 30 next week", "she was 12 when".
-_AGE_FOLLOWERS = r"\s+(?:in|on|at|when|and|but|last|this|next|today|tomorrow|yesterday|before|after|until)\b"
+_AGE_FOLLOWERS = (
+    r"\s+(?:in|on|at|when|and|but|so|or\s+(?:older|younger|over|under)|last|this|next|today|tomorrow|yesterday|"
+    r"before|after|until)\b"
+)
+# A person's age after a pronoun and a verb of being or turning ("when I was about 3 or 4", "if you're 50 or older",
+# "she turned 30 in May"), or after "turning" ("On Turning 40", "the GIF turns 25 this year", "my turn to 40").
+_PRONOUN_AGE = re.compile(
+    r"\b(?:(?:he|she|they|I|we|you|who)(?:\s+(?:was|were|is|are|turned|turns|am)|['’](?:re|m|s))|(?i:turning|turns|"
+    r"turned|turn\s+to))\s+(?:(?:about|around|nearly|almost|only|just)\s+)?(?P<a>\d{1,3})"
+    r"(?:\s+(?:or|to)\s+(?P<b>\d{1,3}))?\b(?!\s*%)"
+)
 
 
 def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
@@ -496,11 +508,12 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         for g in ("a", "b"):
             if m.group(g):
                 yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
-    for m in re.finditer(r"\b(?:he|she|they|I|we|you|who)\s+(?:was|were|is|turned|turns|am)\s+(?P<a>\d{1,3})\b(?!\s*%)",
-                         text):  # fmt: skip
+    for m in _PRONOUN_AGE.finditer(text):
         after = text[m.end() :]
         if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", after) or re.match(_AGE_FOLLOWERS, after):
-            yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
+            for g in ("a", "b"):
+                if m.group(g):
+                    yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
     for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text), *_LISTED_AGE.finditer(text)]:
         g = "a" if m.group("a") else "b"
         if 0 < int(m.group(g)) < 120:

@@ -107,7 +107,8 @@ _RELATIVE_DATES = re.compile(
 # A count of days, months or years back or ahead: "three years ago", "a month ago", "ten years from now".
 _COUNT = rf"(?:{_DIGITS}|(?i:{WORD_NUMBER})|(?i:an?|one))"
 _AGO = re.compile(
-    rf"(?<![\w.,])(?P<num>{_COUNT})\s+(?P<unit>(?i:years?|months?|weeks?|days?))\s+(?P<dir>(?i:ago|from\s+now))\b"
+    rf"(?<![\w.,])(?P<num>{_COUNT})\s+(?:(?i:short|long|full|whole|brief)\s+)?(?P<unit>(?i:years?|months?|weeks?|days?))"
+    r"\s+(?P<dir>(?i:ago|from\s+now))\b"
 )
 # "in three days": a date only where the clause speaks of the future ("will reopen in three days"); elsewhere it is
 # the length of something ("sold out in three days").
@@ -333,7 +334,7 @@ _DAY_RANGE_END = re.compile(
 # written ("197X").
 _DECADE = re.compile(
     r"(?:(?<=\bmid[-‑])|(?<=\bearly[-‑])|(?<=\blate[-‑])|(?<![\w$£€.,‑-]))"
-    r"(?:(?P<full>1[0-9]\d|20\d)0|[’'‘](?P<short>[0-9])0)s\b"
+    r"(?:(?P<full>1[0-9]\d|20\d)0|[’'‘](?P<short>[0-9])0)[’'′]?s\b"
 )
 # A century by its ordinal: "18th-century literature", "in 16th century Europe" is the 1700s, the 1500s.
 _CENTURY = re.compile(r"(?<![\w-])(?P<n>[1-9]|1\d|2[01])(?:st|nd|rd|th)[-‑\s]century\b", re.IGNORECASE)

@@ -61,6 +61,8 @@ class _Rx:
         scaled = (
             rf"(?:{num}(?:(?:\s+|[-‑])(?i:{_SCALE_WORD})|(?i:{_SCALE_ATTACHED}))?(?:\s+(?i:{_SCALE_WORD}))?)(?![\w])"
         )
+        # a count may be scaled by dozens too: "the first 4 dozen", "3 dozen eggs"
+        counted = rf"(?:{num}\s+(?i:dozen)(?![\w])|{scaled})"
         plain = rf"(?:{_DIGITS}{word_alt})"
         # Letter codes need a boundary in front and either a space ("USD 5m") or nothing ("RM1.6m", "R95bn").
         self.money_prefix = re.compile(
@@ -102,7 +104,7 @@ class _Rx:
         self.age_adj = re.compile(
             rf"(?<![\w.,])(?P<num>{num})[-‑](?P<unit>year|month|week|day)s?[-‑]old\b", re.IGNORECASE
         )
-        self.count = re.compile(rf"(?<![\w$£€.,/@#-])(?P<num>{scaled})(?![\w%°])")
+        self.count = re.compile(rf"(?<![\w$£€.,/@#-])(?P<num>{counted})(?![\w%°])")
         self.ago = re.compile(rf"\b(?P<num>{num})\s+(?P<unit>years?|months?|weeks?|days?)\s+ago\b", re.I)
 
 

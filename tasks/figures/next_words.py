@@ -30,7 +30,7 @@ _NP_STOP = _words(
     "including against between among across through toward towards via like dead alive injured wounded "
     "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked "
     "always never ever often sometimes usually together apart away back off out around nationwide worldwide "
-    "overseas abroad ahead instead vs versus one ones"
+    "overseas abroad ahead instead vs versus one ones now"
 )
 _NP_NOUN_ING = _words(
     "building buildings meeting meetings spending funding savings earnings holdings housing training "

@@ -65,8 +65,9 @@ _LINE_LABEL = re.compile(
 _COLON_NUMBERS = re.compile(r"(?<![\w.:])\d{1,4}(?::\d{1,4}(?:\.\d+)?)+(?![\w:])")
 # A time zone's offset: "CEST+1", "UTC-05:00", "GMT +8".
 _ZONE_OFFSET = re.compile(r"\b(?:UTC|GMT|[A-Z]{1,3}[SD]?T)\s?[+−-]\s?\d{1,2}(?::?\d\d)?\b")
-# A phone number spelled in letters: "888-INFO-FDA", "1-800-FLOWERS".
-_VANITY_PHONE = re.compile(r"(?<![\w-])(?:1[-‑])?\d{3}[-‑][A-Z]{3,}(?:[-‑][A-Z\d]+)*")
+# A phone number spelled in letters, with its digits in brackets: "888-INFO-FDA", "1-800-FLOWERS",
+# "855-543-DRUG (3784)".
+_VANITY_PHONE = re.compile(r"(?<![\w-])(?:\d{1,3}[-‑]){0,2}\d{3}[-‑][A-Z]{3,}(?:[-‑][A-Z\d]+)*(?:\s*\(\d{3,4}\))?")
 # A number after "#" is a label (an item, a product or a list entry: "#559393", "Mistake #6"), no amount.
 _HASH_NUMBER = re.compile(r"#\s?\d[\d,]*")
 # A house number in a police blotter's "the 2100 block of Main Street", a flat, suite or box number.

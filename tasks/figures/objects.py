@@ -294,13 +294,14 @@ def _clean_object(text: str) -> str:
     return drop_evaluative(_DANGLING_END.sub("", text.strip()).strip())
 
 
-# Words before a noun that say what the writer thinks of it ("awesome", "lovely") or how it ranks ("largest",
-# "highest": the figure says that), not what it is.
+# Words before a noun that say what the writer thinks of it ("awesome", "important"), how it ranks ("largest",
+# "highest": the figure says that) or only that it differs from others ("additional", "various"), not what it is.
 _EVALUATIVE = _words(
     "awesome amazing great greatest best beautiful stunning incredible excellent fantastic wonderful gorgeous lovely "
     "cool favorite favourite perfect terrible horrible awful brilliant superb fabulous delicious lucky worst "
     "highest largest biggest lowest smallest longest shortest oldest youngest richest poorest fastest slowest "
-    "strongest weakest busiest deadliest hottest coldest tallest heaviest cheapest costliest safest wealthiest"
+    "strongest weakest busiest deadliest hottest coldest tallest heaviest cheapest costliest safest wealthiest "
+    "important key additional further various certain different"
 )
 
 
