@@ -479,3 +479,15 @@ def test_labels_spelled_phones_and_a_length_of_time_ago_are_no_counts() -> None:
     assert find_figures("Dial 855-543-DRUG (3784) and press star.") == []
     assert find_figures("Five short months ago I lived there.") == []
     assert objects("To be exact, it's 2,095 now and counting.") == [("2,095", None)]
+
+
+def test_half_units_bounds_written_max_generic_one_and_rate_units() -> None:
+    assert [(f.text, f.value, f.unit) for f in find_figures("We missed the half-hour trip by a half mile.")] == [
+        ("half-hour", 0.5, "hour"),
+        ("half mile", 0.5, "mile"),
+    ]
+    [cap] = find_figures("Limits fall to an absolute max of $2500.", make_context("", country="US"))
+    assert (cap.approximate, cap.modifier, cap.bound) == (True, "max of", "upper")
+    assert objects("Groups hold a maximum of 20.") == [("20", None)]
+    assert find_figures("One wishes to look cool to one’s niece.") == []
+    assert objects("The new limit is $6450/year for a family.", country="US") == [("$6450", None)]

@@ -60,6 +60,9 @@ _A_QUANTITY = re.compile(
 _UNIT_LONG = re.compile(r"(?<![\w-])(?P<unit>decade|century|year|month|week|day|hour)[-‑]?long(?![\w-])", re.IGNORECASE)
 _LONG_WORDS = frozenset(f"{unit}long" for unit in ("decade", "century", "year", "month", "week", "day", "hour"))
 # "a year and a half", "the past hour and a half": one and a half of the unit.
+# Half of a unit of time or length as one word: "the half-hour trip", "a half mile away" (not "half an hour", a
+# fraction of "an hour"; not "half-year", which names a reporting period, the first or second half of a year).
+_HALF_UNIT = re.compile(r"(?<![\w-])half[-\s](?P<unit>hour|day|mile|minute|week)(?![\w-])", re.I)
 _UNIT_AND_A_HALF = re.compile(
     r"(?<![\w-])(?:(?:a|an|one)\s+)?(?P<unit>decade|century|year|month|week|day|hour|minute)\s+and\s+a\s+half(?![\w-])",
     re.IGNORECASE,
@@ -192,7 +195,7 @@ _SENTENCE_OPENERS = _words(
     "upwards well north south east west"
 )
 _ONE_SKIP_AFTER = re.compile(
-    r"^\s*(?:of\b|another\b|by\s+one\b|last\b|and\s+only\b|hell(?:uva)?\b|heck\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
+    r"^\s*(?:of\b|another\b|by\s+one\b|last\b|and\s+only\b|[’']s\b|hell(?:uva)?\b|heck\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
     r"in\s+(?:ten|a\s+million)\b)",
     re.IGNORECASE,
 )
@@ -200,7 +203,8 @@ _ONE_SKIP_BEFORE = re.compile(r"\b(?:no|any|every|the|this|that|which|each|some|
                               re.I)  # fmt: skip
 # "one can", "the one he gave": the pronoun, no count.
 _ONE_PRONOUN_AFTER = re.compile(
-    r"\s+(?:can|could|would|should|must|might|may|will|cannot|can't|he|she|they|we|I|you|who|that)\b"
+    r"\s+(?:can|could|would|should|must|might|may|will|cannot|can't|he|she|they|we|I|you|who|that|wishes|hopes|thinks|"
+    r"feels|wonders|imagines|supposes|assumes|learns|knows)\b"
 )
 _NUMERIC_TOKEN = re.compile(r"\d")
 _WORD_RE = re.compile(r"[a-z]+")
@@ -453,6 +457,10 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit)
     for m in _UNIT_LONG.finditer(text) if not sc.words.isdisjoint(_LONG_WORDS) or "long" in sc.words else ():
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, 1.0, unit=m.group("unit").lower())
+    for m in _HALF_UNIT.finditer(text) if "half" in sc.words else ():
+        if m.group(0)[0].isupper() and _mid_sentence(text, m.start()):
+            continue  # "the Half Day Sale": a name
+        yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, 0.5, unit=m.group("unit").lower())
     for m in _UNIT_AND_A_HALF.finditer(text) if "half" in sc.words else ():
         if not re.match(r"\s+(?:ago|earlier|later)\b", text[m.end() :]):
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY, 1.5, unit=m.group("unit").lower())

@@ -38,6 +38,7 @@ _NP_NOUN_ING = _words(
     "listings opening openings morning mornings evening evenings wedding weddings painting paintings "
     "bombing bombings shooting shootings shipping banking mining"
 )
+_BOUND_NOUNS = _words("maximum minimum max min total average sum")
 _PERIOD_NOUNS = _words(
     "quarter quarters half year years month months week weeks day days time times round rounds term terms "
     "phase stage season decade century minute hour"
@@ -223,8 +224,10 @@ def _noun_of(text: str, figure: Figure) -> str | None:
     before = re.search(
         r"(?:(\w+)\s+)?(\w+)\s+of\s+(?:the\s+)?$", text[max(0, figure.start_char - 60) : figure.start_char]
     )
-    if before is None or before.group(2).lower() in _NP_STOP or figure.kind not in (KIND_COUNT, KIND_QUANTITY):
+    if before is None or figure.kind not in (KIND_COUNT, KIND_QUANTITY):
         return None
+    if before.group(2).lower() in _NP_STOP or before.group(2).lower() in _BOUND_NOUNS:
+        return None  # "a maximum of 20": a bound, not what is counted
     lead = before.group(1)
     if figure.kind == KIND_QUANTITY and lead and lead.islower() and lead not in _NP_STOP:
         return f"{lead} {before.group(2)}"

@@ -123,6 +123,8 @@ def attach_objects(
         wanted = sp is not None and needs_parse(f) and f.object is None
         toks = _object_tokens(sp, doc, fig_tokens, f.kind == KIND_MONEY) if wanted and sp is not None else None
         toks = _before_clause(doc, toks) if toks is not None else None
+        if toks is not None and sp is not None and toks[0] == sp.end + 1 and doc[sp.end].lower_ in ("/", "per"):
+            toks = None  # "$6450/year for a family": the unit of a rate, not what it measures
         share = sp is not None and toks is not None and _is_share_of(doc, sp.end, toks[0])
         useful = toks is not None and _useful(doc, toks, offset, people, share, f.unit)
         found.append(toks if useful else None)

@@ -45,6 +45,8 @@ _MODIFIERS: dict[str, tuple[bool, str]] = {
     "from": (False, BOUND_EXACT), "within": (False, BOUND_EXACT), "until": (False, BOUND_EXACT),
     "maybe": (True, BOUND_EXACT), "perhaps": (True, BOUND_EXACT), "possibly": (True, BOUND_EXACT),
     "as often as": (True, BOUND_UPPER), "a minimum of": (True, BOUND_LOWER), "a maximum of": (True, BOUND_UPPER),
+    "maximum of": (True, BOUND_UPPER), "max of": (True, BOUND_UPPER), "minimum of": (True, BOUND_LOWER),
+    "min of": (True, BOUND_LOWER),
     "a minimum": (True, BOUND_LOWER), "a maximum": (True, BOUND_UPPER),
 }  # fmt: skip
 _MODIFIER_RE = re.compile(
