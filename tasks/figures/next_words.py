@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from tasks.figures.candidates import PARENT_OF
 from tasks.figures.kinds import KIND_COUNT, KIND_MONEY, KIND_ORDINAL, KIND_QUANTITY, _words
-from tasks.figures.objects import _EVALUATIVE, drop_evaluative, needs_parse
+from tasks.figures.objects import drop_evaluative, is_evaluative, needs_parse
 from tasks.figures.units import _TIME_UNITS
 from tasks.records import Figure
 
@@ -176,7 +176,7 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
         return None  # "50-year-old Kevin Swanson": an age before a name is the person's, who is never the object
         # (a headline in title case, "15-Minute Dance Workout", writes the figure capitalised too)
     if words:
-        if len(words) == 1 and words[0].lower() in _EVALUATIVE:
+        if len(words) == 1 and is_evaluative(words[0]):
             return None  # "12 (second highest after Haryana)": a rank with no noun
         return drop_evaluative(" ".join(words))
     return _noun_of(text, figure)

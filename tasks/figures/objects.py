@@ -307,6 +307,11 @@ _EVALUATIVE = _words(
 )
 
 
+def is_evaluative(word: str) -> bool:
+    """Return True for a word of praise, rank or vague difference (:data:`_EVALUATIVE`): alone it names nothing."""
+    return word.lower() in _EVALUATIVE
+
+
 def drop_evaluative(phrase: str) -> str:
     """Return ``phrase`` without the words of praise or rank in front of its noun ("30 awesome cutting edge
     designs" -> "cutting edge designs", "third highest opening weekend" -> "opening weekend"); a phrase that is
