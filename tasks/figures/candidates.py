@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from tasks.figures.dates import _MONTHS, _PLURALS_WITHOUT_S, _RELATIVE_WORDS
+from tasks.figures.dates import _MONTHS, _PLURALS_WITHOUT_S, _RELATIVE_WORDS, AGO_ADJECTIVES
 from tasks.figures.grammar import (
     _FUNCTION_WORDS,
     _P_COUNT,
@@ -165,7 +165,7 @@ _IN_CODE_BEFORE = re.compile(r"[A-Za-z0-9][-‑]$")
 # "a five star hotel", "a 4-star review": a rating, not a number of stars.
 _RATING_AFTER = re.compile(r"[-‑\s]star\s+[a-z]", re.IGNORECASE)
 _AGO_AFTER = re.compile(
-    r"\s+(?:(?:short|long|full|whole|brief)\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?)\s+ago\b", re.IGNORECASE
+    rf"\s+(?:(?:{AGO_ADJECTIVES})\s+)?(?:years?|months?|weeks?|days?|hours?|minutes?)\s+ago\b", re.IGNORECASE
 )
 # "the previous one.", "a new one that": the pronoun after a determiner and an adjective.
 _ONE_PRONOUN_AROUND = re.compile(

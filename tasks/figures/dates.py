@@ -106,8 +106,10 @@ _RELATIVE_DATES = re.compile(
 )
 # A count of days, months or years back or ahead: "three years ago", "a month ago", "ten years from now".
 _COUNT = rf"(?:{_DIGITS}|(?i:{WORD_NUMBER})|(?i:an?|one))"
+# Words that may stand between a count and its unit in a span back in time: "five short months ago".
+AGO_ADJECTIVES = "short|long|full|whole|brief"
 _AGO = re.compile(
-    rf"(?<![\w.,])(?P<num>{_COUNT})\s+(?:(?i:short|long|full|whole|brief)\s+)?(?P<unit>(?i:years?|months?|weeks?|days?))"
+    rf"(?<![\w.,])(?P<num>{_COUNT})\s+(?:(?i:{AGO_ADJECTIVES})\s+)?(?P<unit>(?i:years?|months?|weeks?|days?))"
     r"\s+(?P<dir>(?i:ago|from\s+now))\b"
 )
 # "in three days": a date only where the clause speaks of the future ("will reopen in three days"); elsewhere it is
