@@ -167,6 +167,8 @@ DRAWS: tuple[tuple[str, str, int, int], ...] = (
     ("figures_fresh6", "figures", 20261212, 240),
     ("entities_fresh3", "entities", 20261213, 200),
     ("figures_fresh7", "figures", 20261214, 240),
+    ("figures_fresh8", "figures", 20261215, 240),
+    ("entities_fresh4", "entities", 20261216, 200),
 )
 
 
