@@ -18,6 +18,7 @@ from tasks.figures.candidates import (
     _money_cands,
     _ordinal_cands,
     _percent_cands,
+    _poll_point_cands,
     _quantity_cands,
     _scan,
 )
@@ -220,6 +221,7 @@ def find_figures(text: str, context: FigureContext | None = None) -> list[Figure
     if sc.digit or sc.numword or not sc.words.isdisjoint(_DECADE_WORDS):
         cands += _money_cands(text, ctx, sc)
         cands += _percent_cands(text, sc)
+        cands += _poll_point_cands(text, sc)
         cands += _age_cands(text, sc)
         cands += _count_cands(text, sc)
     cands += _quantity_cands(text, ctx, sc)

@@ -59,6 +59,8 @@ _A_QUANTITY = re.compile(
 # "a week-long festival", "a yearlong inquiry": one of the unit, as an adjective.
 _UNIT_LONG = re.compile(r"(?<![\w-])(?P<unit>decade|century|year|month|week|day|hour)[-‑]?long(?![\w-])", re.IGNORECASE)
 _LONG_WORDS = frozenset(f"{unit}long" for unit in ("decade", "century", "year", "month", "week", "day", "hour"))
+# A half written after the number, spaced or hyphenated: "two and a half hours", "the next 8-and-a-half minutes".
+_AND_A_HALF = re.compile(r"(?:\s+|[-‑])and(?:\s+|[-‑])a(?:\s+|[-‑])half$", re.I)
 # "a year and a half", "the past hour and a half": one and a half of the unit.
 # Half of a unit of time or length as one word: "the half-hour trip", "a half mile away" (not "half an hour", a
 # fraction of "an hour"; not "half-year", which names a reporting period, the first or second half of a year).
@@ -97,9 +99,11 @@ _NAME_AFTER = re.compile(
     r"\s+(?!(?:Quarter|Half|Round|Day|Week|Month|Year|Time|Place|Test|Term|Edition|Season|Leg|Game)\b)[A-Z][a-z]"
 )
 _DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|its|his|her|their|our|my|your|this|that)\s+$|[’']s\s+$")
-# Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.").
+# Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.", "ranking it
+# first in the nation").
 _RANK_BEFORE = re.compile(
-    r"(?i)\b(?:the|finish(?:ed|es)?|came|comes|placed|ranked|ranks|rated|is|was|are|were)\s*$"
+    r"(?i)\b(?:the|finish(?:ed|es)?|came|comes|placed|is|was|are|were)\s*$"
+    r"|\b(?:rank(?:s|ed|ing)?|rat(?:es|ed|ing))(?:\s+(?:it|them|him|her|us|me))?\s*$"
     r"|\b(?:his|her|its|their|our|my|your)\s+(?:[a-z]+\s+)?$"
 )
 _STREET_AFTER = re.compile(
@@ -110,7 +114,7 @@ _FLOOR_AFTER = re.compile(r"\s+(?:Fl\.?|Flr\.?|Floor|floor)(?!\w)")
 # A rank written "No. 1" or "#2" ("the No. 1 cause", "moves up to #2"); after a name it is a label ("Tunnel No. 2",
 # "Mistake #6").
 _RANK_NUMBER = re.compile(
-    r"(?:\bNo\.\s?|(?:(?<=world\s)|(?<=ranked\s)|(?<=seeded\s))No\s?|(?<![\w#&])#)(?P<n>\d{1,3})(?![\d,]|\.\d)"
+    r"(?:\b[Nn]o\.\s?|(?:(?<=world\s)|(?<=ranked\s)|(?<=seeded\s))No\s?|(?<![\w#&])#)(?P<n>\d{1,3})(?![\d,]|\.\d)"
 )
 _DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<ord>one|two|three)\b", re.I)
 _SCALED_RANGE_END = re.compile(
@@ -170,10 +174,13 @@ _AGO_AFTER = re.compile(
 # "the previous one.", "a new one that": the pronoun after a determiner and an adjective.
 _ONE_PRONOUN_AROUND = re.compile(
     r"\b(?:the|a|an|this|that|every|each|any|which|his|her|their|its|our|my|your)\s+(?:[a-z][\w-]*\s+){1,3}$"
-    r"|\b(?:be|been|being|become|became|becomes|buy|get|make|pick|choose|want|need|take|find|own|use)\s+$"
+    r"|\b(?:be|been|being|is|was|are|were|become|became|becomes|buy|get|make|pick|choose|want|need|take|find|own|use)"
+    r"\s+$"
 )
 # After the pronoun "one": the end of a clause, a word that opens another, or a verb ("a difficult one trudged").
-_ONE_PRONOUN_END = re.compile(r"\s*(?:[.,;:!?)”\"]|$|\s+(?:of|that|who|which|is|was|in|on|at|for|with|[a-z]+ed)\b)")
+_ONE_PRONOUN_END = re.compile(
+    r"\s*(?:[.,;:!?)”\"]|$|\s+(?:of|that|who|which|where|whose|is|was|in|on|at|for|with|[a-z]+ed)\b)"
+)
 # A plural noun after a number: "2000 people", "1500 jobs" (a year-like number that counts).
 _PLURAL_AFTER = re.compile(
     r"\s+(?!(?:was|is|has|as|this|its|his|thus|plus|always|perhaps|sometimes|ours|yours)\b)"
@@ -213,6 +220,9 @@ _ORDINAL_DIGITS = re.compile(r"\d(?:st|nd|rd|th)\b")
 # Decades of a life in words: "in her twenties".
 _DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
                  "eighties": 80, "nineties": 90}  # fmt: skip
+# Words of a sentence about polls, in which a bare "point" is a percentage point.
+_POLL_WORDS = _words("poll polls polling polled pollster pollsters survey surveys")
+_POLL_POINTS = re.compile(r"(?<![\w.,])(?P<num>\d{1,2}(?:\.\d{1,2})?)(?:\s+|[-‑])points?\b")
 # Word sets that gate the pattern families: a sentence without any of a family's words skips its patterns.
 _NUMBER_WORDS = frozenset([*_UNITS_W, *_TENS_W, "hundred", "dozen", "thousand", "million", "billion", "trillion"])
 # A count right after an ordinal ("the first two", "the third 10 years"); "one" there is a pronoun ("the first one"),
@@ -350,6 +360,17 @@ def _percent_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         yield _Cand(start, m.end(), KIND_PERCENT, _P_PERCENT, value, unit=unit)
 
 
+def _poll_point_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
+    """Yield the margins of a poll written in bare points ("leads by 5 points", "within 1 point"): in a sentence
+    about polls a point is a percentage point (a game's or an index's points stay counts and quantities)."""
+    if sc.words.isdisjoint(_POLL_WORDS) or not sc.words & {"point", "points"}:
+        return
+    for m in _POLL_POINTS.finditer(text):
+        value = parse_number(m.group("num"))
+        if value is not None:
+            yield _Cand(m.start(), m.end(), KIND_PERCENT, _P_PERCENT, value, unit=UNIT_POINT)
+
+
 def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]:
     for m in _INCH_DIMENSIONS.finditer(text) if '"' in text or "″" in text else ():
         for g in ("a", "b"):  # '25" x 22"': inches, the sign a double quote
@@ -384,9 +405,10 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
     )
     for m in sc.rx.quantity.finditer(text) if units and (sc.digit or sc.numword) else ():
         num = m.group("num")
-        half = num.lower().endswith("and a half")
-        if half:
-            num = num[: num.lower().rindex("and a half")].strip()
+        half_at = _AND_A_HALF.search(num)
+        half = half_at is not None
+        if half_at is not None:
+            num = num[: half_at.start()]
         value = parse_number(num)
         if value is None:
             continue
@@ -574,6 +596,8 @@ def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue
         if den_word in ("second", "fourth") or (num_word in ("a", "an") and den_word.endswith("s")):
             continue
+        if den_word == "half" and re.search(r"(?i)\band\s+$", before):
+            continue  # "a year and a half later": the half of an amount, never a share on its own
         if num_word in ("a", "an") and not den_word.startswith(("half", "quarter")) and _RANKED_NOUN_AFTER.match(after):
             continue  # "a third child", "a fifth term": a rank (the ordinal rule reads it)
         if num_word in ("a", "an") and _VERB_AFTER.match(after) and _ENUMERATION_BEFORE.search(text, 0, m.start()):
@@ -621,15 +645,18 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # "third-party", "second-hand", "first-rate": compounds that rank nothing
         if low == "first" and (
             (re.match(r"\s+[a-z]+ed\b", after) and not _DETERMINER_BEFORE.search(before))
-            or re.search(r"(?i)\b(?:he|she|they|we|I|it|who|you|that|which)\s*$", before)
+            or (
+                re.search(r"(?i)\b(?:he|she|they|we|I|it|who|you|that|which)\s*$", before)
+                and not _RANK_BEFORE.search(before)
+            )
         ):
-            continue  # "was first announced", "when she first met": the adverb, no rank
+            continue  # "was first announced", "when she first met": the adverb, no rank ("ranking it first" is one)
         if word[0].isupper() and not word.isupper() and _NAME_AFTER.match(after) and _mid_sentence(text, m.start()):
             continue  # "the Fifth Amendment", "the Third Reich": an ordinal inside a name
         if low[0].isdigit() and _FLOOR_AFTER.match(after):
             continue
         yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
-    for m in _RANK_NUMBER.finditer(text) if ("No" in text or "#" in text) and sc.digit else ():
+    for m in _RANK_NUMBER.finditer(text) if ("No" in text or "no." in text or "#" in text) and sc.digit else ():
         if _is_rank(text, m):
             yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL + 6, float(m.group("n")))
     for m in _DAY_ONE.finditer(text) if sc.numword else ():

@@ -36,6 +36,10 @@ _CHANGE_HEADS = _words(
 _PERIOD_WORDS = _words("year month quarter week day")
 # A dimension after a measure, and the hedges that may stand before it: "some 300 metres wide", "miles away".
 DIMENSION_WORDS = _words("away long wide high deep tall thick across")
+# The forms a payment takes: "$2.5 billion in cash for X" pays for X.
+_PAYMENT_FORMS = _words("cash stock shares equity bonds notes")
+# Nouns of a hedge written as a phrase: "in the range of 68 minutes", "on the order of 10 percent".
+HEDGE_FRAMES = _words("range region neighborhood neighbourhood order")
 _HEDGE_WORDS = _words("about around roughly some nearly almost approximately over under")
 # Participles that put an amount on the noun they follow: "The deal, valued at $4.5 billion".
 _VALUING_PARTICIPLES = _words("valued priced estimated pegged capped budgeted assessed appraised costed insured")
@@ -68,15 +72,15 @@ LEVEL_VERBS = _words(
 
 def object_tokens(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tuple[int, int] | None:
     """Return the token range of what the figure ``sp`` measures, by the first rule that applies; a change noun
-    ("a 10% increase in X") or a measure noun ("a pace of $10 billion") found that way points further on."""
+    ("a 10% increase in X") or a bare measure noun ("a pace of $10 billion") found that way points further on."""
     found = _first_object(sp, doc, figs, money)
     if found is None:
         return None
     head = _range_head(doc, found)
     if head.lower_ in _CHANGE_HEADS:
         return _change_object(head, doc, figs, sp)
-    if head.lower_ in _MEASURE_HEADS:
-        return _measured_by(head, doc, figs, sp) or found
+    if head.lower_ in _MEASURE_HEADS and not any(c.dep_ == "compound" for c in head.lefts):
+        return _measured_by(head, doc, figs, sp) or found  # "an annual rate of 2.5%"; a "tax rate" says itself
     return found
 
 
@@ -139,6 +143,10 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
         pobj = _child(doc[nxt], "pobj")
         named = pobj is not None and pobj.tag_ in (NOUN_TAGS if doc[nxt].lower_ == "for" else ("NN", "NNS"))
         if pobj is not None and named and pobj.i not in figs and pobj.lower_ not in TIME_OBJECTS:
+            bought = pobj.i + 1 < len(doc) and doc[pobj.i + 1].lower_ == "for" and pobj.lower_ in _PAYMENT_FORMS
+            target = _child(doc[pobj.i + 1], "pobj") if bought else None
+            if target is not None and target.tag_ in NOUN_TAGS and target.i not in figs:
+                return _np(target, doc, figs)  # "$2.5 billion in cash for Inhibitex": what the payment buys
             return _np(pobj, doc, figs)
     # 2. a modifier of the noun phrase that follows: "70 per cent recycling target", "$12million Lisbon villa";
     # a figure restating the one before it in brackets looks past the bracket: "a 2,150km (1,336-mile) coastline"
@@ -176,6 +184,8 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
     # 4. attached to a verb, directly or through a preposition
     if dep == "pobj" and gov.dep_ in ("prep", "quantmod", "agent"):
         target = gov.head
+        if target.lower_ in HEDGE_FRAMES and target.dep_ == "pobj" and target.head.lower_ in ("in", "on"):
+            target = target.head.head  # "is in the region of $5m": a hedge; the figure hangs on what it hedges
         if target.tag_ == "IN" and target.head.tag_ in NOUN_TAGS:
             target = target.head  # "a surplus of just under US$6.9 billion"
         if target.tag_ in NOUN_TAGS and target.i not in figs and target.lower_ not in _CHANGE_HEADS:
@@ -452,6 +462,20 @@ def _verb_object(
     return _np(subj, doc, figs)
 
 
+def _with_conjuncts(head: Token, hi: int, figs: set[int]) -> int:
+    """Return the last token of the phrase ending at ``hi`` carried on through the nouns coordinated with ``head``
+    ("of Muslims, Hindus, and Buddhists", "for Inhibitex and the compound"): what is measured is all of them. A
+    conjunct that holds a figure, or runs long, is a phrase of its own."""
+    for conj in head.conjuncts:
+        if conj.i <= hi or conj.tag_ not in NOUN_TAGS:
+            continue
+        end = conj.right_edge.i
+        if end - hi > 8 or any(i in figs for i in range(hi + 1, end + 1)):
+            break
+        hi = end
+    return hi
+
+
 def _np(head: Token | None, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
     """Return the token range of the noun phrase around ``head``: left modifiers, of/for/per phrases."""
     if head is None or head.i in figs or head.tag_ in _PRONOUN_TAGS:
@@ -469,7 +493,7 @@ def _np(head: Token | None, doc: Doc, figs: set[int]) -> tuple[int, int] | None:
         if c.dep_ in _NP_LEFT_DEPS or c.dep_ == "conj":
             keep.update(t.i for t in c.subtree)
     lo = min(keep)
-    hi = head.i + _pp_len(doc, head.i, figs)
+    hi = _with_conjuncts(head, head.i + _pp_len(doc, head.i, figs), figs)
     # start after the last figure token inside the phrase: "the region's 80 million mobile users"
     inner = [i for i in range(lo, head.i) if i in figs]
     if inner:

@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from tasks.figures.candidates import PARENT_OF
 from tasks.figures.kinds import KIND_COUNT, KIND_MONEY, KIND_ORDINAL, KIND_QUANTITY, _words
+from tasks.figures.measured import HEDGE_FRAMES
 from tasks.figures.objects import drop_evaluative, is_evaluative, needs_parse
 from tasks.figures.units import _TIME_UNITS
 from tasks.records import Figure
@@ -39,6 +40,8 @@ _NP_NOUN_ING = _words(
     "bombing bombings shooting shootings shipping banking mining"
 )
 _BOUND_NOUNS = _words("maximum minimum max min total average sum")
+# "the age of 32" names the measure, not what has it: a person's age has no object.
+_AGE_NOUNS = _words("age ages")
 _PERIOD_NOUNS = _words(
     "quarter quarters half year years month months week weeks day days time times round rounds term terms "
     "phase stage season decade century minute hour"
@@ -48,7 +51,7 @@ _PLURAL_HEAD = re.compile(r"(?!(?:sales|arms|sports|goods|savings|earnings|news|
                           r"[a-z]+[^su’']s|people|children|men|women")  # fmt: skip
 _AGED = re.compile(r"(\w+)\s+aged?\s+(?:\d+\s+(?:and|or)\s+)?$")
 _OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(?![\w-])")
-_WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑][\w’'&]+)*|[^\w\s]")
+_WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑/][\w’'&]+)*|[^\w\s]")
 
 
 # The subject of a copula ranked by an ordinal that names no noun: "the movie was the first [to ...]".
@@ -66,6 +69,8 @@ _NAME_APPOSITIVE = re.compile(r"(?:[A-Z][\w’'.-]*\s+){1,3}[A-Z][\w’'.-]*(?=\
 # A count joined by a hyphen to a lower-case word counts that word ("19-page", "three-piece", "14-man"); words
 # that only say how the count is meant ("5,000-strong", "100-odd", "two-time") name nothing counted.
 _HYPHEN_COUNTED = re.compile(r"[-‑](?!(?:strong|plus|odd|fold|ish|something|time|times)$)([a-z]+)")
+# A comparison between a count and its noun: "1,200 more troops", "three fewer seats" (not "five more than").
+_MORE_OR_FEWER = re.compile(r"\s+(?:more|fewer)(?=\s+[a-z])(?!\s+(?:than|of)\b)", re.IGNORECASE)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
 
@@ -155,6 +160,8 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
         if figure.kind == KIND_COUNT and counted:
             return counted.group(1)  # "a 19-page affidavit", "a five-story building": pages and stories counted
         pos += rest.end()
+    if figure.kind == KIND_COUNT and (more := _MORE_OR_FEWER.match(text, pos)):
+        pos = more.end()  # "1,200 more troops", "two fewer seats": the comparison says how many, the noun what
     words, last_end = _noun_phrase_at(text, pos, figure.kind, others)
     if not words and figure.kind == KIND_ORDINAL:
         ranked = _RANKED_SUBJECT.search(text, max(0, figure.start_char - 60), figure.start_char)
@@ -226,8 +233,9 @@ def _noun_of(text: str, figure: Figure) -> str | None:
     )
     if before is None or figure.kind not in (KIND_COUNT, KIND_QUANTITY):
         return None
-    if before.group(2).lower() in _NP_STOP or before.group(2).lower() in _BOUND_NOUNS:
-        return None  # "a maximum of 20": a bound, not what is counted
+    if before.group(2).lower() in _NP_STOP or before.group(2).lower() in _BOUND_NOUNS | _AGE_NOUNS | HEDGE_FRAMES:
+        return None  # "a maximum of 20": a bound, not what is counted; "at the age of 32": a person's age;
+        # "in the range of 68 minutes": a hedge
     lead = before.group(1)
     if figure.kind == KIND_QUANTITY and lead and lead.islower() and lead not in _NP_STOP:
         return f"{lead} {before.group(2)}"

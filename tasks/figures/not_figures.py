@@ -13,13 +13,17 @@ import re
 
 from tasks.figures.candidates import _RANK_NUMBER, _is_rank
 from tasks.figures.grammar import _Scan
+from tasks.figures.kinds import _words
 
-# A clock time: "10:30", "5 p.m.", "9-11am", "noon", "7 o'clock".
+# A clock time: "10:30", "5 p.m.", "9-11am", "noon", "7 o'clock", "at 2 in the morning".
 _CLOCK = re.compile(
     r"\b(?:\d{1,2}(?:[:.]\d{2})?\s*(?:[-–—‑]|to|until|till)\s*)?\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)"
+    r"|\b(?:at|by|until|till|before|after|around|from)\s+\d{1,2}(?:[:.]\d{2})?\s+(?:in\s+the\s+(?:morning|afternoon|evening)"
+    r"|at\s+night)\b"
     r"|\b\d{1,2}:\d{2}(?:hrs?\b|h\b)?\b|\b(?:noon|midnight)\b|\b\d{1,2}\s?o[’']clock\b",
     re.I,
 )
+_CLOCK_WORDS = _words("am pm a p noon midnight clock morning afternoon evening night")
 # A clock time told in words: "after five o'clock".
 _WORD_CLOCK = re.compile(r"(?i)\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s?o[’']clock\b")
 # A street address: "412 Elm Rd.", "90 S. Harbour St.", "7 Market Street".
@@ -90,8 +94,9 @@ _EMERGENCY_NUMBER = re.compile(
     r"emergency|line|service)\b)|(?<=\bcall\s)(?:911|999|112)\b|(?<=\bdial\s)(?:911|999|112)\b"
     r"|(?<=\bcalled\s)(?:911|999|112)\b"
 )
-# A reference in brackets after a word, as health and science pages cite: "body fat (3).", "models (3, 16 )".
-_BRACKET_CITATION = re.compile(r"(?<=[a-z%)]\s)\(\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*\)(?=\s*[.,;:]|\s*$)")
+# A reference in brackets after a word, as health and science pages cite, or the labels of the things just named:
+# "body fat (3).", "models (3, 16 )", "six styles now (1, 2, 3, 4, 5 and 6),".
+_BRACKET_CITATION = re.compile(r"(?<=[a-z%)]\s)\(\s*\d{1,3}(?:\s*(?:,|,?\s+and|&)\s*\d{1,3})*\s*\)(?=\s*[.,;:]|\s*$)")
 # Labels of a list written inline: "1) Deviled, 2) Scotch" (two or more).
 _INLINE_LABEL = re.compile(r"(?<![\w(.,/])\d{1,2}\)(?=\s+[A-Za-z])")
 # A copyright line's years: "Copyright 2015", "© 2009-2024".
@@ -129,8 +134,8 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     words += [(m.start(), m.end()) for m in tallies if m.group("votes") or int(m.group("a")) > int(m.group("b"))]
     if not sc.digit:
         return words
-    spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if ":" in text or not sc.words.isdisjoint(
-        {"am", "pm", "a", "p", "noon", "midnight", "clock"}) else []  # fmt: skip
+    clock = ":" in text or not sc.words.isdisjoint(_CLOCK_WORDS)
+    spans = [(m.start(), m.end()) for m in _CLOCK.finditer(text)] if clock else []
     spans += [(m.start(), m.end()) for m in _URLISH.finditer(text)] if "/" in text or "@" in text or ":" in text else []
     spans += [(m.start(), m.end()) for m in _ADDRESS.finditer(text)]
     for m in _SCORE.finditer(text):

@@ -46,7 +46,9 @@ _MODIFIERS: dict[str, tuple[bool, str]] = {
     "maybe": (True, BOUND_EXACT), "perhaps": (True, BOUND_EXACT), "possibly": (True, BOUND_EXACT),
     "as often as": (True, BOUND_UPPER), "a minimum of": (True, BOUND_LOWER), "a maximum of": (True, BOUND_UPPER),
     "maximum of": (True, BOUND_UPPER), "max of": (True, BOUND_UPPER), "minimum of": (True, BOUND_LOWER),
-    "min of": (True, BOUND_LOWER),
+    "min of": (True, BOUND_LOWER), "in the range of": (True, BOUND_EXACT), "in the region of": (True, BOUND_EXACT),
+    "in the neighborhood of": (True, BOUND_EXACT), "in the neighbourhood of": (True, BOUND_EXACT),
+    "on the order of": (True, BOUND_EXACT),
     "a minimum": (True, BOUND_LOWER), "a maximum": (True, BOUND_UPPER),
 }  # fmt: skip
 _MODIFIER_RE = re.compile(
@@ -64,10 +66,10 @@ _HEDGE_OVER = re.compile(
     re.I,
 )
 # A verb whose particle "up" makes "up to" a destination: "build up to 30 minutes a day", "moves strawberries up
-# to #2".
+# to #2"; "back" does the same ("the lead group is back up to five": a level reached again).
 _PARTICLE_UP = re.compile(
     r"\b(?:build|builds|built|building|move|moves|moved|moving|work|works|worked|working|climb|climbs|climbed|"
-    r"climbing|step|steps|stepped|ramp|ramps|ramped|scale|scales|scaled|jump|jumps|jumped|go|goes|went)"
+    r"climbing|step|steps|stepped|ramp|ramps|ramped|scale|scales|scaled|jump|jumps|jumped|go|goes|went|back)"
     r"\s+(?:[a-z]+\s+)?$",
     re.I,
 )

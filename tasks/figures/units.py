@@ -424,7 +424,7 @@ _units("grade_point", "gpa")
 
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
-_ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "sec", "min", "in", "ml",
+_ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "in", "ml",
                             "tw", "kv", "hp", "db", "hz", "kb", "nm", "mp", "w"})  # fmt: skip
 # Of those, the ones a number may be spaced from when they are written in capitals as symbols ("8 GB", "50 MW",
 # "60 Hz"): in capitals they are no word ("gb", "mb" spaced may be anything).
