@@ -491,3 +491,49 @@ def test_half_units_bounds_written_max_generic_one_and_rate_units() -> None:
     assert objects("Groups hold a maximum of 20.") == [("20", None)]
     assert find_figures("One wishes to look cool to one’s niece.") == []
     assert objects("The new limit is $6450/year for a family.", country="US") == [("$6450", None)]
+
+
+def test_more_before_the_noun_halves_with_hyphens_clock_words_and_bracketed_labels() -> None:
+    assert objects("Britain will deploy 1,200 more troops to the venues.") == [("1,200", "troops")]
+    [half] = find_figures("It lasts for the next 8-and-a-half minutes.")
+    assert (half.text, half.value, half.unit) == ("8-and-a-half minutes", 8.5, "minute")
+    assert find_figures("It happened a year and a half later.") == []
+    assert find_figures("She does her work at 2 in the morning in a lab.") == []
+    assert [f.text for f in find_figures("They make six styles now (1, 2, 3, 4, 5 and 6), and more.")] == ["six"]
+    [rank] = find_figures("It is the no.1 most requested feature.")
+    assert (rank.kind, rank.value) == ("ordinal", 1.0)
+    assert [(f.text, f.kind) for f in find_figures("A study found it poor, ranking it first in the nation.")] == [
+        ("first", "ordinal")
+    ]
+
+
+def test_hedges_as_phrases_levels_reached_again_poll_margins_and_event_years() -> None:
+    [_second, hedged] = find_figures("The second half might be in the range of 68 min, depending on the attacks.")
+    assert (hedged.text, hedged.unit, hedged.approximate, hedged.modifier) == (
+        "68 min",
+        "minute",
+        True,
+        "in the range of",
+    )
+    [level] = find_figures("The lead group is back up to five.")
+    assert (level.approximate, level.modifier) == (False, None)
+    [margin] = find_figures("The polling average is within 1 point in Ohio.")
+    assert (margin.kind, margin.unit) == ("percent", "percentage_point")
+    assert [(f.kind, f.unit) for f in find_figures("He was 17 points behind.")] == [("count", None)]
+    assert find_figures("The state that is called wrongly is one where the race is close.") == []
+    [year] = find_figures("President Welcomes 2012 International AIDS Conference Attendees")
+    assert (year.kind, year.date_value) == ("date", "2012")
+
+
+def test_objects_of_ages_payments_coordinated_nouns_and_compound_measures() -> None:
+    assert objects("At the age of 32, she blazed a trail.") == [("32", None)]
+    assert objects(
+        "The drugmaker agreed to pay $2.5 billion in cash for Inhibitex and the compound.", country="US"
+    ) == [("$2.5 billion", "Inhibitex and the compound")]
+    assert objects("About 3 percent of doctors, nurses and pharmacists said they had quit.") == [
+        ("3 percent", "doctors, nurses and pharmacists")
+    ]
+    assert objects("Researchers will enter the country on a low tax rate (26%), while remaining eligible.") == [
+        ("26%", "low tax rate")
+    ]
+    assert objects("The deal is in the region of $5m, sources said.", country="US") == [("$5m", "deal")]
