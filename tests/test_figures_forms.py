@@ -494,46 +494,44 @@ def test_half_units_bounds_written_max_generic_one_and_rate_units() -> None:
 
 
 def test_more_before_the_noun_halves_with_hyphens_clock_words_and_bracketed_labels() -> None:
-    assert objects("Britain will deploy 1,200 more troops to the venues.") == [("1,200", "troops")]
-    [half] = find_figures("It lasts for the next 8-and-a-half minutes.")
-    assert (half.text, half.value, half.unit) == ("8-and-a-half minutes", 8.5, "minute")
+    assert objects("The city will hire 300 more nurses next year.") == [("300", "nurses")]
+    [half] = find_figures("They walked a 3-and-a-half mile loop.")
+    assert (half.text, half.value, half.unit) == ("3-and-a-half mile", 3.5, "mile")
     assert find_figures("It happened a year and a half later.") == []
-    assert find_figures("She does her work at 2 in the morning in a lab.") == []
-    assert [f.text for f in find_figures("They make six styles now (1, 2, 3, 4, 5 and 6), and more.")] == ["six"]
-    [rank] = find_figures("It is the no.1 most requested feature.")
+    assert find_figures("The shop closes at 3 in the afternoon on Sundays.") == []
+    assert [f.text for f in find_figures("They sell four colours now (1, 2, 3 and 4), and more.")] == ["four"]
+    [rank] = find_figures("It is the no.1 selling car.")
     assert (rank.kind, rank.value) == ("ordinal", 1.0)
-    assert [(f.text, f.kind) for f in find_figures("A study found it poor, ranking it first in the nation.")] == [
-        ("first", "ordinal")
-    ]
+    assert [(f.text, f.kind) for f in find_figures("The guide rated it first in the region.")] == [("first", "ordinal")]
 
 
 def test_hedges_as_phrases_levels_reached_again_poll_margins_and_event_years() -> None:
-    [_second, hedged] = find_figures("The second half might be in the range of 68 min, depending on the attacks.")
+    [_second, hedged] = find_figures("The second leg should take in the range of 40 min, traffic permitting.")
     assert (hedged.text, hedged.unit, hedged.approximate, hedged.modifier) == (
-        "68 min",
+        "40 min",
         "minute",
         True,
         "in the range of",
     )
-    [level] = find_figures("The lead group is back up to five.")
+    [level] = find_figures("The queue is back up to five.")
     assert (level.approximate, level.modifier) == (False, None)
-    [margin] = find_figures("The polling average is within 1 point in Ohio.")
+    [margin] = find_figures("In the latest poll the race is within 2 points.")
     assert (margin.kind, margin.unit) == ("percent", "percentage_point")
     assert [(f.kind, f.unit) for f in find_figures("He was 17 points behind.")] == [("count", None)]
-    assert find_figures("The state that is called wrongly is one where the race is close.") == []
-    [year] = find_figures("President Welcomes 2012 International AIDS Conference Attendees")
-    assert (year.kind, year.date_value) == ("date", "2012")
+    assert find_figures("The best county is one where the roads are quiet.") == []
+    [year] = find_figures("Mayor Opens 2019 Harbour Festival")
+    assert (year.kind, year.date_value) == ("date", "2019")
 
 
 def test_objects_of_ages_payments_coordinated_nouns_and_compound_measures() -> None:
-    assert objects("At the age of 32, she blazed a trail.") == [("32", None)]
-    assert objects(
-        "The drugmaker agreed to pay $2.5 billion in cash for Inhibitex and the compound.", country="US"
-    ) == [("$2.5 billion", "Inhibitex and the compound")]
+    assert objects("At the age of 40, he moved to Lyon.") == [("40", None)]
+    assert objects("The bank agreed to pay $40 million in stock for the startup and its patents.", country="US") == [
+        ("$40 million", "startup and its patents")
+    ]
     assert objects("About 3 percent of doctors, nurses and pharmacists said they had quit.") == [
         ("3 percent", "doctors, nurses and pharmacists")
     ]
-    assert objects("Researchers will enter the country on a low tax rate (26%), while remaining eligible.") == [
-        ("26%", "low tax rate")
+    assert objects("Workers may move there on a low income tax rate (15%), while keeping benefits.") == [
+        ("15%", "low income tax rate")
     ]
     assert objects("The deal is in the region of $5m, sources said.", country="US") == [("$5m", "deal")]

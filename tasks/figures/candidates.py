@@ -59,7 +59,7 @@ _A_QUANTITY = re.compile(
 # "a week-long festival", "a yearlong inquiry": one of the unit, as an adjective.
 _UNIT_LONG = re.compile(r"(?<![\w-])(?P<unit>decade|century|year|month|week|day|hour)[-‑]?long(?![\w-])", re.IGNORECASE)
 _LONG_WORDS = frozenset(f"{unit}long" for unit in ("decade", "century", "year", "month", "week", "day", "hour"))
-# A half written after the number, spaced or hyphenated: "two and a half hours", "the next 8-and-a-half minutes".
+# A half written after the number, spaced or hyphenated: "two and a half hours", "a 3-and-a-half mile loop".
 _AND_A_HALF = re.compile(r"(?:\s+|[-‑])and(?:\s+|[-‑])a(?:\s+|[-‑])half$", re.I)
 # "a year and a half", "the past hour and a half": one and a half of the unit.
 # Half of a unit of time or length as one word: "the half-hour trip", "a half mile away" (not "half an hour", a
@@ -99,8 +99,8 @@ _NAME_AFTER = re.compile(
     r"\s+(?!(?:Quarter|Half|Round|Day|Week|Month|Year|Time|Place|Test|Term|Edition|Season|Leg|Game)\b)[A-Z][a-z]"
 )
 _DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|its|his|her|their|our|my|your|this|that)\s+$|[’']s\s+$")
-# Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.", "ranking it
-# first in the nation").
+# Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.", "which ranks
+# them first").
 _RANK_BEFORE = re.compile(
     r"(?i)\b(?:the|finish(?:ed|es)?|came|comes|placed|is|was|are|were)\s*$"
     r"|\b(?:rank(?:s|ed|ing)?|rat(?:es|ed|ing))(?:\s+(?:it|them|him|her|us|me))?\s*$"
@@ -361,7 +361,7 @@ def _percent_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
 
 
 def _poll_point_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
-    """Yield the margins of a poll written in bare points ("leads by 5 points", "within 1 point"): in a sentence
+    """Yield the margins of a poll written in bare points ("leads by 5 points", "within 2 points"): in a sentence
     about polls a point is a percentage point (a game's or an index's points stay counts and quantities)."""
     if sc.words.isdisjoint(_POLL_WORDS) or not sc.words & {"point", "points"}:
         return
@@ -650,7 +650,7 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
                 and not _RANK_BEFORE.search(before)
             )
         ):
-            continue  # "was first announced", "when she first met": the adverb, no rank ("ranking it first" is one)
+            continue  # "was first announced", "when she first met": the adverb, no rank ("rated it first" is one)
         if word[0].isupper() and not word.isupper() and _NAME_AFTER.match(after) and _mid_sentence(text, m.start()):
             continue  # "the Fifth Amendment", "the Third Reich": an ordinal inside a name
         if low[0].isdigit() and _FLOOR_AFTER.match(after):

@@ -394,7 +394,7 @@ def _year_is_count(text: str, m: re.Match[str]) -> bool:
     if prev_word.lower() in _DATE_PREPS or prev_word.lower() in _YEAR_PREFIXES or re.search(r"[’']s$", prev_word):
         return False  # "in 2024", "FY 2024", "the City’s 2022 policy"
     if _EVENT_AFTER_YEAR.match(after):
-        return False  # "Welcomes 2012 International AIDS Conference Attendees": the year of an event is its date
+        return False  # "Mayor Opens 2019 Harbour Festival": the year of an event is its date
     if (
         prev_word
         and prev_word[0].isupper()
@@ -411,8 +411,8 @@ def _year_is_count(text: str, m: re.Match[str]) -> bool:
     )
 
 
-# A year before the name of an event, however capitalised the words in front: "2012 International AIDS
-# Conference", "2010 Census", "2014 World Cup".
+# A year before the name of an event, however capitalised the words in front: "2019 Harbour Festival", "2010
+# Census", "2014 World Cup".
 _EVENT_AFTER_YEAR = re.compile(
     r"(?:\s+[A-Z][\w’'&/.-]*){0,4}\s+(?:Conference|Summit|Olympics|Olympic\s+Games|Games|Census|Elections?|Festival|"
     r"Awards|Cup|Championships?|Expo|Convention|Congress|Forum|Fair|Marathon|Tour|Grand\s+Prix)\b"

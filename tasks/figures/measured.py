@@ -38,7 +38,7 @@ _PERIOD_WORDS = _words("year month quarter week day")
 DIMENSION_WORDS = _words("away long wide high deep tall thick across")
 # The forms a payment takes: "$2.5 billion in cash for X" pays for X.
 _PAYMENT_FORMS = _words("cash stock shares equity bonds notes")
-# Nouns of a hedge written as a phrase: "in the range of 68 minutes", "on the order of 10 percent".
+# Nouns of a hedge written as a phrase: "in the range of 40 minutes", "on the order of 10 percent".
 HEDGE_FRAMES = _words("range region neighborhood neighbourhood order")
 _HEDGE_WORDS = _words("about around roughly some nearly almost approximately over under")
 # Participles that put an amount on the noun they follow: "The deal, valued at $4.5 billion".
@@ -146,7 +146,7 @@ def _first_object(sp: Span, doc: Doc, figs: set[int], money: bool = False) -> tu
             bought = pobj.i + 1 < len(doc) and doc[pobj.i + 1].lower_ == "for" and pobj.lower_ in _PAYMENT_FORMS
             target = _child(doc[pobj.i + 1], "pobj") if bought else None
             if target is not None and target.tag_ in NOUN_TAGS and target.i not in figs:
-                return _np(target, doc, figs)  # "$2.5 billion in cash for Inhibitex": what the payment buys
+                return _np(target, doc, figs)  # "$40 million in stock for the startup": what it buys
             return _np(pobj, doc, figs)
     # 2. a modifier of the noun phrase that follows: "70 per cent recycling target", "$12million Lisbon villa";
     # a figure restating the one before it in brackets looks past the bracket: "a 2,150km (1,336-mile) coastline"
@@ -464,7 +464,7 @@ def _verb_object(
 
 def _with_conjuncts(head: Token, hi: int, figs: set[int]) -> int:
     """Return the last token of the phrase ending at ``hi`` carried on through the nouns coordinated with ``head``
-    ("of Muslims, Hindus, and Buddhists", "for Inhibitex and the compound"): what is measured is all of them. A
+    ("of doctors, nurses and pharmacists", "for the brand and its factories"): what is measured is all of them. A
     conjunct that holds a figure, or runs long, is a phrase of its own."""
     for conj in head.conjuncts:
         if conj.i <= hi or conj.tag_ not in NOUN_TAGS:

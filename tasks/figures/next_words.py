@@ -40,7 +40,7 @@ _NP_NOUN_ING = _words(
     "bombing bombings shooting shootings shipping banking mining"
 )
 _BOUND_NOUNS = _words("maximum minimum max min total average sum")
-# "the age of 32" names the measure, not what has it: a person's age has no object.
+# "the age of 40" names the measure, not what has it: a person's age has no object.
 _AGE_NOUNS = _words("age ages")
 _PERIOD_NOUNS = _words(
     "quarter quarters half year years month months week weeks day days time times round rounds term terms "
@@ -69,7 +69,7 @@ _NAME_APPOSITIVE = re.compile(r"(?:[A-Z][\w’'.-]*\s+){1,3}[A-Z][\w’'.-]*(?=\
 # A count joined by a hyphen to a lower-case word counts that word ("19-page", "three-piece", "14-man"); words
 # that only say how the count is meant ("5,000-strong", "100-odd", "two-time") name nothing counted.
 _HYPHEN_COUNTED = re.compile(r"[-‑](?!(?:strong|plus|odd|fold|ish|something|time|times)$)([a-z]+)")
-# A comparison between a count and its noun: "1,200 more troops", "three fewer seats" (not "five more than").
+# A comparison between a count and its noun: "300 more nurses", "three fewer seats" (not "five more than").
 _MORE_OR_FEWER = re.compile(r"\s+(?:more|fewer)(?=\s+[a-z])(?!\s+(?:than|of)\b)", re.IGNORECASE)
 _PARTITIVE = re.compile(r"\s+of\s+(?:the|those|these|its|their|his|her|our|all\s+the)\s+", re.IGNORECASE)
 
@@ -161,7 +161,7 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
             return counted.group(1)  # "a 19-page affidavit", "a five-story building": pages and stories counted
         pos += rest.end()
     if figure.kind == KIND_COUNT and (more := _MORE_OR_FEWER.match(text, pos)):
-        pos = more.end()  # "1,200 more troops", "two fewer seats": the comparison says how many, the noun what
+        pos = more.end()  # "300 more nurses", "two fewer seats": the comparison says how many, the noun what
     words, last_end = _noun_phrase_at(text, pos, figure.kind, others)
     if not words and figure.kind == KIND_ORDINAL:
         ranked = _RANKED_SUBJECT.search(text, max(0, figure.start_char - 60), figure.start_char)
@@ -234,8 +234,8 @@ def _noun_of(text: str, figure: Figure) -> str | None:
     if before is None or figure.kind not in (KIND_COUNT, KIND_QUANTITY):
         return None
     if before.group(2).lower() in _NP_STOP or before.group(2).lower() in _BOUND_NOUNS | _AGE_NOUNS | HEDGE_FRAMES:
-        return None  # "a maximum of 20": a bound, not what is counted; "at the age of 32": a person's age;
-        # "in the range of 68 minutes": a hedge
+        return None  # "a maximum of 20": a bound, not what is counted; "at the age of 40": a person's age;
+        # "in the range of 40 minutes": a hedge
     lead = before.group(1)
     if figure.kind == KIND_QUANTITY and lead and lead.islower() and lead not in _NP_STOP:
         return f"{lead} {before.group(2)}"

@@ -15,7 +15,7 @@ from tasks.figures.candidates import _RANK_NUMBER, _is_rank
 from tasks.figures.grammar import _Scan
 from tasks.figures.kinds import _words
 
-# A clock time: "10:30", "5 p.m.", "9-11am", "noon", "7 o'clock", "at 2 in the morning".
+# A clock time: "10:30", "5 p.m.", "9-11am", "noon", "7 o'clock", "until 3 in the afternoon".
 _CLOCK = re.compile(
     r"\b(?:\d{1,2}(?:[:.]\d{2})?\s*(?:[-–—‑]|to|until|till)\s*)?\d{1,2}(?:[:.]\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)"
     r"|\b(?:at|by|until|till|before|after|around|from)\s+\d{1,2}(?:[:.]\d{2})?\s+(?:in\s+the\s+(?:morning|afternoon|evening)"
@@ -95,7 +95,7 @@ _EMERGENCY_NUMBER = re.compile(
     r"|(?<=\bcalled\s)(?:911|999|112)\b"
 )
 # A reference in brackets after a word, as health and science pages cite, or the labels of the things just named:
-# "body fat (3).", "models (3, 16 )", "six styles now (1, 2, 3, 4, 5 and 6),".
+# "body fat (3).", "models (3, 16 )", "four colours (1, 2, 3 and 4),".
 _BRACKET_CITATION = re.compile(r"(?<=[a-z%)]\s)\(\s*\d{1,3}(?:\s*(?:,|,?\s+and|&)\s*\d{1,3})*\s*\)(?=\s*[.,;:]|\s*$)")
 # Labels of a list written inline: "1) Deviled, 2) Scotch" (two or more).
 _INLINE_LABEL = re.compile(r"(?<![\w(.,/])\d{1,2}\)(?=\s+[A-Za-z])")

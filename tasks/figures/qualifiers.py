@@ -66,7 +66,7 @@ _HEDGE_OVER = re.compile(
     re.I,
 )
 # A verb whose particle "up" makes "up to" a destination: "build up to 30 minutes a day", "moves strawberries up
-# to #2"; "back" does the same ("the lead group is back up to five": a level reached again).
+# to #2"; "back" does the same ("the index is back up to 90": a level reached again).
 _PARTICLE_UP = re.compile(
     r"\b(?:build|builds|built|building|move|moves|moved|moving|work|works|worked|working|climb|climbs|climbed|"
     r"climbing|step|steps|stepped|ramp|ramps|ramped|scale|scales|scaled|jump|jumps|jumped|go|goes|went|back)"
