@@ -48,6 +48,7 @@ from tasks.entities import (
 )
 from tasks.records import Entity
 from tasks.results_lines import clubs_in_match_reports, missed_countries, names_in_result_lines
+from tasks.title_lines import drop_common_phrases, is_common_word, trim_trailing_verbs
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc
@@ -173,6 +174,11 @@ def entities_from_doc(
     _places_not_people(mentions)
     _events_not_names(mentions)
     given = given_names()
+    if dictionary.words:
+        trim_trailing_verbs(text, mentions, dictionary)
+        mentions = drop_common_phrases(text, mentions, dictionary, given)
+        _unknown_first_names(text, mentions, dictionary)
+    mentions = [m for m in mentions if not (m.label == "PERSON" and m.canonical.lower() in _KIN_WORDS)]
     mentions += names_in_result_lines(text, mentions, given, sentence_starts)
     mentions += missed_countries(text, mentions, given, sentence_starts)
     clubs_in_match_reports(text, mentions, place_names())
@@ -487,6 +493,10 @@ _ORG_POSSESSION_AFTER = re.compile(
     r"['’]s\s+(?:(?:official\s+)?web\s?site|CEO|chief\s+executive|shares|stock|share\s+price|headquarters|"
     r"subsidiary|subsidiaries|board\s+of\s+directors|shareholders|co-?founders?|founders?)\b"
 )
+# The people of an organisation before its name: "everyone at Benjamin Moore", "the team at Acme".
+_MEMBERS_AT = re.compile(
+    r"(?<![\w-])(?:everyone|everybody|team|teams|folks|staff|people|guys|crew|employees|colleagues)\s+at\s+$"
+)
 # A kind of place, then "of", before a name: "the atoll of Nikumaroro", "the city of Bexley".
 _PLACE_NOUN_OF = re.compile(
     r"(?<![\w-])(?:island|islands|atoll|city|town|village|province|region|district|county|port|state|capital|"
@@ -504,8 +514,8 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
       Cartas Leon, 20,").
     - A name right after a noun for a kind of organisation ("auction house Artcurial"), followed by one in
       apposition ("Etlaq, the company behind the spaceport") or by what only an organisation has ("Green
-      Throttle's website", "Acme's shares") is an organisation, whatever the model said; the label then
-      outweighs the model's for the same name elsewhere in the article.
+      Throttle's website", "Acme's shares"), or after its people ("everyone at Acme") is an organisation,
+      whatever the model said; the label then outweighs the model's for the same name elsewhere in the article.
     - A name after a kind of place and "of" ("the atoll of Nikumaroro") is a place.
     - A one-word organisation right before an office ("Transport Secretary Grant Shapps") is the portfolio of a
       title, no organisation: dropped.
@@ -530,6 +540,7 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
             _ORG_NOUN_BEFORE.search(text, max(0, m.start - 30), m.start)
             or _ORG_NOUN_AFTER.match(text, m.end)
             or (_ORG_POSSESSION_AFTER.match(text, m.end) and not _named_person_or_place(m.canonical))
+            or (_MEMBERS_AT.search(text, max(0, m.start - 30), m.start) and m.canonical not in place_names())
         ):
             m.label, m.cued = "ORG", True
         if m.label in ("ORG", "PERSON", "NORP") and _PLACE_NOUN_OF.search(text, max(0, m.start - 30), m.start):
@@ -568,6 +579,33 @@ def _products_by_shape(mentions: Sequence[Mention]) -> None:
         maker = table.lookup(first) if rest else None
         if maker is not None and maker.kind == KIND_PLATFORM and maker.label == "ORG" and m.label in _NO_MAKERS:
             m.label = "PRODUCT"
+
+
+# What a family calls its members: "Mum proud of her daughter" names no one.
+_KIN_WORDS = frozenset(
+    ("mum", "mom", "dad", "mummy", "mommy", "daddy", "mama", "papa", "grandma", "grandpa", "granny", "nana", "auntie")
+)
+# A capitalised word right before a one-word name: a given name the model did not know ("Ginnifer Goodwin").
+_WORD_BEFORE = re.compile(r"(?<![\w'’.-])([A-Z][a-z]+) $")
+
+
+def _unknown_first_names(text: str, mentions: list[Mention], dictionary: Dictionary) -> None:
+    """Open a one-word person's name at the capitalised word right before it when that word is no English word,
+    no known place or name, and in no other mention: a given name the model did not know ("Ginnifer Goodwin"
+    found as "Goodwin")."""
+    taken = [(m.start, m.end) for m in mentions]
+    for i, m in enumerate(mentions):
+        before = _WORD_BEFORE.search(text, max(0, m.start - 30), m.start) if m.label == "PERSON" else None
+        if before is None or " " in m.text or is_common_word(before.group(1), dictionary):
+            continue
+        start = before.start(1)
+        word = before.group(1)
+        if word.lower() in _PERSONAL_TITLES or word.upper() in place_names() or alias_table().lookup(word) is not None:
+            continue  # a title, a place or a known name before the person is no given name
+        if any(s < m.start and start < e for s, e in taken):
+            continue
+        name = text[start : m.end]
+        mentions[i] = Mention(name, "PERSON", start, m.end, m.sentence_id, canonical_form(name))
 
 
 def _named_person_or_place(name: str) -> bool:
