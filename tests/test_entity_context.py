@@ -14,15 +14,7 @@ from tasks.mentions import (
     common_acronyms,
     name_span,
 )
-
-
-def _found(text: str, *found: tuple[str, str]) -> list[Mention]:
-    """Return mentions of the written names in ``text`` (the first occurrence of each) with the given labels."""
-    out = []
-    for written, label in found:
-        start = text.index(written)
-        out.append(Mention(written, label, start, start + len(written), 0, written))
-    return out
+from tests.entity_helpers import found
 
 
 def _labels(mentions: list[Mention]) -> list[tuple[str, str]]:
@@ -31,11 +23,11 @@ def _labels(mentions: list[Mention]) -> list[tuple[str, str]]:
 
 def test_what_only_an_organisation_has_makes_it_one_and_a_kind_of_place_makes_a_place() -> None:
     text = "Orders go through Green Throttle's website; the atoll of Nikumaroro lies east; Ann Roe's shares rose."
-    mentions = _by_context(text, _found(text, ("Green Throttle", "PERSON"), ("Nikumaroro", "ORG")))
+    mentions = _by_context(text, found(text, ("Green Throttle", "PERSON"), ("Nikumaroro", "ORG")))
     assert _labels(mentions) == [("Green Throttle", "ORG"), ("Nikumaroro", "GPE")]
     assert all(m.cued for m in mentions)
     text = "Paris's mayor and Sarah Roe's website"  # a place keeps its label; a person's own site says nothing
-    assert _labels(_by_context(text, _found(text, ("Paris", "GPE"), ("Sarah Roe", "PERSON")))) == [
+    assert _labels(_by_context(text, found(text, ("Paris", "GPE"), ("Sarah Roe", "PERSON")))) == [
         ("Paris", "GPE"),
         ("Sarah Roe", "PERSON"),
     ]
@@ -52,7 +44,7 @@ def test_a_label_read_from_the_context_outvotes_the_model_in_the_article() -> No
 def test_two_people_in_one_mention_are_cut_in_two_but_one_company_stays_whole() -> None:
     text = "Posted by Courtney Pannell & Divya Vishwanath, and Johnson & Johnson"
     mentions = _split_known_pairs(
-        _found(text, ("Courtney Pannell & Divya Vishwanath", "ORG"), ("Johnson & Johnson", "ORG"))
+        found(text, ("Courtney Pannell & Divya Vishwanath", "ORG"), ("Johnson & Johnson", "ORG"))
     )
     assert _labels(mentions) == [
         ("Courtney Pannell", "PERSON"),
@@ -63,24 +55,24 @@ def test_two_people_in_one_mention_are_cut_in_two_but_one_company_stays_whole() 
 
 def test_a_persons_possession_is_cut_from_the_person() -> None:
     text = "the review at Maggie Mahar’s Health Beat and at Acme Co’s Labs"
-    mentions = _possessed_names(_found(text, ("Maggie Mahar’s Health Beat", "PERSON"), ("Acme Co’s Labs", "ORG")))
+    mentions = _possessed_names(found(text, ("Maggie Mahar’s Health Beat", "PERSON"), ("Acme Co’s Labs", "ORG")))
     assert _labels(mentions) == [("Maggie Mahar", "PERSON"), ("Health Beat", "ORG"), ("Acme Co’s Labs", "ORG")]
     assert mentions[1].start == text.index("Health Beat")
 
 
 def test_a_given_name_listed_with_a_person_is_a_person_but_a_place_is_not() -> None:
     text = "Tell Sasha and Malia hello; Sasha and Paris too."
-    mentions = _found(text, ("Sasha", "PERSON"), ("Malia", "GPE"))
+    mentions = found(text, ("Sasha", "PERSON"), ("Malia", "GPE"))
     second = text.index("Sasha and Paris")
     mentions += [Mention("Sasha", "PERSON", second, second + 5, 0, "Sasha")]
-    mentions += _found(text, ("Paris", "GPE"))
+    mentions += found(text, ("Paris", "GPE"))
     _people_beside_people(text, mentions)
     assert [m.label for m in mentions] == ["PERSON", "PERSON", "PERSON", "GPE"]
 
 
 def test_names_written_as_products_are_products() -> None:
     text = "vSphere runs on Google Apps Script, and Google News reports it."
-    mentions = _found(text, ("vSphere", "ORG"), ("Google Apps Script", "LOC"), ("Google News", "ORG"))
+    mentions = found(text, ("vSphere", "ORG"), ("Google Apps Script", "LOC"), ("Google News", "ORG"))
     _products_by_shape(mentions)
     assert [m.label for m in mentions] == ["PRODUCT", "PRODUCT", "ORG"]
 

@@ -9,55 +9,48 @@ from tasks.entities import Mention
 from tasks.mentions import _by_context, _unknown_first_names, given_names
 from tasks.nlp import load_dictionary
 from tasks.title_lines import drop_common_phrases, is_title_line, trim_trailing_verbs
-
-
-def _found(text: str, *found: tuple[str, str]) -> list[Mention]:
-    out = []
-    for written, label in found:
-        start = text.index(written)
-        out.append(Mention(written, label, start, start + len(written), 0, written))
-    return out
+from tests.entity_helpers import found
 
 
 def test_common_words_in_a_title_line_are_no_names_but_known_shapes_stay() -> None:
     words = load_dictionary("en_core_web_sm")
     text = "Lemon and Thyme Roasted Carrots with Crispy Shallots Recipe"
-    found = _found(text, ("Thyme Roasted Carrots", "PERSON"), ("Crispy Shallots", "ORG"))
-    assert drop_common_phrases(text, found, words, given_names()) == []
+    names = found(text, ("Thyme Roasted Carrots", "PERSON"), ("Crispy Shallots", "ORG"))
+    assert drop_common_phrases(text, names, words, given_names()) == []
     text = "Rose Byrne and the Supreme Court Ruling Shocks Fans"
-    found = _found(text, ("Rose Byrne", "PERSON"), ("Supreme Court", "ORG"))
-    assert [m.text for m in drop_common_phrases(text, found, words, given_names())] == ["Rose Byrne", "Supreme Court"]
+    names = found(text, ("Rose Byrne", "PERSON"), ("Supreme Court", "ORG"))
+    assert [m.text for m in drop_common_phrases(text, names, words, given_names())] == ["Rose Byrne", "Supreme Court"]
 
 
 def test_prose_and_lines_of_names_are_no_title_lines() -> None:
     words = load_dictionary("en_core_web_sm")
     text = "U.S. President Bill Clinton met Chancellor Helmut Kohl, a White House spokesman said."
-    names = [(m.start, m.end) for m in _found(text, ("Bill Clinton", "PERSON"), ("Helmut Kohl", "PERSON"))]
+    names = [(m.start, m.end) for m in found(text, ("Bill Clinton", "PERSON"), ("Helmut Kohl", "PERSON"))]
     assert not is_title_line(text, 0, names, words)
     text = "Crystal Palace 2 Leeds United 1"
-    names = [(m.start, m.end) for m in _found(text, ("Crystal Palace", "ORG"), ("Leeds United", "ORG"))]
+    names = [(m.start, m.end) for m in found(text, ("Crystal Palace", "ORG"), ("Leeds United", "ORG"))]
     assert not is_title_line(text, 0, names, words)
     assert is_title_line("Ten Quick Dinners for Busy Weeknights", 0, [], words)
 
 
 def test_a_persons_name_ends_before_the_headlines_verb() -> None:
     text = "Emma Stone, Ryan Reynolds Spotted at Venice Premiere"
-    found = _found(text, ("Emma Stone", "PERSON"), ("Ryan Reynolds Spotted", "PERSON"))
-    trim_trailing_verbs(text, found, load_dictionary("en_core_web_sm"))
-    assert [m.text for m in found] == ["Emma Stone", "Ryan Reynolds"]
+    names = found(text, ("Emma Stone", "PERSON"), ("Ryan Reynolds Spotted", "PERSON"))
+    trim_trailing_verbs(text, names, load_dictionary("en_core_web_sm"))
+    assert [m.text for m in names] == ["Emma Stone", "Ryan Reynolds"]
 
 
 def test_an_unknown_given_name_opens_the_persons_name_but_a_common_word_does_not() -> None:
     words = load_dictionary("en_core_web_sm")
     text = "Zendaya Coleman spoke first. Then Coleman left, and Yesterday Coleman was back."
-    found = _found(text, ("Coleman", "PERSON"))
+    names = found(text, ("Coleman", "PERSON"))
     later = text.index("Coleman left")
-    found.append(Mention("Coleman", "PERSON", later, later + 7, 0, "Coleman"))
-    _unknown_first_names(text, found, words)
-    assert [m.text for m in found] == ["Zendaya Coleman", "Coleman"]
+    names.append(Mention("Coleman", "PERSON", later, later + 7, 0, "Coleman"))
+    _unknown_first_names(text, names, words)
+    assert [m.text for m in names] == ["Zendaya Coleman", "Coleman"]
 
 
 def test_the_people_of_an_organisation_before_its_name_make_it_one() -> None:
     text = "Thanks to everyone at Sherwin Porter for the paint."
-    [m] = _by_context(text, _found(text, ("Sherwin Porter", "PERSON")))
+    [m] = _by_context(text, found(text, ("Sherwin Porter", "PERSON")))
     assert (m.label, m.cued) == ("ORG", True)
