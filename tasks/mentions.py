@@ -493,7 +493,7 @@ _ORG_POSSESSION_AFTER = re.compile(
     r"['’]s\s+(?:(?:official\s+)?web\s?site|CEO|chief\s+executive|shares|stock|share\s+price|headquarters|"
     r"subsidiary|subsidiaries|board\s+of\s+directors|shareholders|co-?founders?|founders?)\b"
 )
-# The people of an organisation before its name: "everyone at Benjamin Moore", "the team at Acme".
+# The people of an organisation before its name: "everyone at Sherwin Porter", "the team at Acme".
 _MEMBERS_AT = re.compile(
     r"(?<![\w-])(?:everyone|everybody|team|teams|folks|staff|people|guys|crew|employees|colleagues)\s+at\s+$"
 )
@@ -581,18 +581,18 @@ def _products_by_shape(mentions: Sequence[Mention]) -> None:
             m.label = "PRODUCT"
 
 
-# What a family calls its members: "Mum proud of her daughter" names no one.
+# What a family calls its members: "Dad finally retires" names no one.
 _KIN_WORDS = frozenset(
     ("mum", "mom", "dad", "mummy", "mommy", "daddy", "mama", "papa", "grandma", "grandpa", "granny", "nana", "auntie")
 )
-# A capitalised word right before a one-word name: a given name the model did not know ("Ginnifer Goodwin").
+# A capitalised word right before a one-word name: a given name the model did not know ("Zendaya Coleman").
 _WORD_BEFORE = re.compile(r"(?<![\w'’.-])([A-Z][a-z]+) $")
 
 
 def _unknown_first_names(text: str, mentions: list[Mention], dictionary: Dictionary) -> None:
     """Open a one-word person's name at the capitalised word right before it when that word is no English word,
-    no known place or name, and in no other mention: a given name the model did not know ("Ginnifer Goodwin"
-    found as "Goodwin")."""
+    no known place or name, and in no other mention: a given name the model did not know ("Zendaya Coleman"
+    found as "Coleman")."""
     taken = [(m.start, m.end) for m in mentions]
     for i, m in enumerate(mentions):
         before = _WORD_BEFORE.search(text, max(0, m.start - 30), m.start) if m.label == "PERSON" else None

@@ -1,13 +1,13 @@
-"""Names in lines written in title case: headlines, titles of posts and recipes ("Maple and Mustard Glazed Turkey
-with Killer Gravy", "Anne Hathaway, Hugh Jackman Featured in New Film Trailer").
+"""Names in lines written in title case: headlines, titles of posts and recipes ("Lemon and Thyme Roasted Carrots
+with Crispy Shallots", "Emma Stone, Ryan Reynolds Spotted at Venice Premiere").
 
 Where every word is capitalised the small model reads runs of common words as names and runs a person's name on
 into the verb after it. Two rules read such lines by their words, with an English dictionary:
 
 - :func:`drop_common_phrases`: a name of common words only, in such a line, that the article never writes as a
-  name in running text, is the line's capitals, not a name ("Presidential Health Quiz", "Community Picks");
-- :func:`trim_trailing_verbs`: a person's name of three words or more that ends in a common verb form ("Hugh
-  Jackman Featured") ends before it.
+  name in running text, is the line's capitals, not a name ("Crispy Shallots", "Thyme Roasted Carrots");
+- :func:`trim_trailing_verbs`: a person's name of three words or more that ends in a common verb form ("Ryan
+  Reynolds Spotted") ends before it.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def drop_common_phrases(
 
 def trim_trailing_verbs(text: str, mentions: list[Mention], dictionary: Dictionary) -> None:
     """End a person's name of three words or more in a title-case line before a last word that is a common verb
-    form ("Hugh Jackman Featured in New Film Trailer" names Hugh Jackman)."""
+    form ("Ryan Reynolds Spotted at Venice Premiere" names Ryan Reynolds)."""
     names = [(m.start, m.end) for m in mentions]
     for i, m in enumerate(mentions):
         words = m.text.split(" ")

@@ -36,11 +36,11 @@ _CHANGE_HEADS = _words(
 _PERIOD_WORDS = _words("year month quarter week day")
 # A dimension after a measure, and the hedges that may stand before it: "some 300 metres wide", "miles away".
 DIMENSION_WORDS = _words("away long wide high deep tall thick across")
-# The forms a payment takes: "$2.5 billion in cash for X" pays for X.
+_HEDGE_WORDS = _words("about around roughly some nearly almost approximately over under")
+# The forms a payment takes: "$40 million in stock for X" pays for X.
 _PAYMENT_FORMS = _words("cash stock shares equity bonds notes")
 # Nouns of a hedge written as a phrase: "in the range of 40 minutes", "on the order of 10 percent".
 HEDGE_FRAMES = _words("range region neighborhood neighbourhood order")
-_HEDGE_WORDS = _words("about around roughly some nearly almost approximately over under")
 # Participles that put an amount on the noun they follow: "The deal, valued at $4.5 billion".
 _VALUING_PARTICIPLES = _words("valued priced estimated pegged capped budgeted assessed appraised costed insured")
 # Nouns that measure something else ("an annual rate of 2.5%", "a pace of $10 billion per month").
@@ -54,7 +54,7 @@ REPORTING_VERBS = _words(
     "explained explains recall recalled recalls acknowledge acknowledged acknowledges admit admitted admits "
     "announce announced announces"
 )
-# Of those, the ones that are no object whatever words come with them ("the current financial year").
+# Nouns of time and season: no object whatever words come with them ("the current financial year").
 TIME_OBJECTS = _words(
     "year years month months week weeks day days time period quarter quarters decade decades end beginning start "
     "summer summers winter winters spring autumn season seasons morning evening night weekend"
