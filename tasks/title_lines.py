@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
-
-from spacy.lang.en.stop_words import STOP_WORDS
+from functools import cache
 
 from tasks.entities import Dictionary, Mention, canonical_form
 
@@ -33,9 +32,18 @@ _WORD = re.compile(r"[A-Za-z][\w'’-]*")
 _VERB_FORM = re.compile(r"[a-z]+(?:ed|s|ing)")
 
 
+@cache
+def _function_words() -> frozenset[str]:
+    """spaCy's English stop words ("the", "with", "from"), which the dictionary of content words lacks; imported
+    here, not with the module, as the flows import this module long before any text is analysed."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
 def is_common_word(word: str, dictionary: Dictionary) -> bool:
     """Return whether ``word`` (any case) is an English word: one of the dictionary's, or a function word."""
-    return word.lower() in STOP_WORDS or dictionary.knows(word)
+    return word.lower() in _function_words() or dictionary.knows(word)
 
 
 def is_title_line(text: str, offset: int, names: Sequence[tuple[int, int]], dictionary: Dictionary) -> bool:
@@ -48,12 +56,12 @@ def is_title_line(text: str, offset: int, names: Sequence[tuple[int, int]], dict
     end = text.find("\n", offset)
     end = end if end >= 0 else len(text)
     words = list(_WORD.finditer(text, start, end))
-    long = [w.group(0) for w in words if len(w.group(0)) >= 4 and w.group(0).lower() not in STOP_WORDS]
+    long = [w.group(0) for w in words if len(w.group(0)) >= 4 and w.group(0).lower() not in _function_words()]
     if len(words) < 3 or not long or text[start:end].isupper() or not all(w[0].isupper() for w in long):
         return False
     return any(
         w.group(0)[0].isupper()
-        and w.group(0).lower() not in STOP_WORDS
+        and w.group(0).lower() not in _function_words()
         and dictionary.knows(w.group(0))
         and not any(s <= w.start() < e for s, e in names)
         for w in words[1:]
