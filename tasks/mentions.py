@@ -540,7 +540,7 @@ def _by_context(text: str, mentions: list[Mention]) -> list[Mention]:
             _ORG_NOUN_BEFORE.search(text, max(0, m.start - 30), m.start)
             or _ORG_NOUN_AFTER.match(text, m.end)
             or (_ORG_POSSESSION_AFTER.match(text, m.end) and not _named_person_or_place(m.canonical))
-            or (_MEMBERS_AT.search(text, max(0, m.start - 30), m.start) and m.canonical not in place_names())
+            or (_MEMBERS_AT.search(text, max(0, m.start - 30), m.start) and m.canonical.upper() not in place_names())
         ):
             m.label, m.cued = "ORG", True
         if m.label in ("ORG", "PERSON", "NORP") and _PLACE_NOUN_OF.search(text, max(0, m.start - 30), m.start):

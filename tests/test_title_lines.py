@@ -54,3 +54,6 @@ def test_the_people_of_an_organisation_before_its_name_make_it_one() -> None:
     text = "Thanks to everyone at Sherwin Porter for the paint."
     [m] = _by_context(text, found(text, ("Sherwin Porter", "PERSON")))
     assert (m.label, m.cued) == ("ORG", True)
+    text = "Thanks to everyone at Lisbon for the welcome."
+    [place] = _by_context(text, found(text, ("Lisbon", "GPE")))
+    assert (place.label, place.cued) == ("GPE", False)
