@@ -169,6 +169,8 @@ DRAWS: tuple[tuple[str, str, int, int], ...] = (
     ("figures_fresh7", "figures", 20261214, 240),
     ("figures_fresh8", "figures", 20261215, 240),
     ("entities_fresh4", "entities", 20261216, 200),
+    ("figures_fresh9", "figures", 20261217, 240),
+    ("entities_fresh5", "entities", 20261218, 200),
 )
 
 
