@@ -535,3 +535,31 @@ def test_objects_of_ages_payments_coordinated_nouns_and_compound_measures() -> N
         ("15%", "low income tax rate")
     ]
     assert objects("The deal is in the region of $5m, sources said.", country="US") == [("$5m", "deal")]
+
+
+def test_places_in_a_sequence_kitchen_symbols_prime_feet_and_distances_in_metres() -> None:
+    assert [(f.text, f.kind, f.value) for f in find_figures("The vote comes in week 12 of the session.")] == [
+        ("12", "ordinal", 12.0)
+    ]
+    assert spans("Every day 40 lorries cross the bridge.") == [("40", "count")]
+    assert spans("The Idol Season 14 Finalists were named.") == []
+    assert objects("Stage 3 of the works starts soon.") == [("3", "Stage")]
+    [flour] = find_figures("Sift 350 g flour into the bowl.")
+    assert (flour.text, flour.kind, flour.unit) == ("350 g", "quantity", "gram")
+    [stock] = find_figures("Pour in 400 ml stock.")
+    assert (stock.text, stock.unit) == ("400 ml", "millilitre")
+    hedge = find_figures("The hedge grows 6′ to 9′ tall.")
+    assert [(f.text, f.unit) for f in hedge] == [("6′", "foot"), ("9′", "foot")]
+    assert [f.unit for f in find_figures("The wreck lies 60m deep, 300m from the harbour wall.")] == ["metre", "metre"]
+    [raised] = find_figures("The club raised 30m from the sale of its ground.")
+    assert (raised.kind, raised.value) == ("count", 3e7)
+
+
+def test_phone_and_service_numbers_and_the_pronoun_of_anyone() -> None:
+    assert spans("For advice, ring the clinic on 0161 496 0700.") == []
+    assert spans("Where 101 isn't available, phone the station.") == []
+    assert spans("A neighbour phoned 999 at once.") == []
+    assert spans("If one drives at night, the road is quiet.") == []
+    assert spans("The boy already has a bike and wants one.") == []
+    assert spans("If one company leaves, the deal fails.") == [("one", "count")]
+    assert spans("When one class ends, the bell rings.") == [("one", "count")]

@@ -116,7 +116,21 @@ _FLOOR_AFTER = re.compile(r"\s+(?:Fl\.?|Flr\.?|Floor|floor)(?!\w)")
 _RANK_NUMBER = re.compile(
     r"(?:\b[Nn]o\.\s?|(?:(?<=world\s)|(?<=ranked\s)|(?<=seeded\s))No\s?|(?<![\w#&])#)(?P<n>\d{1,3})(?![\d,]|\.\d)"
 )
-_DAY_ONE = re.compile(r"\b(?:day|round|year|phase|stage|week|game|season)\s+(?P<ord>one|two|three)\b", re.I)
+# A number after a noun that orders a sequence is a place in it ("day one", "week 9", "Step 2", "episode 4"). After
+# another capitalised word, or before one, the noun is part of a title ("Idol Season 19", "Season 4 Finale") and the
+# number no rank; after "every" or
+# before a plural ("each day 30 people") the number counts; "round" and "year" take digits only in capitals ("Round
+# 2"), "round 20 people" being "around".
+_SEQUENCE_NOUNS = "day|round|year|phase|stage|week|game|season|step|episode|leg|lap|heat"
+_DAY_ONE = re.compile(
+    rf"\b(?P<noun>{_SEQUENCE_NOUNS})\s+(?P<ord>one|two|three|four|five|six|seven|eight|nine|ten|"
+    r"(?P<digits>[1-9]\d?)(?![\d,.%:/\w-]|\s?%))\b",
+    re.I,
+)
+_SEQUENCE_BEFORE = re.compile(
+    r"(?:\b(?:every|each|per|a|an|one|same|that|this|next|last|all|any)"
+    r"|(?<![\w.-])(?!(?:In|On|At|By|For|From|After|Before|Until|Since|During|Of|The|And|Or|To|Then)\s)[A-Z][\w.-]*)\s+$"
+)
 _SCALED_RANGE_END = re.compile(
     rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
 )
@@ -130,13 +144,20 @@ _INCH_DIMENSIONS = re.compile(r'(?<![\w.])(?P<a>\d{1,3}(?:\.\d+)?)["″]\s*[x×]
 # An inch mark after a number: the double prime ("1/4″ slices"), or a closing curly quote that closes no quote
 # ("circles about 1-2” in diameter").
 _INCH_MARK = re.compile(r"(?<![\w.,/])(?P<num>\d+(?:\.\d+)?|\d+/\d+)(?P<mark>[″”])")
-# A number with "m" glued to it and no currency is metres, not millions, where a race or a size is meant: before
-# an event or "to go" ("the 400m hurdles", "with 300m to go"), or before a singular noun that is no deal of money
-# ("the 30m vessel"); "3m people", "a 3m deal" stay millions.
+# A foot mark, the prime, after a number: "a spread of 15′ to 40′".
+_FOOT_MARK = re.compile(r"(?<![\w.,/’'‘])(?P<num>\d+(?:\.\d+)?)′(?![′\d]|s\b)")
+# A number with "m" glued to it and no currency is metres, not millions, where a race, a size or a distance is
+# meant: before an event, "to go" or a word of distance ("the 400m hurdles", "with 300m to go", "200m away", "50m
+# deep"), or before a singular noun that is no deal of money ("the 30m vessel"); "3m people", "a 3m deal" stay
+# millions.
 _BARE_METRES = re.compile(r"(?<![\w$£€¥.,])(?P<num>\d{1,3}(?:\.\d+)?)m(?![\w’'])")
 _METRES_AFTER = re.compile(
     r"\s+(?:to\s+go\b|(?:hurdles|freestyle|backstroke|breaststroke|butterfly|medley|relay|steeplechase|sprint|dash|"
-    r"race|final|mark|run|swim|dive|platform|springboard)\b)|\s+(?P<noun>[a-z]+)\b"
+    r"race|final|mark|run|swim|dive|platform|springboard|away|high|long|deep|wide|tall|above|below|beneath|"
+    r"offshore|inland|upstream|downstream|underground|underwater|uphill|downhill)\b|from\s+the\s+(?:\w+\s+)?"
+    r"(?:\w+\s+)?(?:station|stop|stand|beach|centre|center|airport|shore|coast|border|road|river|sea|summit|entrance|top|"
+    r"bottom|edge|finish|start|line|hotel|house|site|church|square|park|port|harbour|harbor|village|town|city)\b)"
+    r"|\s+(?P<noun>[a-z]+)\b"
 )
 _MONEY_NOUNS = _words(
     "deal budget fine contract fund loan bid investment package programme program grant bill debt loss profit "
@@ -174,8 +195,8 @@ _AGO_AFTER = re.compile(
 # "the previous one.", "a new one that": the pronoun after a determiner and an adjective.
 _ONE_PRONOUN_AROUND = re.compile(
     r"\b(?:the|a|an|this|that|every|each|any|which|his|her|their|its|our|my|your)\s+(?:[a-z][\w-]*\s+){1,3}$"
-    r"|\b(?:be|been|being|is|was|are|were|become|became|becomes|buy|get|make|pick|choose|want|need|take|find|own|use)"
-    r"\s+$"
+    r"|\b(?:be|been|being|is|was|are|were|become|became|becomes|bought|got|made|picked|chose|chosen|found|took|"
+    r"(?:buy|get|make|pick|choose|want|need|take|find|own|use)(?:s|es|ed|d|ing)?)\s+$"
 )
 # After the pronoun "one": the end of a clause, a word that opens another, or a verb ("a difficult one trudged").
 _ONE_PRONOUN_END = re.compile(
@@ -208,6 +229,11 @@ _ONE_SKIP_AFTER = re.compile(
 )
 _ONE_SKIP_BEFORE = re.compile(r"\b(?:no|any|every|the|this|that|which|each|some|someone|anyone|same|wherein)\s+$",
                               re.I)  # fmt: skip
+# "how one goes about it", "if one looks": after a word that opens a clause, "one" before a verb in "-s" is the
+# pronoun of anyone (a plural noun never follows "one"; nouns in "-ss", "-us", "-is" and "news" are singular).
+_ONE_GENERIC_BEFORE = re.compile(r"(?i)\b(?:how|if|when|whenever|unless|whether|where|what|why|until|once)\s+$")
+_ONE_GENERIC_AFTER = re.compile(r"\s+(?!(?:news|means|series|species|gas|lens|bus|yes|plus|works|its|his|this|thus)\b)"
+                                r"[a-z]+(?<![sui])s\b")  # fmt: skip
 # "one can", "the one he gave": the pronoun, no count.
 _ONE_PRONOUN_AFTER = re.compile(
     r"\s+(?:can|could|would|should|must|might|may|will|cannot|can't|he|she|they|we|I|you|who|that|wishes|hopes|thinks|"
@@ -381,6 +407,8 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
         value = parse_number(m.group("num"))
         if value is not None:
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit="inch")
+    for m in _FOOT_MARK.finditer(text) if "′" in text else ():
+        yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, float(m.group("num")), unit="foot")
     for m in _BARE_METRES.finditer(text) if sc.digit else ():
         nxt = _METRES_AFTER.match(text, m.end())
         noun = nxt.group("noun") if nxt else None
@@ -659,8 +687,19 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
     for m in _RANK_NUMBER.finditer(text) if ("No" in text or "no." in text or "#" in text) and sc.digit else ():
         if _is_rank(text, m):
             yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL + 6, float(m.group("n")))
-    for m in _DAY_ONE.finditer(text) if sc.numword else ():
+    for m in _DAY_ONE.finditer(text) if sc.numword or sc.digit else ():
         rank = parse_number(m.group("ord"))
+        before = text[max(0, m.start() - 30) : m.start()]
+        if m.group("digits") and (
+            (m.group("noun").lower() in ("round", "year") and m.group("noun").islower())
+            or _PLURAL_AFTER.match(text, m.end())
+        ):
+            continue
+        named_before = _SEQUENCE_BEFORE.search(before)
+        if named_before and not (m.group("noun").islower() and re.search(r"[A-Z][\w.-]*\s+$", before)):
+            continue
+        if m.group("noun")[0].isupper() and re.match(r"\s+[A-Z][a-z]", text[m.end() :]):
+            continue  # "Season 19 Contestant": a title
         if rank is not None:
             yield _Cand(m.start("ord"), m.end("ord"), KIND_ORDINAL, _P_ORDINAL + 5, rank)
 
@@ -706,6 +745,7 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             _ONE_SKIP_AFTER.match(after)
             or _ONE_SKIP_BEFORE.search(before)
             or _ONE_PRONOUN_AFTER.match(after)
+            or (_ONE_GENERIC_BEFORE.search(before) and _ONE_GENERIC_AFTER.match(after))
             or (_ONE_PRONOUN_AROUND.search(before) and _ONE_PRONOUN_END.match(after))
         ):
             continue

@@ -150,9 +150,10 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     pos = figure.end_char
     if figure.kind == KIND_QUANTITY and (old := re.match(r"\s+old\b", text[pos:])):
         pos += old.end()  # "a one-year old record": the record is that old
-    if figure.kind == KIND_ORDINAL and re.match(r"one|two|three", figure.text, re.I):
+    if figure.kind == KIND_ORDINAL and re.fullmatch(r"one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2}",
+                                                     figure.text, re.I):  # fmt: skip
         prev = re.search(r"(\w+)\s+$", text[max(0, figure.start_char - 30) : figure.start_char])
-        return prev.group(1) if prev else None  # "day one"
+        return prev.group(1) if prev else None  # "day one", "week 9": the place in a sequence
     # the rest of a hyphenated compound: "second-ranking official", "5,000-strong work force"
     rest = re.match(r"[-‑][\w-]+", text[pos:])
     if rest:

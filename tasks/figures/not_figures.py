@@ -88,11 +88,22 @@ _JOURNAL_PAGES = re.compile(r"\b\d{1,4}\s?\(\d{1,4}\)\s?:\s?\d{1,6}(?:\s?[–-]\
 _STREET_FIRST = re.compile(
     r"\b\d{1,5},?\s+(?:[Rr]ue|Via|Calle|Avenida|Rua|Viale|Piazza|Plaza|Jalan|Jln\.?|[Cc]hemin|[Aa]venue\s+de)\s+[A-Z]"
 )
-# An emergency number: "the 911 dispatcher", "called 999".
+# An emergency or service number: "the 911 dispatcher", "called 999", "phoned 911", "where 111 isn't available".
+_SERVICE_NUMBERS = r"(?:911|999|112|111|000|101)"
 _EMERGENCY_NUMBER = re.compile(
-    r"(?i)\b(?:911|999|112)(?=\s+(?:call|calls|dispatch|dispatcher|dispatchers|operator|operators|centre|center|"
-    r"emergency|line|service)\b)|(?<=\bcall\s)(?:911|999|112)\b|(?<=\bdial\s)(?:911|999|112)\b"
-    r"|(?<=\bcalled\s)(?:911|999|112)\b"
+    rf"(?i)\b{_SERVICE_NUMBERS}(?=\s+(?:call|calls|dispatch|dispatcher|dispatchers|operator|operators|centre|"
+    r"center|emergency|line|service|isn[’']t|is\s+not)\b)"
+    rf"|(?<=\b(?:call|dial|ring)\s){_SERVICE_NUMBERS}\b|(?<=\b(?:called|dialed|phoned)\s){_SERVICE_NUMBERS}\b"
+    rf"|(?<=\b(?:calling|dialing|dialled|phoning)\s){_SERVICE_NUMBERS}\b"
+)
+# A phone number: a group of digits opening with a zero and followed by more groups ("0845 46 47", "020 7946
+# 0018"), or digits given as where to call ("call the helpline on 0800 123", "phone 555 0199").
+_PHONE_GROUPS = re.compile(
+    r"(?<![\w.,/$£€-])(?:\+\d{1,3}\s?)?(?:\(0\d{1,4}\)|0\d{2,4})(?:[\s-]\d{2,4}){1,3}(?![\w.,]\d|%)"
+)
+_PHONE_AFTER_CALL = re.compile(
+    r"(?i)\b(?:call|ring|phone|dial|text|sms|contact)(?:s|ed|ing|led)?\b[^.;!?\n]{0,40}?\b(?:on|at)\s+"
+    r"(?P<num>\+?\d{2,5}(?:[\s-]\d{2,5}){1,3})(?![\w.,]\d|%)"
 )
 # A reference in brackets after a word, as health and science pages cite, or the labels of the things just named:
 # "body fat (3).", "models (3, 16 )", "four colours (1, 2, 3 and 4),".
@@ -155,6 +166,8 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _STREET_FIRST.finditer(text)]
     spans += [(m.start(), m.end()) for m in _EMERGENCY_NUMBER.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _PHONE_GROUPS.finditer(text)]
+    spans += [(m.start("num"), m.end("num")) for m in _PHONE_AFTER_CALL.finditer(text)]
     spans += [(m.start(), m.end()) for m in _BRACKET_CITATION.finditer(text)] if "(" in text else []
     labels = [(m.start(), m.end()) for m in _INLINE_LABEL.finditer(text)] if ")" in text else []
     spans += labels if len(labels) >= 2 else []
