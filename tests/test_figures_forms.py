@@ -563,3 +563,25 @@ def test_phone_and_service_numbers_and_the_pronoun_of_anyone() -> None:
     assert spans("The boy already has a bike and wants one.") == []
     assert spans("If one company leaves, the deal fails.") == [("one", "count")]
     assert spans("When one class ends, the bell rings.") == [("one", "count")]
+
+
+def test_versions_multipliers_asides_inches_in_brackets_and_numbered_names() -> None:
+    assert spans("Upgrade the app to version 4.2 first.") == []
+    assert spans("MinimumVersion: 3.1") == []
+    assert spans("Play the clip at 1.5x speed.") == []
+    assert spans("Set the sauce to one side to cool.") == []
+    assert spans("Critics called the review one-sided.") == []
+    [cm, inch] = find_figures("Bake it in a 20cm (8 in) square tin.")
+    assert (inch.text, inch.unit, cm.unit) == ("8 in", "inch", "centimetre")
+    assert spans("The 9th Circuit Court of Appeals ruled on it.") == []
+    assert spans("The march went down 125th street.") == []
+    [oil] = find_figures("Warm 3 teaspoon oil, then heat 2 cups stock.")[:1]
+    assert (oil.text, oil.kind) == ("3 teaspoon", "quantity")
+    [okra] = find_figures("Add 150 gm okra.")
+    assert (okra.text, okra.unit) == ("150 gm", "gram")
+
+
+def test_an_object_never_holds_the_figure_or_another_measure() -> None:
+    for sentence in ("What stands out is HTML's 4Kb rise.", "The biggest change is the font’s 19Kb rise."):
+        assert all(obj is None or text not in obj for text, obj in objects(sentence))
+    assert objects("Roast at 180°C /350F for an hour.")[0] == ("180°C", None)

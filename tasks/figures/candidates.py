@@ -109,6 +109,12 @@ _RANK_BEFORE = re.compile(
 _STREET_AFTER = re.compile(
     r"\s+(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Dr\.?|Lane|Terrace|Place|Parkway)(?!\w)"
 )
+# A numbered district, court, military unit or street: "the 4th District Court", "the 13th Council district", "the
+# 82nd Airborne", "along 110th street" (written with digits, the ordinal is part of a name).
+_NUMBERED_NAME_AFTER = re.compile(
+    r"\s+(?:District|Circuit|Congressional|Ward|Precinct|Council|Division|Infantry|Battalion|Regiment|Brigade|"
+    r"Fleet|Corps|Army|Airborne|Armored|Cavalry|Amendment|[Ss]treet|[Aa]venue)(?!\w)"
+)
 # A floor in an address, written with digits: "7th Fl.", "12th floor" ("the third floor" in prose stays a rank).
 _FLOOR_AFTER = re.compile(r"\s+(?:Fl\.?|Flr\.?|Floor|floor)(?!\w)")
 # A rank written "No. 1" or "#2" ("the No. 1 cause", "moves up to #2"); after a name it is a label ("Tunnel No. 2",
@@ -121,7 +127,7 @@ _RANK_NUMBER = re.compile(
 # number no rank; after "every" or
 # before a plural ("each day 30 people") the number counts; "round" and "year" take digits only in capitals ("Round
 # 2"), "round 20 people" being "around".
-_SEQUENCE_NOUNS = "day|round|year|phase|stage|week|game|season|step|episode|leg|lap|heat"
+_SEQUENCE_NOUNS = "day|round|year|phase|stage|week|game|season|step|episode|leg|lap"
 _DAY_ONE = re.compile(
     rf"\b(?P<noun>{_SEQUENCE_NOUNS})\s+(?P<ord>one|two|three|four|five|six|seven|eight|nine|ten|"
     r"(?P<digits>[1-9]\d?)(?![\d,.%:/\w-]|\s?%))\b",
@@ -144,6 +150,8 @@ _INCH_DIMENSIONS = re.compile(r'(?<![\w.])(?P<a>\d{1,3}(?:\.\d+)?)["″]\s*[x×]
 # An inch mark after a number: the double prime ("1/4″ slices"), or a closing curly quote that closes no quote
 # ("circles about 1-2” in diameter").
 _INCH_MARK = re.compile(r"(?<![\w.,/])(?P<num>\d+(?:\.\d+)?|\d+/\d+)(?P<mark>[″”])")
+# Inches written "in" in brackets after another measure: "a 24cm (9 in) tin" (a preposition never closes them).
+_INCHES_IN_BRACKETS = re.compile(r"(?<=\()(?P<num>\d{1,3}(?:\.\d+)?)\s?in(?=\))")
 # A foot mark, the prime, after a number: "a spread of 15′ to 40′".
 _FOOT_MARK = re.compile(r"(?<![\w.,/’'‘])(?P<num>\d+(?:\.\d+)?)′(?![′\d]|s\b)")
 # A number with "m" glued to it and no currency is metres, not millions, where a race, a size or a distance is
@@ -223,7 +231,7 @@ _SENTENCE_OPENERS = _words(
     "upwards well north south east west"
 )
 _ONE_SKIP_AFTER = re.compile(
-    r"^\s*(?:of\b|another\b|by\s+one\b|last\b|and\s+only\b|[’']s\b|hell(?:uva)?\b|heck\b|[-‑](?:on|off|time|way|stop|size)\b|thing\b|way\b|or\s+another\b|"
+    r"^\s*(?:of\b|another\b|by\s+one\b|last\b|and\s+only\b|[’']s\b|hell(?:uva)?\b|heck\b|[-‑](?:on|off|time|way|stop|size|sided)\b|thing\b|way\b|or\s+another\b|"
     r"in\s+(?:ten|a\s+million)\b)",
     re.IGNORECASE,
 )
@@ -407,6 +415,8 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
         value = parse_number(m.group("num"))
         if value is not None:
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit="inch")
+    for m in _INCHES_IN_BRACKETS.finditer(text) if "in)" in text else ():
+        yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, float(m.group("num")), unit="inch")
     for m in _FOOT_MARK.finditer(text) if "′" in text else ():
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, float(m.group("num")), unit="foot")
     for m in _BARE_METRES.finditer(text) if sc.digit else ():
@@ -681,7 +691,7 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             continue  # "was first announced", "when she first met": the adverb, no rank ("rated it first" is one)
         if word[0].isupper() and not word.isupper() and _NAME_AFTER.match(after) and _mid_sentence(text, m.start()):
             continue  # "the Fifth Amendment", "the Third Reich": an ordinal inside a name
-        if low[0].isdigit() and _FLOOR_AFTER.match(after):
+        if low[0].isdigit() and (_FLOOR_AFTER.match(after) or _NUMBERED_NAME_AFTER.match(after)):
             continue
         yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
     for m in _RANK_NUMBER.finditer(text) if ("No" in text or "no." in text or "#" in text) and sc.digit else ():
@@ -746,6 +756,7 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             or _ONE_SKIP_BEFORE.search(before)
             or _ONE_PRONOUN_AFTER.match(after)
             or (_ONE_GENERIC_BEFORE.search(before) and _ONE_GENERIC_AFTER.match(after))
+            or (before.endswith(("to ", "To ")) and after.startswith(" side"))  # "set to one side": put aside
             or (_ONE_PRONOUN_AROUND.search(before) and _ONE_PRONOUN_END.match(after))
         ):
             continue

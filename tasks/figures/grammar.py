@@ -104,7 +104,8 @@ class _Rx:
         self.age_adj = re.compile(
             rf"(?<![\w.,])(?P<num>{num})[-‑](?P<unit>year|month|week|day)s?[-‑]old\b", re.IGNORECASE
         )
-        self.count = re.compile(rf"(?<![\w$£€.,/@#-])(?P<num>{counted})(?![\w%°])")
+        # a count is never the whole part of a longer number ("1" of "1.5x")
+        self.count = re.compile(rf"(?<![\w$£€.,/@#-])(?P<num>{counted})(?![\w%°]|[.,]\d)")
         self.ago = re.compile(rf"\b(?P<num>{num})\s+(?P<unit>years?|months?|weeks?|days?)\s+ago\b", re.I)
 
 

@@ -96,6 +96,8 @@ _EMERGENCY_NUMBER = re.compile(
     rf"|(?<=\b(?:call|dial|ring)\s){_SERVICE_NUMBERS}\b|(?<=\b(?:called|dialed|phoned)\s){_SERVICE_NUMBERS}\b"
     rf"|(?<=\b(?:calling|dialing|dialled|phoning)\s){_SERVICE_NUMBERS}\b"
 )
+# A version named by its word, in prose or in a settings line: "version 2.5", "TargetVersion: 3", "firmware 1.2".
+_VERSION = re.compile(r"(?i)(?:\bversion|[a-z]Version|\bver\.|\brevision|\bfirmware)\s*[:=]?\s*v?\d+(?:\.\d+)*\b")
 # A phone number: a group of digits opening with a zero and followed by more groups ("0845 46 47", "020 7946
 # 0018"), or digits given as where to call ("call the helpline on 0800 123", "phone 555 0199").
 _PHONE_GROUPS = re.compile(
@@ -167,6 +169,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _STREET_FIRST.finditer(text)]
     spans += [(m.start(), m.end()) for m in _EMERGENCY_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _PHONE_GROUPS.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _VERSION.finditer(text)] if "ersion" in text or "ver" in sc.words else []
     spans += [(m.start("num"), m.end("num")) for m in _PHONE_AFTER_CALL.finditer(text)]
     spans += [(m.start(), m.end()) for m in _BRACKET_CITATION.finditer(text)] if "(" in text else []
     labels = [(m.start(), m.end()) for m in _INLINE_LABEL.finditer(text)] if ")" in text else []

@@ -112,11 +112,15 @@ def attach_objects(
         hyphen_after = doc.text[f.end_char - offset : f.end_char - offset + 1] in "-‑"
         if rest and first.lower() in DIMENSION_WORDS and hyphen_after:
             obj = rest  # "a 150-km-wide pit": the dimension belongs to the measure, the pit is what is measured
-        if not obj:
-            out.append(f)
-            continue
         s_char = doc[start].idx + offset
         e_char = doc[end - 1].idx + len(doc[end - 1]) + offset
+        if s_char < f.end_char and f.start_char < e_char:
+            # a phrase that runs over the figure keeps its words before it: "CSS's 11Kb rise" is CSS's rise
+            obj = _clean_object(_POSSESSIVE_END.sub("", doc.text[s_char - offset : f.start_char - offset]))
+            e_char = s_char + len(obj)
+        if not obj or _NUMBER_LIKE.fullmatch(obj):
+            out.append(f)  # "200°C /400F": another measure is no object
+            continue
         entity = next((c for s, e, c in entity_spans if s < e_char and s_char < e), None)
         out.append(replace(f, object=obj, object_entity=entity))
     return out
@@ -236,6 +240,11 @@ _SHARED_GAP = re.compile(
 _WEB_ADDRESS = re.compile(r"(?i)https?://|\bwww\.|\b[\w-]+\.(?:com|org|net|gov|edu|io|info|biz|co\.uk|co)\b")
 # Words that cannot end a noun phrase: a preposition or conjunction left at the end was read past the phrase.
 _DANGLING_END = re.compile(r"(?i)\s+(?:vs|v|versus|of|and|or|to|with|from|by|for|at|in|on)\.?$")
+
+
+_POSSESSIVE_END = re.compile(r"\s*[’']s?\s*$")
+# A phrase that is a number with a unit symbol and punctuation: another measure, not a thing measured.
+_NUMBER_LIKE = re.compile(r"[\W\d]*\d[\w°]*")
 
 
 def _clean_object(text: str) -> str:

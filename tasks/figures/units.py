@@ -362,7 +362,7 @@ _units("square_metre", "square metres", "square meters", "square metre", "square
 _units("square_foot", "square feet", "square foot", "sq ft")
 _units("tonne", "tonne", "tonnes", "metric ton", "metric tons", "ton", "tons", "t")
 _units("kilogram", "kg", "kgs", "kilogram", "kilograms", "kilo", "kilos")
-_units("gram", "gram", "grams", "g")
+_units("gram", "gram", "grams", "g", "gm", "gms")
 _units("milligram", "mg", "milligram", "milligrams")
 _units("pound", "pound", "pounds", "lb", "lbs")
 _units("ounce", "ounce", "ounces", "oz")
@@ -424,12 +424,12 @@ _units("grade_point", "gpa")
 
 # Units that are ambiguous as bare words and need to be attached to the number ("5t", "3g" are not units when
 # spaced: "a 5 t" is rare, "3 g" too; "ha" and "t" collide with words).
-_ATTACHED_ONLY = frozenset({"t", "g", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "in", "ml",
+_ATTACHED_ONLY = frozenset({"t", "g", "gm", "gms", "ha", "mw", "gw", "kw", "gb", "mb", "tb", "m2", "km2", "in", "ml",
                             "tw", "kv", "hp", "db", "hz", "kb", "nm", "mp", "w"})  # fmt: skip
 # Of those, the ones a number may be spaced from when written as symbols in their own case ("8 GB", "50 MW",
 # "60 Hz", and the kitchen's "500 g rice", "250 ml milk"): so written they are no word ("gb", "mb" spaced may be
 # anything).
-_UNIT_CAPS_RE = "GB|MB|TB|KB|MW|GW|kW|KW|kV|HP|dB|Hz|g|ml|mL"
+_UNIT_CAPS_RE = "GB|MB|TB|KB|MW|GW|kW|KW|kV|HP|dB|Hz|gms|gm|g|ml|mL"
 _TIME_UNITS = frozenset({"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"})
 # Words of a unit may be joined by hyphens when it is used as an adjective ("a 12,500-square-foot structure").
 _UNIT_RE = "|".join(
