@@ -584,4 +584,8 @@ def test_versions_multipliers_asides_inches_in_brackets_and_numbered_names() -> 
 def test_an_object_never_holds_the_figure_or_another_measure() -> None:
     for sentence in ("What stands out is HTML's 4Kb rise.", "The biggest change is the font’s 19Kb rise."):
         assert all(obj is None or text not in obj for text, obj in objects(sentence))
-    assert objects("Roast at 180°C /350F for an hour.")[0] == ("180°C", None)
+    from tasks.figures.objects import _NUMBER_LIKE
+
+    assert _NUMBER_LIKE.fullmatch("/350F") and not _NUMBER_LIKE.fullmatch("3-door hatchbacks")
+    for sentence in ("Roast at 180°C /350F for an hour.", "Reheat in a 180°C /350F oven for 5 minutes."):
+        assert all(obj is None or not _NUMBER_LIKE.fullmatch(obj) for _, obj in objects(sentence))
