@@ -589,3 +589,15 @@ def test_an_object_never_holds_the_figure_or_another_measure() -> None:
     assert _NUMBER_LIKE.fullmatch("/350F") and not _NUMBER_LIKE.fullmatch("3-door hatchbacks")
     for sentence in ("Roast at 180°C /350F for an hour.", "Reheat in a 180°C /350F oven for 5 minutes."):
         assert all(obj is None or not _NUMBER_LIKE.fullmatch(obj) for _, obj in objects(sentence))
+
+
+def test_ages_in_brackets_hyphened_codes_older_years_and_abbreviations_in_objects() -> None:
+    [age] = find_figures("Peter Moyo (71), a retired teacher, spoke first.")
+    assert (age.text, age.kind, age.unit) == ("71", "quantity", "year")
+    assert [(f.text, f.kind) for f in find_figures("Grandpa (80) still farms.")] == [("80", "quantity")]
+    assert [f.kind for f in find_figures("Jones (9) tops the list of sponsors.")] == ["count"]
+    assert spans("Bookings: 301-555-2468-10.") == []
+    assert [(f.text, f.kind) for f in find_figures("The abbey was founded in 1642.")] == [("1642", "date")]
+    assert spans("The herd grew to 1642 cattle.") == [("1642", "count")]
+    assert objects("It placed ninth of 30 large U.S. metro areas.")[-1] == ("30", "large U.S. metro areas")
+    assert objects("Of the three bridges, one spans the river.") == [("three", "bridges"), ("one", None)]

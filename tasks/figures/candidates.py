@@ -533,7 +533,6 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
 # "John Smith, 45, said", "Ann Lee, also 31, left", "John Smith (45) was".
 _NAME_AGE = re.compile(
     r"[A-Z][\w’'-]+,\s+(?:(?:also|now|aged)\s+)?(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))"
-    r"|[A-Z][a-z][\w’'-]*\s+[A-Z][a-z][\w’'-]*\s+\((?P<b>\d{1,2})\)"
 )
 # An age set off by commas in a list of people, as police logs and court lists write it: a full name before and a
 # place after ("Casey Conaway, 30, Edinburg was arrested"), or a noun for a person before ("a male juvenile, 16,").
@@ -548,6 +547,18 @@ _LISTED_AGE = re.compile(
 _SAID_NAME_AGE = re.compile(
     r"(?:\b(?:said|says|added|explained|according\s+to)\s+(?:[A-Z][\w’'.-]+\s+){0,3}|[A-Z][\w’'.-]+\s+"
     r"(?:[A-Z][\w’'.-]+\s+){0,2})[A-Z][a-z][\w’'-]*,\s+(?P<a>\d{1,3})(?=\s*(?:[.;!?)]|$))"
+)
+# A person's age in brackets after a full name or a word for a relative, as papers in Britain and southern Africa
+# write it: "Mary Banda (64) lives alone", "Granddad (81), who" (after a surname alone it is as often a tally,
+# "Warren (12) leads"; after a word that labels a part it is a label, "See Table (2)").
+_LABEL_WORDS = (
+    r"Table|Figure|Fig|Section|Chapter|Step|Part|Phase|Note|Vol|Volume|Page|Item|Annex|Appendix|Article|Rule|Clause|"
+    r"Level|Grade|Class|Group|Round|Stage|Question|Exhibit"
+)
+_BRACKETED_AGE = re.compile(
+    rf"(?:\b[A-Z][a-z][\w’'-]*\s+(?!(?:{_LABEL_WORDS})\b)[A-Z][a-z][\w’'-]*|\b(?:Granny|Grandma|Grandmother|"
+    r"Grandfather|Granddad|Grandpa|Gran|Mum|Mom|Dad|Mother|Father|Aunt|Uncle))\s+\((?P<a>\d{1,3})\)"
+    r"(?=\s+[a-z]|\s*[,.;:)]|\s*$)"
 )
 # An age told by its decade: "in their 20s and 30s", "in her mid-60s" (approximate by nature).
 _DECADE_WORD = r"[1-9]0[’']?s|(?i:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)"
@@ -582,7 +593,8 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             for g in ("a", "b"):
                 if m.group(g):
                     yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
-    for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text), *_LISTED_AGE.finditer(text)]:
+    bracketed = _BRACKETED_AGE.finditer(text) if "(" in text else ()
+    for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text), *_LISTED_AGE.finditer(text), *bracketed]:
         g = "a" if m.group("a") else "b"
         if 0 < int(m.group(g)) < 120:
             yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")

@@ -53,6 +53,13 @@ _DATE_PATTERNS = [
     re.compile(rf"\b(?P<mon>{_MONTH_FULL})\b"),
     # a year on its own, also "mid-2024"
     re.compile(rf"(?<![\w$£€¥.,/-])(?:(?i:mid|early|late|pre|post)[-‑])?(?P<year>{_YEAR})(?![\w%]|[.,]\d|-\d)"),
+    # an older year after a word that places something in time: "in 1761", "since 1650" (a number of that size
+    # alone, or after "by" and "from", is as often a count: "1650 sheep", "rose by 1500")
+    re.compile(
+        "(?:"
+        + "|".join(rf"(?<=\b{w}\s)" for w in ("[Ii]n", "[Ss]ince", "[Uu]ntil", "[Cc]irca", "[Dd]uring", "c\\."))
+        + r")(?P<year>1[5-7]\d\d)(?![\w%]|[.,]\d|-\d|\s+[a-z]+s\b)"
+    ),
 ]
 _PERSON_AFTER = re.compile(r",\s+(?:who|whose)\b|\s+(?:said|says|told|asked|added|about|insisted|argued)\b")
 _NOT_A_MONTH_AFTER = re.compile(

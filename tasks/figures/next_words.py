@@ -51,7 +51,8 @@ _PLURAL_HEAD = re.compile(r"(?!(?:sales|arms|sports|goods|savings|earnings|news|
                           r"[a-z]+[^su’']s|people|children|men|women")  # fmt: skip
 _AGED = re.compile(r"(\w+)\s+aged?\s+(?:\d+\s+(?:and|or)\s+)?$")
 _OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(?![\w-])")
-_WORD_TOKEN = re.compile(r"[\w’'&]+(?:[.\-‑/][\w’'&]+)*|[^\w\s]")
+# A dotted abbreviation keeps its last period before a word that goes on the phrase ("24 large U.S. cities").
+_WORD_TOKEN = re.compile(r"(?:[A-Z]\.){2,}(?=\s+[a-z])|[\w’'&]+(?:[.\-‑/][\w’'&]+)*|[^\w\s]")
 
 
 # The subject of a copula ranked by an ordinal that names no noun: "the movie was the first [to ...]".
@@ -183,11 +184,20 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     if words and figure.kind == KIND_QUANTITY and figure.text.islower() and all(w[0].isupper() for w in words):
         return None  # "50-year-old Kevin Swanson": an age before a name is the person's, who is never the object
         # (a headline in title case, "15-Minute Dance Workout", writes the figure capitalised too)
+    if words and figure.kind == KIND_COUNT and figure.value == 1 and _VERB_IN_S.fullmatch(words[0]):
+        return None  # "one stands out": "one" takes no plural, so a word in "-s" after it is its verb
     if words:
         if len(words) == 1 and is_evaluative(words[0]):
             return None  # "12 (second highest after Haryana)": a rank with no noun
         return drop_evaluative(" ".join(words))
     return _noun_of(text, figure)
+
+
+# A word in "-s" that is no singular noun ("class", "bus", "crisis", "news", "series" are).
+_VERB_IN_S = re.compile(
+    r"(?!(?:news|means|series|species|gas|lens|yes|plus|works|headquarters|physics|economics|politics|mathematics|"
+    r"electronics|athletics|ethics|Olympics|billiards|crossroads|barracks|kudos)$)[a-z]+(?<![sui])s"
+)
 
 
 # The rest of a list of plural nouns counted together: ", conservators, scholars and random book-mad civilians".

@@ -103,6 +103,9 @@ _VERSION = re.compile(r"(?i)(?:\bversion|[a-z]Version|\bver\.|\brevision|\bfirmw
 _PHONE_GROUPS = re.compile(
     r"(?<![\w.,/$£€-])(?:\+\d{1,3}\s?)?(?:\(0\d{1,4}\)|0\d{2,4})(?:[\s-]\d{2,4}){1,3}(?![\w.,]\d|%)"
 )
+# Digits in three or more groups joined by hyphens, nine digits or more: a phone number or a code ("212-524-3366-73");
+# an ISO date has eight.
+_HYPHEN_GROUPS = re.compile(r"(?<![\w.,/-])\d{2,6}(?:-\d{2,6}){2,}(?![\w-])")
 _PHONE_AFTER_CALL = re.compile(
     r"(?i)\b(?:call|ring|phone|dial|text|sms|contact)(?:s|ed|ing|led)?\b[^.;!?\n]{0,40}?\b(?:on|at)\s+"
     r"(?P<num>\+?\d{2,5}(?:[\s-]\d{2,5}){1,3})(?![\w.,]\d|%)"
@@ -138,6 +141,18 @@ _NAMED_LAW_YEAR = re.compile(
 )
 
 
+def _age_after_name(text: str, m: re.Match[str]) -> bool:
+    """Return True when a bracketed number that looks like a reference is a person's age after the name: "Mary
+    Banda (64), a nurse" (one number, a capitalised word before it, the clause going on)."""
+    before = re.search(r"(\S+)\s$", text[max(0, m.start() - 30) : m.start()])
+    return (
+        before is not None
+        and before.group(1)[:1].isupper()
+        and re.fullmatch(r"\(\s*\d{1,2}\s*\)", m.group(0)) is not None
+        and re.match(r"\s*[,;:]", text[m.end() :]) is not None
+    )
+
+
 def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     words = [(m.start(), m.end()) for m in _NIL_SCORE.finditer(text)] if "nil" in sc.words else []
     words += [(m.start(), m.end()) for m in _VAGUE_AGO.finditer(text)] if "ago" in sc.words else []
@@ -169,9 +184,12 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _STREET_FIRST.finditer(text)]
     spans += [(m.start(), m.end()) for m in _EMERGENCY_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _PHONE_GROUPS.finditer(text)]
+    hyphened = _HYPHEN_GROUPS.finditer(text) if "-" in text else ()
+    spans += [(m.start(), m.end()) for m in hyphened if sum(c.isdigit() for c in m.group(0)) >= 9]
     spans += [(m.start(), m.end()) for m in _VERSION.finditer(text)] if "ersion" in text or "ver" in sc.words else []
     spans += [(m.start("num"), m.end("num")) for m in _PHONE_AFTER_CALL.finditer(text)]
-    spans += [(m.start(), m.end()) for m in _BRACKET_CITATION.finditer(text)] if "(" in text else []
+    cited = _BRACKET_CITATION.finditer(text) if "(" in text else ()
+    spans += [(m.start(), m.end()) for m in cited if not _age_after_name(text, m)]
     labels = [(m.start(), m.end()) for m in _INLINE_LABEL.finditer(text)] if ")" in text else []
     spans += labels if len(labels) >= 2 else []
     spans += [(m.start(), m.end()) for m in _COPYRIGHT.finditer(text)]
