@@ -124,9 +124,8 @@ _RANK_NUMBER = re.compile(
 )
 # A number after a noun that orders a sequence is a place in it ("day one", "week 9", "Step 2", "episode 4"). After
 # another capitalised word, or before one, the noun is part of a title ("Idol Season 19", "Season 4 Finale") and the
-# number no rank; after "every" or
-# before a plural ("each day 30 people") the number counts; "round" and "year" take digits only in capitals ("Round
-# 2"), "round 20 people" being "around".
+# number no rank; after "every" or before a plural ("each day 30 people") the number counts; "round" and "year"
+# take digits only in capitals ("Round 2"), "round 20 people" being "around".
 _SEQUENCE_NOUNS = "day|round|year|phase|stage|week|game|season|step|episode|leg|lap"
 _DAY_ONE = re.compile(
     rf"\b(?P<noun>{_SEQUENCE_NOUNS})\s+(?P<ord>one|two|three|four|five|six|seven|eight|nine|ten|"
