@@ -23,7 +23,8 @@ The package reads a figure in steps, one module each:
 * :mod:`~tasks.figures.numbers`: written numbers and their values (:func:`parse_number`);
 * :mod:`~tasks.figures.units`: currencies, the document's :class:`FigureContext` (:func:`make_context`), units;
 * :mod:`~tasks.figures.grammar`: the candidate record and the number patterns the rules share;
-* :mod:`~tasks.figures.candidates` and :mod:`~tasks.figures.dates`: the rules that find candidate mentions;
+* :mod:`~tasks.figures.candidates`, :mod:`~tasks.figures.ordinals`, :mod:`~tasks.figures.ages` and
+  :mod:`~tasks.figures.dates`: the rules that find candidate mentions;
 * :mod:`~tasks.figures.not_figures`: what looks like a figure and is not (clock times, scores, phones, codes);
 * :mod:`~tasks.figures.qualifiers`: hedges, bounds and the change-or-level role;
 * :mod:`~tasks.figures.assembly`: :func:`find_figures`, from overlapping candidates to figures;

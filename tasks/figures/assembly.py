@@ -10,13 +10,12 @@ from __future__ import annotations
 import itertools
 import re
 
+from tasks.figures.ages import _age_cands
 from tasks.figures.candidates import (
     _DECADE_WORDS,
-    _age_cands,
     _count_cands,
     _fraction_cands,
     _money_cands,
-    _ordinal_cands,
     _percent_cands,
     _poll_point_cands,
     _quantity_cands,
@@ -27,6 +26,7 @@ from tasks.figures.grammar import _Cand
 from tasks.figures.kinds import BOUND_EXACT, KIND_COUNT, KIND_DATE, KIND_MONEY, KIND_PERCENT, KIND_QUANTITY, UNIT_POINT
 from tasks.figures.not_figures import _excluded_spans
 from tasks.figures.numbers import _DIGITS, _MIXED, _SCALE_ATTACHED, _WORD_SMALL, _finite, _scale_of, parse_number
+from tasks.figures.ordinals import _ordinal_cands
 from tasks.figures.qualifiers import _modifier, _role
 from tasks.figures.units import _TIME_UNITS, CURRENCY_FROM_DEFAULT, FigureContext
 from tasks.records import Figure

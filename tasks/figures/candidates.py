@@ -1,4 +1,5 @@
-"""Candidate rules: where a text mentions money, a percentage, a quantity, a count, a fraction or an ordinal.
+"""Candidate rules: where a text mentions money, a percentage, a quantity, a count or a fraction (ranks are in
+:mod:`tasks.figures.ordinals`, ages in :mod:`tasks.figures.ages`).
 
 Each family of patterns runs only when a quick scan of the text (:func:`_scan`) finds a word or symbol the
 family needs, which keeps the rules cheap on the many sentences without numbers. Each rule yields candidate
@@ -17,7 +18,6 @@ from tasks.figures.grammar import (
     _P_COUNT,
     _P_FRACTION,
     _P_MONEY,
-    _P_ORDINAL,
     _P_PERCENT,
     _P_QUANTITY,
     _RX_DIGITS,
@@ -29,7 +29,6 @@ from tasks.figures.kinds import (
     KIND_COUNT,
     KIND_FRACTION,
     KIND_MONEY,
-    KIND_ORDINAL,
     KIND_PERCENT,
     KIND_QUANTITY,
     UNIT_PERCENT,
@@ -85,57 +84,6 @@ _RANKED_NOUN_AFTER = re.compile(
 # "a third" as the subject of a verb after "another" or "a second": the next item of a list, no share.
 _VERB_AFTER = re.compile(r"\s+(?:is|was|will|would|has|had|could|can|may|might|said|says|wants|went)\b")
 _ENUMERATION_BEFORE = re.compile(r"(?i)\b(?:another|a\s+second|the\s+other)\b")
-_ORDINAL = re.compile(
-    r"(?<![\w-])(?P<ord>(?i:" + "|".join(sorted(_ORDINALS, key=len, reverse=True)) + r")|\d+(?:st|nd|rd|th))"
-    r"(?![\w])"
-)
-# Ordinal compounds that are idioms, not ranks.
-_ORDINAL_IDIOM_AFTER = re.compile(
-    r"[-‑](?:party|parties|hand|class|rate|world|person|guess|degree)\b|\s+(?:cousins?|aid|nature)\b",
-    re.IGNORECASE,
-)
-# A capitalised word after a capitalised ordinal: a name ("Fifth Amendment"), unless it counts time or rounds.
-_NAME_AFTER = re.compile(
-    r"\s+(?!(?:Quarter|Half|Round|Day|Week|Month|Year|Time|Place|Test|Term|Edition|Season|Leg|Game)\b)[A-Z][a-z]"
-)
-_DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|its|his|her|their|our|my|your|this|that)\s+$|[’']s\s+$")
-# Words after which a clause-final "first" is a rank ("she finished first.", "he was the first.", "which ranks
-# them first").
-_RANK_BEFORE = re.compile(
-    r"(?i)\b(?:the|finish(?:ed|es)?|came|comes|placed|is|was|are|were)\s*$"
-    r"|\b(?:rank(?:s|ed|ing)?|rat(?:es|ed|ing))(?:\s+(?:it|them|him|her|us|me))?\s*$"
-    r"|\b(?:his|her|its|their|our|my|your)\s+(?:[a-z]+\s+)?$"
-)
-_STREET_AFTER = re.compile(
-    r"\s+(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Dr\.?|Lane|Terrace|Place|Parkway)(?!\w)"
-)
-# A numbered district, court, military unit or street: "the 4th District Court", "the 13th Council district", "the
-# 82nd Airborne", "along 110th street" (written with digits, the ordinal is part of a name).
-_NUMBERED_NAME_AFTER = re.compile(
-    r"\s+(?:District|Circuit|Congressional|Ward|Precinct|Council|Division|Infantry|Battalion|Regiment|Brigade|"
-    r"Fleet|Corps|Army|Airborne|Armored|Cavalry|Amendment|[Ss]treet|[Aa]venue)(?!\w)"
-)
-# A floor in an address, written with digits: "7th Fl.", "12th floor" ("the third floor" in prose stays a rank).
-_FLOOR_AFTER = re.compile(r"\s+(?:Fl\.?|Flr\.?|Floor|floor)(?!\w)")
-# A rank written "No. 1" or "#2" ("the No. 1 cause", "moves up to #2"); after a name it is a label ("Tunnel No. 2",
-# "Mistake #6").
-_RANK_NUMBER = re.compile(
-    r"(?:\b[Nn]o\.\s?|(?:(?<=world\s)|(?<=ranked\s)|(?<=seeded\s))No\s?|(?<![\w#&])#)(?P<n>\d{1,3})(?![\d,]|\.\d)"
-)
-# A number after a noun that orders a sequence is a place in it ("day one", "week 9", "Step 2", "episode 4"). After
-# another capitalised word, or before one, the noun is part of a title ("Idol Season 19", "Season 4 Finale") and the
-# number no rank; after "every" or before a plural ("each day 30 people") the number counts; "round" and "year"
-# take digits only in capitals ("Round 2"), "round 20 people" being "around".
-_SEQUENCE_NOUNS = "day|round|year|phase|stage|week|game|season|step|episode|leg|lap"
-_DAY_ONE = re.compile(
-    rf"\b(?P<noun>{_SEQUENCE_NOUNS})\s+(?P<ord>one|two|three|four|five|six|seven|eight|nine|ten|"
-    r"(?P<digits>[1-9]\d?)(?![\d,.%:/\w-]|\s?%))\b",
-    re.I,
-)
-_SEQUENCE_BEFORE = re.compile(
-    r"(?:\b(?:every|each|per|a|an|one|same|that|this|next|last|all|any)"
-    r"|(?<![\w.-])(?!(?:In|On|At|By|For|From|After|Before|Until|Since|During|Of|The|And|Or|To|Then)\s)[A-Z][\w.-]*)\s+$"
-)
 _SCALED_RANGE_END = re.compile(
     rf"(?<=\d)\s?[-–—‑]\s?(?P<num>{_DIGITS}(?:\s+|[-‑])(?i:million|billion|trillion|thousand))(?![\w%])"
 )
@@ -248,7 +196,6 @@ _ONE_PRONOUN_AFTER = re.compile(
 )
 _NUMERIC_TOKEN = re.compile(r"\d")
 _WORD_RE = re.compile(r"[a-z]+")
-_ORDINAL_DIGITS = re.compile(r"\d(?:st|nd|rd|th)\b")
 
 # Decades of a life in words: "in her twenties".
 _DECADE_WORDS = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60, "seventies": 70,
@@ -258,11 +205,6 @@ _POLL_WORDS = _words("poll polls polling polled pollster pollsters survey survey
 _POLL_POINTS = re.compile(r"(?<![\w.,])(?P<num>\d{1,2}(?:\.\d{1,2})?)(?:\s+|[-‑])points?\b")
 # Word sets that gate the pattern families: a sentence without any of a family's words skips its patterns.
 _NUMBER_WORDS = frozenset([*_UNITS_W, *_TENS_W, "hundred", "dozen", "thousand", "million", "billion", "trillion"])
-# A count right after an ordinal ("the first two", "the third 10 years"); "one" there is a pronoun ("the first one"),
-# and a number opening a compound ("the second 10-year auction") ranks that.
-_COUNT_WORDS = "|".join(sorted(_NUMBER_WORDS - {"one"}, key=len, reverse=True))
-_COUNT_AFTER = re.compile(rf"\s+(?:\d[\d,.]*(?![\d,.]*[-‑\w])|(?:{_COUNT_WORDS})\b(?![-‑]))", re.IGNORECASE)
-_VAGUE_COUNT_AFTER = re.compile(r"\s+(?:few|several|couple|handful|dozen)\b", re.IGNORECASE)
 _CURRENCY_SYMBOLS = "$£€¥₹₩₦₱₽₺₫฿₪₵"
 _PREFIX_WORDS = frozenset({k for k in _PREFIX_CURRENCY if k.isalpha()} | {"rs", "us"})
 _CURRENCY_WORDS = frozenset({w.split()[0] for w in _SUFFIX_CURRENCY} | {"dollar", "dollars"})
@@ -529,82 +471,6 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit=m.group("unit").lower())
 
 
-# "John Smith, 45, said", "Ann Lee, also 31, left", "John Smith (45) was".
-_NAME_AGE = re.compile(
-    r"[A-Z][\w’'-]+,\s+(?:(?:also|now|aged)\s+)?(?P<a>\d{1,3}),\s+(?=[a-z]|[A-Z]\w+\s+(?:said|says))"
-)
-# An age set off by commas in a list of people, as police logs and court lists write it: a full name before and a
-# place after ("Casey Conaway, 30, Edinburg was arrested"), or a noun for a person before ("a male juvenile, 16,").
-_LISTED_AGE = re.compile(
-    r"\b[A-Z][a-z][\w’'-]*\s+(?:[A-Z]\.\s+)?(?!(?:Street|Road|Avenue|Lane|Drive|Way|Court|Place|Square)\b)"
-    r"[A-Z][a-z][\w’'-]*,\s+(?P<a>\d{1,2}),\s+(?=[A-Z][a-z])"
-    r"|\b(?:man|woman|boy|girl|juvenile|teenager|teen|male|female|driver|passenger|victim|suspect|resident|mother|"
-    r"father|son|daughter),\s+(?P<b>\d{1,2}),\s"
-)
-# A person's age closing a clause: "said Ann Lee, 52.", "arrested Premier Andrew Fahie, 51." (a name of two words
-# or more, or one after "said"; "Ann Lee, 52, said" is the pattern above).
-_SAID_NAME_AGE = re.compile(
-    r"(?:\b(?:said|says|added|explained|according\s+to)\s+(?:[A-Z][\w’'.-]+\s+){0,3}|[A-Z][\w’'.-]+\s+"
-    r"(?:[A-Z][\w’'.-]+\s+){0,2})[A-Z][a-z][\w’'-]*,\s+(?P<a>\d{1,3})(?=\s*(?:[.;!?)]|$))"
-)
-# A person's age in brackets after a full name or a word for a relative, as papers in Britain and southern Africa
-# write it: "Mary Banda (64) lives alone", "Granddad (81), who" (after a surname alone it is as often a tally,
-# "Warren (12) leads"; after a word that labels a part it is a label, "See Table (2)").
-_LABEL_WORDS = (
-    r"Table|Figure|Fig|Section|Chapter|Step|Part|Phase|Note|Vol|Volume|Page|Item|Annex|Appendix|Article|Rule|Clause|"
-    r"Level|Grade|Class|Group|Round|Stage|Question|Exhibit"
-)
-_BRACKETED_AGE = re.compile(
-    rf"(?:\b[A-Z][a-z][\w’'-]*\s+(?!(?:{_LABEL_WORDS})\b)[A-Z][a-z][\w’'-]*|\b(?:Granny|Grandma|Grandmother|"
-    r"Grandfather|Granddad|Grandpa|Gran|Mum|Mom|Dad|Mother|Father|Aunt|Uncle))\s+\((?P<a>\d{1,3})\)"
-    r"(?=\s+[a-z]|\s*[,.;:)]|\s*$)"
-)
-# An age told by its decade: "in their 20s and 30s", "in her mid-60s" (approximate by nature).
-_DECADE_WORD = r"[1-9]0[’']?s|(?i:twenties|thirties|forties|fifties|sixties|seventies|eighties|nineties)"
-_DECADE_AGE = re.compile(
-    rf"\bin\s+(?:his|her|their|my|our|your)\s+(?:(?:early|mid|late)[-‑\s]?)?(?P<a>{_DECADE_WORD})\b"
-    rf"(?:\s*(?:and|or|to|[-–])\s*(?:(?:early|mid|late)[-‑\s]?)?(?P<b>{_DECADE_WORD})\b)?"
-)
-# Words that may follow an age given as a bare number: "who turns 30 next week", "she was 12 when".
-_AGE_FOLLOWERS = (
-    r"\s+(?:in|on|at|when|and|but|so|or\s+(?:older|younger|over|under)|last|this|next|today|tomorrow|yesterday|"
-    r"before|after|until)\b"
-)
-# A person's age after a pronoun and a verb of being or turning ("when I was about 3 or 4", "if you're 50 or older",
-# "she turned 30 in May"), or after "turning" ("On Turning 40", "the GIF turns 25 this year", "my turn to 40").
-_PRONOUN_AGE = re.compile(
-    r"\b(?:(?:he|she|they|I|we|you|who)(?:\s+(?:was|were|is|are|turned|turns|am)|['’](?:re|m|s))|(?i:turning|turns|"
-    r"turned|turn\s+to))\s+(?:(?:about|around|nearly|almost|only|just)\s+)?(?P<a>\d{1,3})"
-    r"(?:\s+(?:or|to)\s+(?P<b>\d{1,3}))?\b(?!\s*%)"
-)
-
-
-def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
-    """Ages written as bare numbers: "aged 9 and 6", "since she was 16", "John Smith, 45, said"."""
-    for m in re.finditer(r"\b(?:aged?|ages|(?:at\s+)?the\s+age\s+of)\s+(?:between\s+)?(?P<a>\d{1,3})"
-                         r"(?:\s*(?:and|to|or|-|–)\s*(?P<b>\d{1,3}))?\b", text):  # fmt: skip
-        for g in ("a", "b"):
-            if m.group(g):
-                yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
-    for m in _PRONOUN_AGE.finditer(text):
-        after = text[m.end() :]
-        if not re.match(r"\s*(?:[-%]|per|years?\b|\w)", after) or re.match(_AGE_FOLLOWERS, after):
-            for g in ("a", "b"):
-                if m.group(g):
-                    yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
-    bracketed = _BRACKETED_AGE.finditer(text) if "(" in text else ()
-    for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text), *_LISTED_AGE.finditer(text), *bracketed]:
-        g = "a" if m.group("a") else "b"
-        if 0 < int(m.group(g)) < 120:
-            yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
-    for m in _DECADE_AGE.finditer(text) if "in" in sc.words else ():
-        for g in ("a", "b"):
-            if m.group(g):
-                word = m.group(g).lower()
-                value = float(_DECADE_WORDS.get(word) or word[:2])
-                yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, value, unit="year", approximate=True)
-
-
 # What follows "in half" when it means "halved" rather than "in half the time": an end, an adverb, a preposition.
 _NO_NOUN_AFTER_HALF = re.compile(
     r"\s*(?:[.,;:!?)]|$|[a-z]+(?:ly|wise)\b|(?:by|on|at|for|with|after|since|last|this|over|to|and|or|but|when|as|again|"
@@ -654,81 +520,6 @@ def _fraction_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         if num > 1 and not den_word.endswith("s") and den_word not in ("half",):
             continue
         yield _Cand(m.start(), m.end(), KIND_FRACTION, _P_FRACTION, num / _FRACTION_WORDS_MAP[den_word])
-
-
-def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
-    ranks = not sc.words.isdisjoint(_ORDINALS) or (sc.digit and _ORDINAL_DIGITS.search(text) is not None)
-    for m in _ORDINAL.finditer(text) if ranks else ():
-        word = m.group("ord")
-        low = word.lower()
-        value = float(re.sub(r"\D", "", low)) if low[0].isdigit() else float(_ORDINALS[low])
-        before = text[max(0, m.start() - 80) : m.start()]
-        after = text[m.end() :]
-        if low == "first" and (
-            re.search(r"(?i)\bat\s*$", before) or re.match(r"(?i)\s+of\s+all\b|,", after) or re.match(r"ly", after)
-        ):
-            continue
-        if (
-            low == "first"
-            and re.search(r"(?i)\bin\s+the\s*$", before)
-            and re.match(r"\s+place\b(?!\s+(?:in|on|at)\b)", after)
-        ):
-            continue  # "in the first place": the idiom ("in first place", "the first place in the race" rank)
-        if not low[0].isdigit() and re.match(r"\s*,", after) and re.search(r"(?:^|[.!?:;\"“‘(]\s*)$", before):
-            continue  # "First, ...", "Second, currency fluctuations ...": a sentence's enumerator, no rank
-        if _COUNT_AFTER.match(after) or _VAGUE_COUNT_AFTER.match(after):
-            continue  # "the first two", "the third 10 years", "the first few": the ordinal picks out a count
-        if low == "first" and (
-            re.match(r"(?i)\s+(?:off|up)\b", after)
-            or (re.match(r"\s*(?:[.;:!?]|$)", after) and not _RANK_BEFORE.search(before))
-        ):
-            continue  # "First off, ...", "before asking the board first.": the adverb, no rank
-        if low == "second" and (
-            re.search(r"\d\s*$|\b(?:per|one|each|every)\s*$|\b(?:for|in|just|wait|only)\s+a\s*$", before)
-            or (re.search(r"\ba\s*$", before) and not re.match(r"\s+[a-z]", after))
-        ):
-            continue  # "a second", "30 seconds" are durations; "a second term" is a rank
-        if _STREET_AFTER.match(after):
-            continue  # "West 42nd Street", "Fifth Avenue": a street name
-        if _ORDINAL_IDIOM_AFTER.match(after):
-            continue  # "third-party", "second-hand", "first-rate": compounds that rank nothing
-        if low == "first" and (
-            (re.match(r"\s+[a-z]+ed\b", after) and not _DETERMINER_BEFORE.search(before))
-            or (
-                re.search(r"(?i)\b(?:he|she|they|we|I|it|who|you|that|which)\s*$", before)
-                and not _RANK_BEFORE.search(before)
-            )
-        ):
-            continue  # "was first announced", "when she first met": the adverb, no rank ("rated it first" is one)
-        if word[0].isupper() and not word.isupper() and _NAME_AFTER.match(after) and _mid_sentence(text, m.start()):
-            continue  # "the Fifth Amendment", "the Third Reich": an ordinal inside a name
-        if low[0].isdigit() and (_FLOOR_AFTER.match(after) or _NUMBERED_NAME_AFTER.match(after)):
-            continue
-        yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL, value)
-    for m in _RANK_NUMBER.finditer(text) if ("No" in text or "no." in text or "#" in text) and sc.digit else ():
-        if _is_rank(text, m):
-            yield _Cand(m.start(), m.end(), KIND_ORDINAL, _P_ORDINAL + 6, float(m.group("n")))
-    for m in _DAY_ONE.finditer(text) if sc.numword or sc.digit else ():
-        rank = parse_number(m.group("ord"))
-        before = text[max(0, m.start() - 30) : m.start()]
-        if m.group("digits") and (
-            (m.group("noun").lower() in ("round", "year") and m.group("noun").islower())
-            or _PLURAL_AFTER.match(text, m.end())
-        ):
-            continue
-        named_before = _SEQUENCE_BEFORE.search(before)
-        if named_before and not (m.group("noun").islower() and re.search(r"[A-Z][\w.-]*\s+$", before)):
-            continue
-        if m.group("noun")[0].isupper() and re.match(r"\s+[A-Z][a-z]", text[m.end() :]):
-            continue  # "Season 19 Contestant": a title
-        if rank is not None:
-            yield _Cand(m.start("ord"), m.end("ord"), KIND_ORDINAL, _P_ORDINAL + 5, rank)
-
-
-def _is_rank(text: str, m: re.Match[str]) -> bool:
-    """Return True when a :data:`_RANK_NUMBER` match is a rank, not the label of a named thing ("Tunnel No. 2")."""
-    prev = re.search(r"([A-Za-z][\w’'-]*)\s+$", text[max(0, m.start() - 40) : m.start()])
-    return prev is None or not prev.group(1)[0].isupper() or prev.group(1).lower() in _FUNCTION_WORDS
 
 
 def _mid_sentence(text: str, start: int) -> bool:

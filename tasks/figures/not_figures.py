@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import re
 
-from tasks.figures.candidates import _RANK_NUMBER, _is_rank
 from tasks.figures.grammar import _Scan
 from tasks.figures.kinds import _words
+from tasks.figures.ordinals import _RANK_NUMBER, _is_rank
 
 # A clock time: "10:30", "5 p.m.", "9-11am", "noon", "7 o'clock", "until 3 in the afternoon".
 _CLOCK = re.compile(
