@@ -183,7 +183,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _STREET_FIRST.finditer(text)]
     spans += [(m.start(), m.end()) for m in _EMERGENCY_NUMBER.finditer(text)]
-    spans += [(m.start(), m.end()) for m in _PHONE_GROUPS.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _PHONE_GROUPS.finditer(text)] if "0" in text else []
     hyphened = _HYPHEN_GROUPS.finditer(text) if "-" in text else ()
     spans += [(m.start(), m.end()) for m in hyphened if sum(c.isdigit() for c in m.group(0)) >= 9]
     spans += [(m.start(), m.end()) for m in _VERSION.finditer(text)] if "ersion" in text or "ver" in sc.words else []

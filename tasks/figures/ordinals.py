@@ -62,9 +62,9 @@ _DAY_ONE = re.compile(
     r"(?P<digits>[1-9]\d?)(?![\d,.%:/\w-]|\s?%))\b",
     re.I,
 )
-_SEQUENCE_BEFORE = re.compile(
-    r"(?:\b(?:every|each|per|a|an|one|same|that|this|next|last|all|any)"
-    r"|(?<![\w.-])(?!(?:In|On|At|By|For|From|After|Before|Until|Since|During|Of|The|And|Or|To|Then)\s)[A-Z][\w.-]*)\s+$"
+_COUNTED_BEFORE = re.compile(r"\b(?:every|each|per|a|an|one|same|that|this|next|last|all|any)\s+$")
+_TITLE_WORD_BEFORE = re.compile(
+    r"(?<![\w.-])(?!(?:In|On|At|By|For|From|After|Before|Until|Since|During|Of|The|And|Or|To|Then)\s)[A-Z][\w.-]*\s+$"
 )
 _ORDINAL_DIGITS = re.compile(r"\d(?:st|nd|rd|th)\b")
 # A count right after an ordinal ("the first two", "the third 10 years"); "one" there is a pronoun ("the first one"),
@@ -129,16 +129,13 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
     for m in _DAY_ONE.finditer(text) if sc.numword or sc.digit else ():
         rank = parse_number(m.group("ord"))
         before = text[max(0, m.start() - 30) : m.start()]
-        if m.group("digits") and (
-            (m.group("noun").lower() in ("round", "year") and m.group("noun").islower())
-            or _PLURAL_AFTER.match(text, m.end())
-        ):
+        noun = m.group("noun")
+        if m.group("digits") and (noun in ("round", "year") or _PLURAL_AFTER.match(text, m.end())):
             continue
-        named_before = _SEQUENCE_BEFORE.search(before)
-        if named_before and not (m.group("noun").islower() and re.search(r"[A-Z][\w.-]*\s+$", before)):
-            continue
-        if m.group("noun")[0].isupper() and re.match(r"\s+[A-Z][a-z]", text[m.end() :]):
-            continue  # "Season 19 Contestant": a title
+        if _COUNTED_BEFORE.search(before):
+            continue  # "each day 30 people": the number counts
+        if noun[0].isupper() and (_TITLE_WORD_BEFORE.search(before) or re.match(r"\s+[A-Z][a-z]", text[m.end() :])):
+            continue  # "Idol Season 19", "Season 19 Contestant": a title
         if rank is not None:
             yield _Cand(m.start("ord"), m.end("ord"), KIND_ORDINAL, _P_ORDINAL + 5, rank)
 
