@@ -209,7 +209,7 @@ def test_objects_of_a_predeterminer_a_price_after_a_change_and_an_age_before_a_n
         ("$28.49", "Cisco Systems Inc."),
     ]
     assert objects("Police named the surfer as 50-year-old Kevin Swanson.") == [("50-year-old", None)]
-    assert objects("A 50-year-old man was hurt.") == [("50-year-old", "man")]
+    assert objects("A 50-year-old man was hurt.") == [("50-year-old", None)]  # a person's age has no object
 
 
 def test_a_plus_sign_before_a_name_and_the_subject_an_ordinal_ranks() -> None:
@@ -601,3 +601,31 @@ def test_ages_in_brackets_hyphened_codes_older_years_and_abbreviations_in_object
     assert spans("The herd grew to 1642 cattle.") == [("1642", "count")]
     assert objects("It placed ninth of 30 large U.S. metro areas.")[-1] == ("30", "large U.S. metro areas")
     assert objects("Of the three bridges, one spans the river.") == [("three", "bridges"), ("one", None)]
+
+
+def test_heights_stat_lines_code_pins_fixed_compounds_and_age_limits() -> None:
+    assert [(f.text, f.unit) for f in find_figures("The 6-foot-8 forward and a 5′11″ guard signed.")] == [
+        ("6-foot", "foot"),
+        ("8", "inch"),
+        ("5′", "foot"),
+        ("11″", "inch"),
+    ]
+    assert spans("The visitors went 3-for-14 from deep.") == []
+    assert spans("Pin requests==2.31.0 and use the image node:20 for builds.") == []
+    assert spans("She is a two-way player; tickets go on a first-come, first-served basis.") == []
+    assert spans("The clinic treats 5-alpha reductase deficiency.") == []
+    assert spans("The fort sits at 51°30′26″ N.") == []
+    under, over = find_figures("Entry is free for children under 7 and costs more for anyone over 65.")
+    assert (under.text, under.kind, under.unit, over.text, over.unit) == ("7", "quantity", "year", "65", "year")
+    assert [(f.text, f.kind) for f in find_figures("Looking back on turning 30 or 40 if you must.")] == [
+        ("30", "quantity"),
+        ("40", "quantity"),
+    ]
+
+
+@pytest.mark.integration
+def test_a_persons_age_has_no_object_an_old_things_does() -> None:
+    found = dict(objects("A 41-year-old nurse crossed the 300-year-old bridge with two 19-year-old students."))
+    assert found["41-year-old"] is None and found["19-year-old"] is None
+    assert found["300-year-old"] == "bridge"
+    assert dict(objects("The 62-year-old Tomas Berger spoke."))["62-year-old"] is None

@@ -53,7 +53,14 @@ _DECADE_AGE = re.compile(
 # Words that may follow an age given as a bare number: "who turns 30 next week", "she was 12 when".
 _AGE_FOLLOWERS = (
     r"\s+(?:in|on|at|when|and|but|so|or\s+(?:older|younger|over|under)|last|this|next|today|tomorrow|yesterday|"
-    r"before|after|until)\b"
+    r"before|after|until|if|because|while|though|although|I|he|she|we|they|you)\b"
+)
+# An age limit: "free for children under 6", "anyone over 18", "kids aged under 12" (a bare number after a word
+# for people and "under" or "over", ending the clause or followed by a word that closes it).
+_AGE_LIMIT = re.compile(
+    r"\b(?:children|child|kids|anyone|everyone|those|people|adults|visitors|guests|youths|teens|persons|ages|aged)"
+    r"\s+(?:under|over|below|above|older\s+than|younger\s+than)\s+(?P<a>\d{1,2})"
+    r"(?=\s*(?:[.,;:!?)]|$)|\s+(?:and|or|are|is|must|can|may|will|need|pay|get|go|free|who|permitted|allowed|admitted|welcome|years?)\b)"
 )
 # A person's age after a pronoun and a verb of being or turning ("when I was about 3 or 4", "if you're 50 or older",
 # "she turned 30 in May"), or after "turning" ("On Turning 40", "the GIF turns 25 this year", "my turn to 40").
@@ -77,6 +84,8 @@ def _age_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
             for g in ("a", "b"):
                 if m.group(g):
                     yield _Cand(m.start(g), m.end(g), KIND_QUANTITY, _P_QUANTITY, float(m.group(g)), unit="year")
+    for m in _AGE_LIMIT.finditer(text) if "under" in sc.words or "over" in sc.words or "than" in sc.words else ():
+        yield _Cand(m.start("a"), m.end("a"), KIND_QUANTITY, _P_QUANTITY, float(m.group("a")), unit="year")
     bracketed = _BRACKETED_AGE.finditer(text) if "(" in text else ()
     for m in [*_NAME_AGE.finditer(text), *_SAID_NAME_AGE.finditer(text), *_LISTED_AGE.finditer(text), *bracketed]:
         g = "a" if m.group("a") else "b"

@@ -101,6 +101,12 @@ _INCH_MARK = re.compile(r"(?<![\w.,/])(?P<num>\d+(?:\.\d+)?|\d+/\d+)(?P<mark>[�
 _INCHES_IN_BRACKETS = re.compile(r"(?<=\()(?P<num>\d{1,3}(?:\.\d+)?)\s?in(?=\))")
 # A foot mark, the prime, after a number: "a spread of 15′ to 40′".
 _FOOT_MARK = re.compile(r"(?<![\w.,/’'‘])(?P<num>\d+(?:\.\d+)?)′(?![′\d]|s\b)")
+# A height in feet and inches run together, as sports and police reports write it: "the 7-foot-3 center", "6′2″",
+# "a 5-foot-10-inch suspect" (two figures, as "5 feet 11 inches" is written out: feet, then inches).
+_FEET_INCHES = re.compile(
+    r"(?<![\w.,/’'‘°])(?P<ft>[1-9](?:′|[-‑](?:foot|feet|ft)))[-‑]?(?P<inch>\d{1,2}(?:″|\"|[-‑](?:inch|inches|in)\b)?)"
+    r"(?![\w°′]|[.,]\d)"
+)
 # A number with "m" glued to it and no currency is metres, not millions, where a race, a size or a distance is
 # meant: before an event, "to go" or a word of distance ("the 400m hurdles", "with 300m to go", "200m away", "50m
 # deep"), or before a singular noun that is no deal of money ("the 30m vessel"); "3m people", "a 3m deal" stay
@@ -358,6 +364,11 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit="inch")
     for m in _INCHES_IN_BRACKETS.finditer(text) if "in)" in text else ():
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, float(m.group("num")), unit="inch")
+    for m in _FEET_INCHES.finditer(text) if "′" in text or "foot" in sc.words or "feet" in sc.words else ():
+        feet, inches = float(m.group("ft")[0]), float(re.sub(r"\D.*", "", m.group("inch")))
+        if inches < 12:  # "6-foot-2": feet, then inches, as "6 feet 2 inches" is two figures
+            yield _Cand(m.start("ft"), m.end("ft"), KIND_QUANTITY, _P_QUANTITY + 1, feet, unit="foot")
+            yield _Cand(m.start("inch"), m.end("inch"), KIND_QUANTITY, _P_QUANTITY + 1, inches, unit="inch")
     for m in _FOOT_MARK.finditer(text) if "′" in text else ():
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, float(m.group("num")), unit="foot")
     for m in _BARE_METRES.finditer(text) if sc.digit else ():

@@ -49,6 +49,20 @@ _PERIOD_NOUNS = _words(
 # A plural noun, the head of what a count counts ("sales" and "arms" are also modifiers: "sales staff").
 _PLURAL_HEAD = re.compile(r"(?!(?:sales|arms|sports|goods|savings|earnings|news|series|species|jobs)$)"
                           r"[a-z]+[^su’']s|people|children|men|women")  # fmt: skip
+# Nouns for people, after which an age ("a 35-year-old woman", "the 89-year-old festival impresario") is the
+# person's, who is never what is measured; a thing that is old ("a 100-year-old bridge") keeps its noun.
+_PERSON_NOUNS = _words(
+    "man woman boy girl child kid baby toddler infant teen teenager youngster youth adult person individual "
+    "son daughter mother father mom mum dad parent brother sister sibling wife husband spouse partner boyfriend "
+    "girlfriend fiance fiancee widow widower grandmother grandfather grandson granddaughter grandchild nephew niece "
+    "cousin uncle aunt friend neighbour neighbor student pupil schoolboy schoolgirl driver passenger pedestrian "
+    "cyclist motorist rider victim survivor suspect defendant inmate prisoner resident native citizen worker "
+    "employee staffer player athlete rookie veteran actor actress singer rapper model star officer soldier "
+    "teacher nurse doctor patient mother-of-two father-of-two owner founder chief leader member fan gunman "
+    "attacker killer shooter thief robber nominee candidate winner champion heir heiress gentleman lady male "
+    "female juvenile minor retiree pensioner farmer fisherman hunter head boss director manager president "
+    "chairman chairwoman executive official minister senator lawmaker mayor judge lawyer coach manager"
+)
 _AGED = re.compile(r"(\w+)\s+aged?\s+(?:\d+\s+(?:and|or)\s+)?$")
 _OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(?![\w-])")
 # A dotted abbreviation keeps its last period before a word that goes on the phrase ("24 large U.S. cities").
@@ -184,6 +198,8 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
     if words and figure.kind == KIND_QUANTITY and figure.text.islower() and all(w[0].isupper() for w in words):
         return None  # "50-year-old Kevin Swanson": an age before a name is the person's, who is never the object
         # (a headline in title case, "15-Minute Dance Workout", writes the figure capitalised too)
+    if words and figure.kind == KIND_QUANTITY and _of_a_person(text, figure, words):
+        return None  # "a 35-year-old woman", "54-year-old Bharrat Ramdehol": a person's age has no object
     if words and figure.kind == KIND_COUNT and figure.value == 1 and _VERB_IN_S.fullmatch(words[0]):
         return None  # "one stands out": "one" takes no plural, so a word in "-s" after it is its verb
     if words:
@@ -191,6 +207,17 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
             return None  # "12 (second highest after Haryana)": a rank with no noun
         return drop_evaluative(" ".join(words))
     return _noun_of(text, figure)
+
+
+def _of_a_person(text: str, figure: Figure, words: Sequence[str]) -> bool:
+    """Return True when ``figure`` is an age ("35-year-old", "13 year old") and the words after it name a person:
+    a noun for a person, one in "-ist", or a capitalised name."""
+    age = figure.text.lower().endswith("old") or re.match(r"\s+old\b", text[figure.end_char :]) is not None
+    if not age:
+        return False
+    head = next(w for w in reversed(words) if not w.startswith("of ")).lower().split()[-1]
+    singular = re.sub(r"(?<=m)en$", "an", head) if head.endswith("men") else re.sub(r"(?<!s)s$", "", head)
+    return singular in _PERSON_NOUNS or singular.endswith("ist") or words[0][:1].isupper()
 
 
 # A word in "-s" that is no singular noun ("class", "bus", "crisis", "news", "series" are).

@@ -140,6 +140,20 @@ _NAMED_LAW_YEAR = re.compile(
     r"(?:1[5-9]\d\d|20\d\d)\b"
 )
 
+# Number words fixed in a compound that counts nothing: "a two-way player", "first-come, first-served", "a
+# one-of-a-kind show".
+_FIXED_COMPOUND = re.compile(
+    r"(?i)\b(?:one|two)[-‑]way\b|\bfirst[-‑]come\b|\bfirst[-‑]serve[ds]?\b|\bone[-‑]of[-‑](?:a[-‑])?kind\b"
+)
+_FIXED_COMPOUND_WORDS = _words("way come serve served serves kind")
+# A number joined to a Greek letter names a compound or a receptor ("17-beta oestradiol", "5-alpha reductase").
+_GREEK_NAME = re.compile(r"(?i)\b\d{1,2}[-‑](?:alpha|beta|gamma|delta|epsilon|kappa|omega)\b")
+# A package pinned to a version, or an image tag, as software pages write them: "click==7.0", "six==1.12.0",
+# "numpy>=1.2", "python:3.7" (the package's name too: "six" is no count there).
+_CODE_PIN = re.compile(r"[\w.-]+\s?(?:==|>=|<=|~=|!=)\s?v?\d[\w.]*|(?<=[A-Za-z]):\d[\w.-]*")
+# A position in degrees, minutes and seconds: "40°26′46″ N".
+_ARC_POSITION = re.compile(r"\d{1,3}°\s?\d{1,2}[′']\s?(?:\d{1,2}(?:\.\d+)?[″\"])?")
+
 
 def _age_after_name(text: str, m: re.Match[str]) -> bool:
     """Return True when a bracketed number that looks like a reference is a person's age after the name: "Mary
@@ -160,6 +174,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     words += [(m.start(), m.end()) for m in _MONTH_SPAN.finditer(text)] if sc.digit else []
     tallies = _VOTES_TO.finditer(text) if "by" in sc.words and "to" in sc.words else ()
     words += [(m.start(), m.end()) for m in tallies if m.group("votes") or int(m.group("a")) > int(m.group("b"))]
+    words += [(m.start(), m.end()) for m in _FIXED_COMPOUND.finditer(text)] if sc.words & _FIXED_COMPOUND_WORDS else []
     if not sc.digit:
         return words
     clock = ":" in text or not sc.words.isdisjoint(_CLOCK_WORDS)
@@ -172,14 +187,17 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
         # a range runs upwards; "5-1", "7-2", "2-2" are scores or records even without a sports word nearby
         if (_SCORE_CONTEXT.search(window) or a >= b) and a < 200 and b < 200:
             spans.append((m.start(), m.end()))
-    for m in re.finditer(r"\b\d+[-‑]to[-‑]\d+\b|\b[A-Za-z]+[-‑]\d[\d.]*\b|\b\d+[-‑][A-Za-z]*\d+\w*\b", text):
-        if re.match(r"(?i)(?:mid|early|late|pre|post|US|over|under|top|sub|around)[-‑]", m.group(0)):
+    for m in re.finditer(r"\b\d+[-‑](?:to|for|of)[-‑]\d+\b|\b[A-Za-z]+[-‑]\d[\d.]*\b|\b\d+[-‑][A-Za-z]*\d+\w*\b", text):
+        if re.match(r"(?i)(?:mid|early|late|pre|post|US|over|under|top|sub|around|foot|feet|ft)[-‑]", m.group(0)):
             continue
         if re.match(r"\d+[-‑]\d+$", m.group(0)):
             continue
         spans.append((m.start(), m.end()))
     if "[" in text:
         spans += [(m.start(), m.end()) for m in _CITATION.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _GREEK_NAME.finditer(text)] if "-" in text else []
+    spans += [(m.start(), m.end()) for m in _CODE_PIN.finditer(text)] if "=" in text or ":" in text else []
+    spans += [(m.start(), m.end()) for m in _ARC_POSITION.finditer(text)] if "°" in text else []
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _STREET_FIRST.finditer(text)]
     spans += [(m.start(), m.end()) for m in _EMERGENCY_NUMBER.finditer(text)]
