@@ -246,12 +246,29 @@ def split_paragraphs(text: str, *, blank_line_separated: bool = False) -> list[s
     """Return the non-empty paragraphs of ``text``, whitespace collapsed.
 
     With ``blank_line_separated`` the paragraphs are separated by blank lines and single line breaks are
-    wrapped lines (plain-text files); otherwise every line is a paragraph (extractor output).
+    wrapped lines (plain-text files); otherwise every line is a paragraph (extractor output), except a line
+    that goes on with the sentence the line before left open: an extractor keeps the line breaks of a paragraph
+    whose source is wrapped by hand ("For nearly 4" / "years, Python 3 ..."), and a paragraph never opens on a
+    lower-case word after a line that ends on a word, a number or a comma.
     """
     if blank_line_separated:
         blocks = re.split(r"\n\s*\n", text.replace("\r\n", "\n").replace("\r", "\n"))
         return [p for b in blocks if (p := _clean_line(b.replace("\n", " ")))]
-    return [p for line in text.splitlines() if (p := _clean_line(line))]
+    paragraphs: list[str] = []
+    for line in text.splitlines():
+        p = _clean_line(line)
+        if not p:
+            continue
+        if paragraphs and _WRAPPED_ON.match(p) and _LEFT_OPEN.search(paragraphs[-1]):
+            paragraphs[-1] += " " + p
+        else:
+            paragraphs.append(p)
+    return paragraphs
+
+
+# A line that ends mid-sentence, and one that goes on with it (see :func:`split_paragraphs`).
+_LEFT_OPEN = re.compile(r"[\w,]$")
+_WRAPPED_ON = re.compile(r"\(?[a-z]")
 
 
 def drop_boilerplate(paragraphs: Sequence[str], extra: Sequence[re.Pattern[str]] = ()) -> tuple[list[str], bool]:

@@ -24,6 +24,7 @@ from tasks.clean import (
     clean_items,
     decode_html,
     drop_boilerplate,
+    split_paragraphs,
 )
 from tasks.ids import content_hash, make_article_id
 from tasks.language import normalize_language_code, resolve_language
@@ -124,6 +125,30 @@ def test_drop_boilerplate_cuts_link_lists_and_notices_only() -> None:
     assert paywalled
     quoted = "He said: " + "the newsletter was sent to every subscriber in the district " * 5
     assert drop_boilerplate([quoted]) == ([quoted], False)
+
+
+def test_a_paragraph_wrapped_by_hand_in_its_source_stays_one_paragraph() -> None:
+    html = (
+        "<html><head><title>Porting notes</title></head><body><article><h1>Porting notes</h1>"
+        + "<p>The move took longer than planned. <strong>For nearly 4\nyears, the old runtime held the project"
+        " back</strong>, and the <code>u''</code> prefix\n(restored in a later release) helped.</p>"
+        + "".join(
+            f"<p>Paragraph {i} of the notes says what changed in release {i} and why it mattered.</p>" for i in range(6)
+        )
+        + "</article></body></html>"
+    )
+    fetched = datetime(2024, 5, 1, tzinfo=UTC)
+    text = article(
+        RawItem(item_key="k", source_uri="file:k", payload=html.encode(), kind="html", fetched_at=fetched)
+    ).text
+    assert "For nearly 4 years, the old runtime" in text
+    assert "prefix (restored in a later release)" in text
+    assert "Paragraph 0 of the notes" in text and "\n\nParagraph 1 of the notes" in text
+    assert split_paragraphs("Sales rose.\nthe next line\nA heading\nand more,\nthen this") == [
+        "Sales rose.",
+        "the next line",
+        "A heading and more, then this",
+    ]
 
 
 # ------------------------------------------------------------------------------------------- metadata

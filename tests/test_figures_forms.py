@@ -629,3 +629,12 @@ def test_a_persons_age_has_no_object_an_old_things_does() -> None:
     assert found["41-year-old"] is None and found["19-year-old"] is None
     assert found["300-year-old"] == "bridge"
     assert dict(objects("The 62-year-old Tomas Berger spoke."))["62-year-old"] is None
+
+
+def test_numbers_of_a_name_in_a_list_or_a_span_and_fixed_ordinal_compounds() -> None:
+    assert spans("Support for Python 2.6 and 2.7 ended, as did Ruby 1.8, 1.9 and 2.0.") == []
+    assert spans("The port moved from Perl 5 to 6.") == []
+    assert [f.text for f in find_figures("The rally lifted the Nasdaq 100 to 4,000.")] == ["4,000"]
+    assert spans("It avoids 3rd party packages and third-party code.") == []
+    assert spans("She bought a second-hand van.") == []
+    assert spans("The Greens became the third party in the chamber.") == [("third", "ordinal")]

@@ -174,7 +174,11 @@ _SOMEDAY_BEFORE = re.compile(r"(?i)(?:\b(?:could|might|may|will|would|should|can
 # "100-plus", "40+": at least that many, approximate.
 _PLUS_AFTER = re.compile(r"[-‑]?plus\b|\+(?![\d\w])", re.IGNORECASE)
 # The numbers before this one in a list: "Sections 21, 24, and " (the first one decides whether they are names).
-_NAME_NUMBER_LIST = re.compile(r"(?P<first>\b\d{1,4})(?P<rest>(?:,\s*\d{1,4})*,?\s*(?:,|and|or|&)\s*)$")
+_NAME_NUMBER_LIST = re.compile(
+    r"(?P<first>\b\d{1,4}(?:\.\d{1,2})?)(?P<rest>(?:,\s*\d{1,4}(?:\.\d{1,2})?)*,?\s*(?:,|and|or|&)\s*)$"
+)
+# The first end of a span of names: "from Python 2 to " (not "lifted the S&P 500 to ", which reaches a level).
+_NAME_NUMBER_FROM = re.compile(r"\bfrom\s+(?:[\w&.’'-]+\s+){1,3}?(?P<first>\d{1,4}(?:\.\d{1,2})?)\s+to\s+$")
 _NAME_NUMBER_TAIL = re.compile(r"([A-Za-z][\w&.’'-]*)\s+[“\"]?$")  # "Boeing 747", 'the number "2"'
 # Words that open a sentence before a count without naming anything, beyond the function words (checked first):
 # hedges and bounds ("Exactly 12", "Roughly 300", "Estimated 40"); any other capitalised word there names a thing
@@ -608,7 +612,7 @@ def _count_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
 def _in_name(before: str, num: str) -> bool:
     """Return True when a bare number directly follows a capitalised name word ("FTSE 100", "Boeing 747") or
     continues a list of such numbers ("Sections 21, 24 and 26")."""
-    listed = _NAME_NUMBER_LIST.search(before)
+    listed = _NAME_NUMBER_LIST.search(before) or _NAME_NUMBER_FROM.search(before)
     if listed is not None and _in_name(before[: listed.start("first")], listed.group("first")):
         return True
     m = _NAME_NUMBER_TAIL.search(before)

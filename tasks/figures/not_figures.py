@@ -141,11 +141,13 @@ _NAMED_LAW_YEAR = re.compile(
 )
 
 # Number words fixed in a compound that counts nothing: "a two-way player", "first-come, first-served", "a
-# one-of-a-kind show".
+# one-of-a-kind show", "3rd party packages", "second-hand cars", "first-hand accounts" ("the third party in
+# parliament" is a rank).
 _FIXED_COMPOUND = re.compile(
     r"(?i)\b(?:one|two)[-‑]way\b|\bfirst[-‑]come\b|\bfirst[-‑]serve[ds]?\b|\bone[-‑]of[-‑](?:a[-‑])?kind\b"
+    r"|\b3rd[-‑\s]part(?:y|ies)\b|\bthird[-‑]part(?:y|ies)\b|\b(?:first|second)[-‑]hand\b"
 )
-_FIXED_COMPOUND_WORDS = _words("way come serve served serves kind")
+_FIXED_COMPOUND_WORDS = _words("way come serve served serves kind party parties hand")
 # A number joined to a Greek letter names a compound or a receptor ("17-beta oestradiol", "5-alpha reductase").
 _GREEK_NAME = re.compile(r"(?i)\b\d{1,2}[-‑](?:alpha|beta|gamma|delta|epsilon|kappa|omega)\b")
 # A package pinned to a version, or an image tag, as software pages write them: "click==7.0", "six==1.12.0",
