@@ -638,3 +638,26 @@ def test_numbers_of_a_name_in_a_list_or_a_span_and_fixed_ordinal_compounds() -> 
     assert spans("It avoids 3rd party packages and third-party code.") == []
     assert spans("She bought a second-hand van.") == []
     assert spans("The Greens became the third party in the chamber.") == [("third", "ordinal")]
+
+
+def test_a_plus_after_the_number_is_a_lower_bound_of_a_measure_or_a_count() -> None:
+    [life] = find_figures("The panels have a working life of 25+ years.")
+    assert (life.text, life.kind, life.unit, life.approximate) == ("25+ years", "quantity", "year", True)
+    assert objects("The hall seats 300+ guests.") == [("300", "guests")]
+
+
+def test_levels_of_a_scale_money_in_a_compound_names_given_as_numbers() -> None:
+    assert spans("Schools stay open under level 3 restrictions.") == [("3", "ordinal")]
+    assert spans("Forecasters expect a category 4 storm.") == [("4", "ordinal")]
+    assert spans("Each day 30 people arrive.") == [("30", "count")]
+    [dish] = find_figures("The 2.5-billion-yuan dish opened.")
+    assert (dish.kind, dish.value, dish.unit) == ("money", 2.5e9, "CNY")
+    assert spans("The signal came from a source known as 180916.") == []
+    assert spans("Tutors give one-to-one lessons and one-on-one calls.") == []
+
+
+@pytest.mark.integration
+def test_a_source_cited_in_brackets_is_no_object_and_a_verb_ends_the_phrase() -> None:
+    for sentence in ("Sea levels rose by 9 cm (Ocean Service, 2021).", "It was 1.4°C (Climate Service, 2023)."):
+        assert all(obj is None or "Service" not in obj for _, obj in objects(sentence))
+    assert dict(objects("One reader wrote to complain."))["One"] == "reader"

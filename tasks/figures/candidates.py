@@ -451,7 +451,8 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
             value = -value  # "minus 40 degrees Celsius"
         start = m.start()
         # "over a four-day week": a hyphenated duration adjective, "12-month basis"; keep span as written.
-        yield _Cand(start, m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit, scale=_scale_of(num))
+        yield _Cand(start, m.end(), KIND_QUANTITY, _P_QUANTITY, value, unit=unit, scale=_scale_of(num),
+                    approximate=m.group("plus") is not None)  # fmt: skip
     for m in _A_QUANTITY.finditer(text) if not sc.words.isdisjoint(_A_UNITS) else ():
         before = text[max(0, m.start() - 80) : m.start()].rstrip().lower()
         after = text[m.end() :].lower()

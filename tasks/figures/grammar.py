@@ -73,7 +73,7 @@ class _Rx:
             rf"|BRL|MXN|ILS|GHS)(?=\s?\d))\s?(?P<num>{scaled})"
         )
         self.money_suffix = re.compile(
-            rf"(?<![\w$£€.,])(?P<num>{scaled})\s+(?:(?P<adj>(?i:{_DOLLAR_ADJ}))\s+)?(?P<cur>(?i:{_SUFFIX_WORDS}))"
+            rf"(?<![\w$£€.,])(?P<num>{scaled})(?:\s+|[-‑])(?:(?P<adj>(?i:{_DOLLAR_ADJ}))\s+)?(?P<cur>(?i:{_SUFFIX_WORDS}))"
             rf"(?![\w]|[-‑]\w)"
         )
         self.money_subunit = re.compile(
@@ -95,7 +95,7 @@ class _Rx:
             rf"(?:\s+(?i:{_SCALE_WORD})(?!\w))?)"
         )
         self.quantity = re.compile(
-            rf"(?<![\w.,:])(?:(?P<sign>[-−])|(?P<minus>(?i:minus|negative)\s+))?(?P<num>{scaled_q}(?:(?:\s+|[-‑])and(?:\s+|[-‑])a(?:\s+|[-‑])half)?)"
+            rf"(?<![\w.,:])(?:(?P<sign>[-−])|(?P<minus>(?i:minus|negative)\s+))?(?P<num>{scaled_q}(?:(?:\s+|[-‑])and(?:\s+|[-‑])a(?:\s+|[-‑])half)?)(?P<plus>\+(?=[\s-]))?"
             rf"(?:(?P<more>\s+(?i:more|additional|extra|further|consecutive|straight))?(?P<sep>\s*|[-‑])"
             rf"(?P<unit>(?i:{_UNIT_RE}))(?![\w])|(?P<unit2>(?i:{_UNIT_ATTACHED_RE}))(?![\w])|\s(?P<unit3>{_UNIT_CAPS_RE})(?![\w])"
             rf"|\s?(?P<deg>[°º](?:\s?(?:(?i:degrees?\s+)?(?i:celsius|centigrade|fahrenheit)|[CFcf]))?|[℃℉])(?![\w])"

@@ -31,7 +31,8 @@ _NP_STOP = _words(
     "including against between among across through toward towards via like dead alive injured wounded "
     "missing homeless displaced hurt killed plus inside outside last began begin begins lack lacks lacked "
     "always never ever often sometimes usually together apart away back off out around nationwide worldwide "
-    "overseas abroad ahead instead vs versus one ones now"
+    "overseas abroad ahead instead vs versus one ones now within without wrote seemed told asked added noted "
+    "replied tweeted posted commented claimed"
 )
 _NP_NOUN_ING = _words(
     "building buildings meeting meetings spending funding savings earnings holdings housing training "
@@ -162,7 +163,7 @@ def guess_object(text: str, figure: Figure, others: Sequence[Figure] = ()) -> st
         return None
     if figure.kind == KIND_QUANTITY and not re.search(r"[-‑]", figure.text) and not _unit_as_adjective(text, figure):
         return _noun_of(text, figure)  # a length of time names no noun after it: "a grace period of 6 months"
-    pos = figure.end_char
+    pos = figure.end_char + (text[figure.end_char : figure.end_char + 1] == "+")  # "100+ people": at least 100
     if figure.kind == KIND_QUANTITY and (old := re.match(r"\s+old\b", text[pos:])):
         pos += old.end()  # "a one-year old record": the record is that old
     if figure.kind == KIND_ORDINAL and re.fullmatch(r"one|two|three|four|five|six|seven|eight|nine|ten|\d{1,2}",

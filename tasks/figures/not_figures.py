@@ -145,9 +145,14 @@ _NAMED_LAW_YEAR = re.compile(
 # parliament" is a rank).
 _FIXED_COMPOUND = re.compile(
     r"(?i)\b(?:one|two)[-‑]way\b|\bfirst[-‑]come\b|\bfirst[-‑]serve[ds]?\b|\bone[-‑]of[-‑](?:a[-‑])?kind\b"
-    r"|\b3rd[-‑\s]part(?:y|ies)\b|\bthird[-‑]part(?:y|ies)\b|\b(?:first|second)[-‑]hand\b"
+    r"|\bone[-‑](?:to|on)[-‑]one\b|\b3rd[-‑\s]part(?:y|ies)\b|\bthird[-‑]part(?:y|ies)\b|\b(?:first|second)[-‑]hand\b"
 )
-_FIXED_COMPOUND_WORDS = _words("way come serve served serves kind party parties hand")
+_FIXED_COMPOUND_WORDS = _words("way come serve served serves kind party parties hand one")
+# A number given as a name: "a burst source known as 121102", "the strain dubbed 2.1" (nothing follows it that it
+# counts or measures).
+_KNOWN_AS_NUMBER = re.compile(
+    r"\b(?:known\s+as|dubbed|designated|code[-‑\s]?named)\s+(?P<n>\d[\d.]*)(?![\w%]|\s+[a-z])"
+)
 # A number joined to a Greek letter names a compound or a receptor ("17-beta oestradiol", "5-alpha reductase").
 _GREEK_NAME = re.compile(r"(?i)\b\d{1,2}[-‑](?:alpha|beta|gamma|delta|epsilon|kappa|omega)\b")
 # A package pinned to a version, or an image tag, as software pages write them: "click==7.0", "six==1.12.0",
@@ -198,6 +203,7 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     if "[" in text:
         spans += [(m.start(), m.end()) for m in _CITATION.finditer(text)]
     spans += [(m.start(), m.end()) for m in _GREEK_NAME.finditer(text)] if "-" in text else []
+    spans += [(m.start("n"), m.end("n")) for m in _KNOWN_AS_NUMBER.finditer(text)]
     spans += [(m.start(), m.end()) for m in _CODE_PIN.finditer(text)] if "=" in text or ":" in text else []
     spans += [(m.start(), m.end()) for m in _ARC_POSITION.finditer(text)] if "°" in text else []
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]

@@ -121,6 +121,9 @@ def attach_objects(
         if not obj or _NUMBER_LIKE.fullmatch(obj):
             out.append(f)  # "200°C /400F": another measure is no object
             continue
+        if re.fullmatch(r"\s*[(\[]\s*", doc.text[f.end_char - offset : s_char - offset]):
+            out.append(f)  # "by 1.43°C (Copernicus Climate Change Service, 2023)": a source in brackets, cited
+            continue
         entity = next((c for s, e, c in entity_spans if s < e_char and s_char < e), None)
         out.append(replace(f, object=obj, object_entity=entity))
     return out

@@ -56,7 +56,10 @@ _RANK_NUMBER = re.compile(
 # another capitalised word, or before one, the noun is part of a title ("Idol Season 19", "Season 4 Finale") and the
 # number no rank; after "every" or before a plural ("each day 30 people") the number counts; "round" and "year"
 # take digits only in capitals ("Round 2"), "round 20 people" being "around".
-_SEQUENCE_NOUNS = "day|round|year|phase|stage|week|game|season|step|episode|leg|lap"
+# A level of a scale ("level 3 restrictions", "a category 4 storm", "tier 2 areas") is a place in it before a plural
+# too: a level counts nothing.
+_LEVEL_NOUNS = "level|tier|category|grade"
+_SEQUENCE_NOUNS = f"day|round|year|phase|stage|week|game|season|step|episode|leg|lap|{_LEVEL_NOUNS}"
 _DAY_ONE = re.compile(
     rf"\b(?P<noun>{_SEQUENCE_NOUNS})\s+(?P<ord>one|two|three|four|five|six|seven|eight|nine|ten|"
     r"(?P<digits>[1-9]\d?)(?![\d,.%:/\w-]|\s?%))\b",
@@ -130,9 +133,12 @@ def _ordinal_cands(text: str, sc: _Scan) -> Iterable[_Cand]:
         rank = parse_number(m.group("ord"))
         before = text[max(0, m.start() - 30) : m.start()]
         noun = m.group("noun")
-        if m.group("digits") and (noun in ("round", "year") or _PLURAL_AFTER.match(text, m.end())):
+        level = re.fullmatch(_LEVEL_NOUNS, noun, re.I) is not None
+        if m.group("digits") and (noun in ("round", "year") or (_PLURAL_AFTER.match(text, m.end()) and not level)):
             continue
-        if _COUNTED_BEFORE.search(before):
+        if level and re.match(r"\s+out\s+of\b|\s*/\s*\d", text[m.end() :]):
+            continue  # "a Level 3 out of 5 risk": a rating on a scale
+        if _COUNTED_BEFORE.search(before) and not level:
             continue  # "each day 30 people": the number counts
         if noun[0].isupper() and (_TITLE_WORD_BEFORE.search(before) or re.match(r"\s+[A-Z][a-z]", text[m.end() :])):
             continue  # "Idol Season 19", "Season 19 Contestant": a title
