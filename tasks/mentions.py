@@ -155,6 +155,8 @@ def entities_from_doc(
         if caps and _HEADLINE_SEPARATOR.search(ent.text):
             continue  # "CRICKET - ENGLAND V NEW ZEALAND": no one name; known places are read by the capitals rule
         for s, e in _names_between_scores(text, ent.start_char, ent.end_char, ent.label_):
+            if (cut := text.find("\n", s, e)) != -1:
+                e = cut  # "US Open\n\nFLUSHING MEADOWS": a name never runs over a line break (a headline, a dateline)
             if re.sub(r"\s+(?=['’]s$)", "", text[s:e]) in possessive_names():
                 start, end = s, e  # "Standard & Poor's": the possessive is part of the name
             else:
@@ -171,6 +173,7 @@ def entities_from_doc(
     mentions = _by_context(text, mentions)
     _people_beside_people(text, mentions)
     _products_by_shape(mentions)
+    _places_after_adjectives(text, mentions, dictionary)
     _places_not_people(mentions)
     _events_not_names(mentions)
     given = given_names()
@@ -637,6 +640,27 @@ def _events_not_names(mentions: Sequence[Mention]) -> None:
     for m in mentions:
         if m.label in ("PERSON", "ORG", "GPE", "LOC", "FAC") and _EVENT_WORDS.search(m.canonical):
             m.label = "EVENT"
+
+
+def _places_after_adjectives(text: str, mentions: Sequence[Mention], dictionary: Dictionary) -> None:
+    """Cut to the place a mention the model calls a person that is a known place after common words
+    ("Mountainous Nepal" in a headline): a person's name opens on a given name or after a title, not on an
+    English word that names no place before a country ("Mr Chad Jordan" stays a person)."""
+    if not dictionary.words:
+        return
+    names, given = place_names(), given_names()
+    for m in mentions:
+        words = m.text.split()
+        if m.label != "PERSON" or len(words) < 2 or words[-1].upper() not in names:
+            continue
+        lead = [w.lower().rstrip(".") for w in words[:-1]]
+        if any(w.upper() in given or w.upper() in names or w not in dictionary.words for w in lead):
+            continue
+        title = _LEADING_WORD.search(text, max(0, m.start - 12), m.start)
+        if title is not None and title.end() == m.start and title.group(1).lower() in _TITLES | _PERSONAL_TITLES:
+            continue
+        m.start = m.end - len(words[-1])
+        m.text, m.canonical, m.label = words[-1], m.canonical.split()[-1], "GPE"
 
 
 def _places_not_people(mentions: Sequence[Mention]) -> None:

@@ -4,10 +4,11 @@ person, products by how they are written, and a label read from the context outv
 
 from __future__ import annotations
 
-from tasks.entities import Mention, resolve_entities
+from tasks.entities import Dictionary, Mention, resolve_entities
 from tasks.mentions import (
     _by_context,
     _people_beside_people,
+    _places_after_adjectives,
     _possessed_names,
     _products_by_shape,
     _split_known_pairs,
@@ -82,3 +83,28 @@ def test_a_persons_name_ends_at_a_spaced_dash_and_common_acronyms_are_no_names()
     start = text.index("Jason")
     assert text[slice(*name_span(text, start, len(text), "PERSON"))] == "Jason Shafrin"
     assert {"RSS", "EHR", "HIV", "IT"} <= common_acronyms()
+
+
+def test_a_place_after_common_words_is_the_place_but_a_named_person_stays() -> None:
+    text = "Mountainous Nepal reopens. Mr Chad Jordan and Joan Chad met."
+    mentions = found(text, ("Mountainous Nepal", "PERSON"), ("Chad Jordan", "PERSON"), ("Joan Chad", "PERSON"))
+    _places_after_adjectives(text, mentions, Dictionary(words=frozenset({"mountainous", "chad", "joan"})))
+    assert [(m.text, m.canonical, m.label) for m in mentions] == [
+        ("Nepal", "Nepal", "GPE"),
+        ("Chad Jordan", "Chad Jordan", "PERSON"),
+        ("Joan Chad", "Joan Chad", "PERSON"),
+    ]
+    assert text[mentions[0].start : mentions[0].end] == "Nepal"
+
+
+def test_a_name_never_runs_over_a_line_break() -> None:
+    import spacy
+    from spacy.tokens import Span
+
+    from tasks.mentions import entities_from_doc
+
+    doc = spacy.blank("en")("Crowds filled the US Open\n\nFLUSHING MEADOWS on the first day of play.")
+    start = next(t.i for t in doc if t.text == "US")
+    end = next(t.i for t in doc if t.text == "MEADOWS") + 1
+    doc.ents = [Span(doc, start, end, label="EVENT")]
+    assert [(e.text, e.label) for e in entities_from_doc(doc)] == [("US Open", "EVENT")]
