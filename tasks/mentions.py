@@ -157,6 +157,10 @@ def entities_from_doc(
         for s, e in _names_between_scores(text, ent.start_char, ent.end_char, ent.label_):
             if (cut := text.find("\n", s, e)) != -1:
                 e = cut  # "US Open\n\nFLUSHING MEADOWS": a name never runs over a line break (a headline, a dateline)
+            if (cut := text.find(": ", s, e)) != -1:
+                e = cut  # "Coinbase Pro: Features": a heading's topic and its subject, not one name
+            if not any(c.isupper() for c in text[s:e]) and re.search(r"['’]|^\W*$", text[s:e]):
+                continue  # "n’t": a piece of a word
             if re.sub(r"\s+(?=['’]s$)", "", text[s:e]) in possessive_names():
                 start, end = s, e  # "Standard & Poor's": the possessive is part of the name
             else:

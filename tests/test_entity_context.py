@@ -108,3 +108,14 @@ def test_a_name_never_runs_over_a_line_break() -> None:
     end = next(t.i for t in doc if t.text == "MEADOWS") + 1
     doc.ents = [Span(doc, start, end, label="EVENT")]
     assert [(e.text, e.label) for e in entities_from_doc(doc)] == [("US Open", "EVENT")]
+
+
+def test_a_name_ends_at_a_headings_colon() -> None:
+    import spacy
+    from spacy.tokens import Span
+
+    from tasks.mentions import entities_from_doc
+
+    doc = spacy.blank("en")("Northwind Traders: Features and fees of the service, compared with its rivals.")
+    doc.ents = [Span(doc, 0, 4, label="ORG")]
+    assert [(e.text, e.label) for e in entities_from_doc(doc)] == [("Northwind Traders", "ORG")]
