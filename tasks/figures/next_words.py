@@ -62,7 +62,7 @@ _PERSON_NOUNS = _words(
     "teacher nurse doctor patient mother-of-two father-of-two owner founder chief leader member fan gunman "
     "attacker killer shooter thief robber nominee candidate winner champion heir heiress gentleman lady male "
     "female juvenile minor retiree pensioner farmer fisherman hunter head boss director manager president "
-    "chairman chairwoman executive official minister senator lawmaker mayor judge lawyer coach manager"
+    "chairman chairwoman executive official minister senator lawmaker mayor judge lawyer coach"
 )
 _AGED = re.compile(r"(\w+)\s+aged?\s+(?:\d+\s+(?:and|or)\s+)?$")
 _OF_TAIL = re.compile(r"\s+of\s+((?:the\s+|a\s+)?(?:\$?[\d.,]+\s+)?[a-z][\w-]*)(?![\w-])")
