@@ -610,6 +610,7 @@ def test_heights_stat_lines_code_pins_fixed_compounds_and_age_limits() -> None:
         ("5′", "foot"),
         ("11″", "inch"),
     ]
+    assert [(f.text, f.unit) for f in find_figures("The 6-ft-4 lock signed.")] == [("6-ft", "foot"), ("4", "inch")]
     assert spans("The visitors went 3-for-14 from deep.") == []
     assert spans("Pin requests==2.31.0 and use the image node:20 for builds.") == []
     assert spans("She is a two-way player; tickets go on a first-come, first-served basis.") == []

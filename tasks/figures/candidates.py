@@ -368,7 +368,7 @@ def _quantity_cands(text: str, ctx: FigureContext, sc: _Scan) -> Iterable[_Cand]
             yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, value, unit="inch")
     for m in _INCHES_IN_BRACKETS.finditer(text) if "in)" in text else ():
         yield _Cand(m.start(), m.end(), KIND_QUANTITY, _P_QUANTITY + 1, float(m.group("num")), unit="inch")
-    for m in _FEET_INCHES.finditer(text) if "′" in text or "foot" in sc.words or "feet" in sc.words else ():
+    for m in _FEET_INCHES.finditer(text) if "′" in text or not sc.words.isdisjoint(("foot", "feet", "ft")) else ():
         feet, inches = float(m.group("ft")[0]), float(re.sub(r"\D.*", "", m.group("inch")))
         if inches < 12:  # "6-foot-2": feet, then inches, as "6 feet 2 inches" is two figures
             yield _Cand(m.start("ft"), m.end("ft"), KIND_QUANTITY, _P_QUANTITY + 1, feet, unit="foot")

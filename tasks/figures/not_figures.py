@@ -153,6 +153,7 @@ _FIXED_COMPOUND_WORDS = _words("way come serve served serves kind party parties 
 _KNOWN_AS_NUMBER = re.compile(
     r"\b(?:known\s+as|dubbed|designated|code[-‑\s]?named)\s+(?P<n>\d[\d.]*)(?![\w%]|\s+[a-z])"
 )
+_KNOWN_AS_WORDS = _words("known dubbed designated named codenamed")
 # A number joined to a Greek letter names a compound or a receptor ("17-beta oestradiol", "5-alpha reductase").
 _GREEK_NAME = re.compile(r"(?i)\b\d{1,2}[-‑](?:alpha|beta|gamma|delta|epsilon|kappa|omega)\b")
 # A package pinned to a version, or an image tag, as software pages write them: "click==7.0", "six==1.12.0",
@@ -203,7 +204,8 @@ def _excluded_spans(text: str, sc: _Scan) -> list[tuple[int, int]]:
     if "[" in text:
         spans += [(m.start(), m.end()) for m in _CITATION.finditer(text)]
     spans += [(m.start(), m.end()) for m in _GREEK_NAME.finditer(text)] if "-" in text else []
-    spans += [(m.start("n"), m.end("n")) for m in _KNOWN_AS_NUMBER.finditer(text)]
+    named = _KNOWN_AS_NUMBER.finditer(text) if sc.words & _KNOWN_AS_WORDS else ()
+    spans += [(m.start("n"), m.end("n")) for m in named]
     spans += [(m.start(), m.end()) for m in _CODE_PIN.finditer(text)] if "=" in text or ":" in text else []
     spans += [(m.start(), m.end()) for m in _ARC_POSITION.finditer(text)] if "°" in text else []
     spans += [(m.start(), m.end()) for m in _HOUSE_NUMBER.finditer(text)]
